@@ -1,0 +1,40 @@
+// longalign: the command line. Each verb lives in its own verb_*.cpp; this file wires them up.
+#include <longalign/plugin.h>
+
+#include <iostream>
+#include <vector>
+
+#include "verbs.h"
+
+#ifndef LONGALIGN_VERSION
+#define LONGALIGN_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace longalign::cli;
+  CLI::App app{"longalign: long-context alignment experiments (LongAlign, Bai et al. 2024) as TOML sweeps"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(LONGALIGN_VERSION) + " (plugin API " + std::to_string(LA_API_VERSION) + ")");
+  app.footer("Exit codes: 0 ok, 1 some work failed, 2 bad input.");
+
+  std::vector<Verb> verbs;
+  verbs.push_back(add_plugins_verb(app));
+  CLI::App* plugin = app.add_subcommand("plugin", "Work with one plugin file");
+  plugin->require_subcommand(1);
+  verbs.push_back(add_plugin_check_verb(*plugin));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+  try {
+    for (auto& v : verbs)
+      if (v.command->parsed()) return v.run();
+  } catch (const std::exception& e) {
+    std::cerr << "longalign: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  return kExitBadInput;
+}

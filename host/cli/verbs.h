@@ -1,0 +1,22 @@
+// Each verb of the longalign CLI adds its subcommand and returns what runs it.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace longalign::cli {
+
+// Exit codes, the same for every verb.
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;    // the work ran, and some of it failed (cells, checks)
+constexpr int kExitBadInput = 2;  // bad command line, file or config: nothing was run
+
+struct Verb {
+  CLI::App* command;
+  std::function<int()> run;
+};
+
+Verb add_plugins_verb(CLI::App& app);
+Verb add_plugin_check_verb(CLI::App& plugin);
+
+}  // namespace longalign::cli

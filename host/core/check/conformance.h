@@ -1,0 +1,46 @@
+// `longalign plugin check FILE`: the conformance tests a plugin of each kind must pass before it
+// is published. They run in a forked child, so a plugin that crashes mid-check is reported as
+// such instead of taking the checker down.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "plugin/library.h"
+
+namespace longalign::host {
+
+struct CheckResult {
+  std::string name;
+  bool passed = false;
+  std::string detail;  // what was checked, or why it failed
+};
+
+struct CheckReport {
+  std::string file;
+  std::optional<PluginInfo> info;
+  std::string load_error;  // set when the file could not be loaded at all
+  std::vector<CheckResult> results;
+  bool passed() const;
+  nlohmann::json to_json() const;
+};
+
+// Loads the plugin and runs its kind's checks, each reported as it finishes.
+CheckReport check_plugin(const std::filesystem::path& file);
+
+namespace checks {
+// The kind-specific suites; each appends results via `report` and throws nothing.
+using Report = std::function<void(CheckResult)>;
+void data_source(const std::shared_ptr<PluginLibrary>& lib, const Report& report);
+void batching(const std::shared_ptr<PluginLibrary>& lib, const Report& report);
+void loss_weighting(const std::shared_ptr<PluginLibrary>& lib, const Report& report);
+void evaluator(const std::shared_ptr<PluginLibrary>& lib, const Report& report);
+// Runs `body`; an exception becomes a failed result with its message.
+void run_check(const Report& report, const std::string& name, const std::function<std::string()>& body);
+}  // namespace checks
+
+}  // namespace longalign::host

@@ -1,0 +1,53 @@
+// Conformance of evaluators, against the reference model service: at least one finite metric
+// with a valid name, and the same metrics on a second run.
+#include <cmath>
+
+#include "check/conformance.h"
+#include "check/reference_model.h"
+#include "plugin/instance.h"
+
+namespace longalign::host::checks {
+namespace {
+
+bool metric_name_ok(const std::string& s) {
+  if (s.empty() || !(s[0] >= 'a' && s[0] <= 'z')) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+std::vector<EvalMetric> run(const std::shared_ptr<PluginLibrary>& lib) {
+  ReferenceModel model;
+  EvaluatorInstance ev(lib, {}, model.service());
+  std::vector<EvalMetric> metrics;
+  std::vector<EvalArtifact> artifacts;
+  ev.evaluate(metrics, artifacts);
+  return metrics;
+}
+
+}  // namespace
+
+void evaluator(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
+  run_check(report, "metrics on the reference model", [&] {
+    auto metrics = run(lib);
+    if (metrics.empty()) throw std::runtime_error("evaluate() reported no metric");
+    for (auto& m : metrics) {
+      if (!metric_name_ok(m.name)) throw std::runtime_error("metric name '" + m.name + "' is not [a-z][a-z0-9_]*");
+      if (!std::isfinite(m.value)) throw std::runtime_error("metric '" + m.name + "' is not finite");
+    }
+    std::string shown;
+    for (size_t i = 0; i < metrics.size() && i < 3; ++i)
+      shown += (i ? ", " : "") + metrics[i].name + "=" + std::to_string(metrics[i].value);
+    return std::to_string(metrics.size()) + " finite metrics (" + shown + (metrics.size() > 3 ? ", ..." : "") + ")";
+  });
+  run_check(report, "deterministic", [&] {
+    auto a = run(lib), b = run(lib);
+    if (a.size() != b.size()) throw std::runtime_error("two runs reported different numbers of metrics");
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].name != b[i].name || a[i].value != b[i].value || a[i].tags != b[i].tags)
+        throw std::runtime_error("metric '" + a[i].name + "' differs between two runs");
+    return std::string("two runs gave the same metrics");
+  });
+}
+
+}  // namespace longalign::host::checks

@@ -1,0 +1,61 @@
+#include "check/reference_model.h"
+
+#include <longalign/plugin.hpp>
+
+#include <cmath>
+
+namespace longalign::host {
+
+ReferenceModel::ReferenceModel(uint32_t context_size) : context_(context_size) {
+  service_.struct_size = sizeof service_;
+  service_.ctx = this;
+  service_.context_size = [](void* ctx, uint32_t* n, la_error*) {
+    *n = static_cast<ReferenceModel*>(ctx)->context_;
+    return int32_t{LA_OK};
+  };
+  service_.tokenize = [](void* ctx, la_str text, const uint32_t** ids, size_t* n, la_error*) {
+    auto* self = static_cast<ReferenceModel*>(ctx);
+    self->ids_.assign(reinterpret_cast<const unsigned char*>(text.data),
+                      reinterpret_cast<const unsigned char*>(text.data) + text.size);
+    *ids = self->ids_.data();
+    *n = self->ids_.size();
+    return int32_t{LA_OK};
+  };
+  service_.detokenize = [](void* ctx, const uint32_t* ids, size_t n, la_str* text, la_error* e) {
+    auto* self = static_cast<ReferenceModel*>(ctx);
+    self->text_.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (ids[i] >= kVocab) {
+        set_error(e, LA_ERR_INVALID_ARGUMENT, "token id " + std::to_string(ids[i]) + " is outside the vocabulary");
+        return int32_t{LA_ERR_INVALID_ARGUMENT};
+      }
+      self->text_ += static_cast<char>(ids[i]);
+    }
+    *text = str(self->text_);
+    return int32_t{LA_OK};
+  };
+  service_.score = [](void*, const la_score_request* req, size_t n, la_score_result* out, la_error*) {
+    for (size_t i = 0; i < n; ++i) {
+      out[i].logprob = -static_cast<double>(req[i].n_continuation) * std::log(static_cast<double>(kVocab));
+      out[i].greedy = 0;  // all tokens tie; none is the unique argmax
+      out[i].n_tokens = static_cast<uint32_t>(req[i].n_continuation);
+    }
+    return int32_t{LA_OK};
+  };
+  service_.generate = [](void* ctx, const la_generate_request* req, size_t n, la_generation* out, la_error*) {
+    auto* self = static_cast<ReferenceModel*>(ctx);
+    self->generated_.assign(n, {});
+    self->generated_text_.assign(n, {});
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t tok = req[i].n_prompt ? req[i].prompt[req[i].n_prompt - 1] : 0;
+      self->generated_[i].assign(req[i].max_new_tokens, tok);
+      self->generated_text_[i].assign(req[i].max_new_tokens, static_cast<char>(tok));
+      out[i].tokens = self->generated_[i].data();
+      out[i].n_tokens = self->generated_[i].size();
+      out[i].text = str(self->generated_text_[i]);
+    }
+    return int32_t{LA_OK};
+  };
+}
+
+}  // namespace longalign::host

@@ -1,0 +1,27 @@
+// A model service whose answers are known in closed form, for checking evaluators without a
+// trained model: bytes are tokens, every next token has probability 1/256, and generation
+// repeats the prompt's last token. A conformance check can then predict every score.
+#pragma once
+#include <longalign/plugin.h>
+
+#include <string>
+#include <vector>
+
+namespace longalign::host {
+
+class ReferenceModel {
+ public:
+  static constexpr uint32_t kVocab = 256;
+  explicit ReferenceModel(uint32_t context_size = 4096);
+  const la_model_service* service() const { return &service_; }
+
+ private:
+  uint32_t context_;
+  std::vector<uint32_t> ids_;  // the last tokenize() answer
+  std::string text_;           // the last detokenize() answer
+  std::vector<std::vector<uint32_t>> generated_;
+  std::vector<std::string> generated_text_;
+  la_model_service service_{};
+};
+
+}  // namespace longalign::host

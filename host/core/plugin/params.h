@@ -1,0 +1,47 @@
+// Plugin parameters on the host side: checked against the plugin's schema, defaults filled in,
+// then laid out as the la_value tree the C ABI passes to create().
+#pragma once
+#include <longalign/plugin.h>
+
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <stdexcept>
+#include <string>
+
+#include "plugin/descriptor.h"
+
+namespace longalign::host {
+
+// A parameter that does not fit the schema; key is the parameter's name.
+class ParamError : public std::runtime_error {
+ public:
+  ParamError(std::string key, const std::string& message) : std::runtime_error(message), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+// Checks `given` (a JSON object) against the schema and returns it with every default filled in.
+// Throws ParamError naming the key: unknown (with the nearest valid name), wrong type, out of range.
+nlohmann::json resolve_params(const PluginInfo& info, const nlohmann::json& given);
+
+// An owned la_value tree built from JSON; root() stays valid while this object lives.
+class ValueTree {
+ public:
+  explicit ValueTree(const nlohmann::json& j);
+  ValueTree(const ValueTree&) = delete;
+  ValueTree& operator=(const ValueTree&) = delete;
+  const la_value* root() const { return root_; }
+
+ private:
+  la_value build(const nlohmann::json& j);
+  std::deque<std::string> strings_;
+  std::deque<std::vector<la_value>> arrays_;
+  std::deque<std::vector<la_str>> keys_;
+  std::deque<la_value> roots_;
+  const la_value* root_ = nullptr;
+};
+
+}  // namespace longalign::host

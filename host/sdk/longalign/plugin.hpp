@@ -1,0 +1,539 @@
+// longalign plugin SDK: a header-only C++17 wrapper over the C ABI in plugin.h.
+//
+// A plugin author derives from one of DataSource, Batching, LossWeighting or Evaluator, gives the
+// class a static describe() and a constructor (const Params&, const Host&), and writes
+// LONGALIGN_PLUGIN(Class) once. The wrapper turns exceptions into error values, owns what the
+// plugin returns until the host's next call, and builds the descriptor. Standard library only.
+#ifndef LONGALIGN_PLUGIN_HPP
+#define LONGALIGN_PLUGIN_HPP
+
+#include <longalign/plugin.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace longalign {
+
+// ---- errors -------------------------------------------------------------------------------------
+
+// Throw this from plugin code to return a specific status; any other exception becomes
+// LA_ERR_INTERNAL with its what().
+class Error : public std::runtime_error {
+ public:
+  Error(la_status code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  la_status code() const { return code_; }
+
+ private:
+  la_status code_;
+};
+
+inline void set_error(la_error* error, int32_t code, std::string_view message) {
+  if (!error) return;
+  error->code = code;
+  size_t n = message.size() < LA_ERROR_MESSAGE_CAPACITY - 1 ? message.size() : LA_ERROR_MESSAGE_CAPACITY - 1;
+  std::memcpy(error->message, message.data(), n);
+  error->message[n] = '\0';
+}
+
+inline la_error make_error() {
+  la_error e{};
+  e.struct_size = sizeof(la_error);
+  return e;
+}
+
+// Throws Error for a failed call into the host.
+inline void check_host(int32_t status, const la_error& error) {
+  if (status != LA_OK && status != LA_END) throw Error(static_cast<la_status>(status), error.message);
+}
+
+namespace detail {
+// Runs f, mapping exceptions to a status and message.
+template <typename F>
+int32_t guarded(la_error* error, F&& f) noexcept {
+  try {
+    return f();
+  } catch (const Error& e) {
+    set_error(error, e.code(), e.what());
+    return e.code();
+  } catch (const std::exception& e) {
+    set_error(error, LA_ERR_INTERNAL, e.what());
+    return LA_ERR_INTERNAL;
+  } catch (...) {
+    set_error(error, LA_ERR_INTERNAL, "unknown exception");
+    return LA_ERR_INTERNAL;
+  }
+}
+}  // namespace detail
+
+inline std::string_view view(la_str s) { return {s.data ? s.data : "", s.size}; }
+inline la_str str(std::string_view s) { return {s.data(), s.size()}; }
+
+template <typename T>
+struct Span {
+  const T* data = nullptr;
+  size_t size = 0;
+  const T* begin() const { return data; }
+  const T* end() const { return data + size; }
+  const T& operator[](size_t i) const { return data[i]; }
+};
+
+// ---- parameters ---------------------------------------------------------------------------------
+
+// A read-only view of a parameter value passed by the host.
+class Value {
+ public:
+  explicit Value(const la_value* v) : v_(v) {}
+  la_param_type type() const { return static_cast<la_param_type>(v_->type); }
+  bool as_bool() const { expect(LA_PARAM_BOOL, "a bool"); return v_->boolean != 0; }
+  int64_t as_int() const { expect(LA_PARAM_INT, "an integer"); return v_->integer; }
+  double as_float() const {
+    if (v_->type == LA_PARAM_INT) return static_cast<double>(v_->integer);
+    expect(LA_PARAM_FLOAT, "a number");
+    return v_->number;
+  }
+  std::string as_string() const { expect(LA_PARAM_STRING, "a string"); return std::string(view(v_->string)); }
+  size_t size() const { return v_->n_items; }
+  Value operator[](size_t i) const { return Value(&v_->items[i]); }
+  std::optional<Value> find(std::string_view key) const {
+    if (v_->type != LA_PARAM_TABLE) return std::nullopt;
+    for (size_t i = 0; i < v_->n_items; ++i)
+      if (view(v_->keys[i]) == key) return Value(&v_->items[i]);
+    return std::nullopt;
+  }
+  std::string_view key(size_t i) const { return view(v_->keys[i]); }
+  const la_value* raw() const { return v_; }
+
+ private:
+  void expect(la_param_type t, const char* what) const {
+    if (v_->type != static_cast<uint32_t>(t))
+      throw Error(LA_ERR_INVALID_ARGUMENT, std::string("parameter value is not ") + what);
+  }
+  const la_value* v_;
+};
+
+// The plugin's parameters: a table holding every parameter of its schema (defaults filled in).
+// Valid only inside the plugin's constructor: copy what you keep.
+class Params {
+ public:
+  explicit Params(const la_value* table) : table_(table) {}
+  Value at(std::string_view name) const {
+    if (auto v = table_.find(name)) return *v;
+    throw Error(LA_ERR_INVALID_ARGUMENT, "missing parameter '" + std::string(name) + "'");
+  }
+  bool get_bool(std::string_view n) const { return at(n).as_bool(); }
+  int64_t get_int(std::string_view n) const { return at(n).as_int(); }
+  double get_float(std::string_view n) const { return at(n).as_float(); }
+  std::string get_string(std::string_view n) const { return at(n).as_string(); }
+
+ private:
+  Value table_;
+};
+
+// One parameter of the schema, built fluently: Param::integer("batch", 8, "doc").min(1).
+class Param {
+ public:
+  static Param boolean(std::string name, bool def, std::string doc) {
+    return Param(std::move(name), LA_PARAM_BOOL, def ? "true" : "false", std::move(doc));
+  }
+  static Param integer(std::string name, int64_t def, std::string doc) {
+    return Param(std::move(name), LA_PARAM_INT, std::to_string(def), std::move(doc));
+  }
+  static Param number(std::string name, double def, std::string doc) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", def);
+    std::string s = buf;
+    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // keep it a JSON float
+    return Param(std::move(name), LA_PARAM_FLOAT, s, std::move(doc));
+  }
+  static Param string(std::string name, std::string def, std::string doc) {
+    std::string json = "\"";
+    for (char c : def) {
+      if (c == '"' || c == '\\') json += '\\';
+      json += c;
+    }
+    json += '"';
+    return Param(std::move(name), LA_PARAM_STRING, json, std::move(doc));
+  }
+  // A list or table parameter, its default given as a JSON literal.
+  static Param list(std::string name, std::string default_json, std::string doc) {
+    return Param(std::move(name), LA_PARAM_LIST, std::move(default_json), std::move(doc));
+  }
+  static Param table(std::string name, std::string default_json, std::string doc) {
+    return Param(std::move(name), LA_PARAM_TABLE, std::move(default_json), std::move(doc));
+  }
+  Param&& min(double v) && { has_min_ = true; min_ = v; return std::move(*this); }
+  Param&& max(double v) && { has_max_ = true; max_ = v; return std::move(*this); }
+  Param&& range(double lo, double hi) && { return std::move(*this).min(lo).max(hi); }
+  Param&& choices(std::vector<std::string> c) && { choices_ = std::move(c); return std::move(*this); }
+
+ private:
+  friend class Plugin;
+  Param(std::string name, la_param_type t, std::string def, std::string doc)
+      : name_(std::move(name)), type_(t), default_(std::move(def)), doc_(std::move(doc)) {}
+  std::string name_;
+  la_param_type type_;
+  std::string default_, doc_;
+  bool has_min_ = false, has_max_ = false;
+  double min_ = 0, max_ = 0;
+  std::vector<std::string> choices_;
+};
+
+// ---- host services ------------------------------------------------------------------------------
+
+struct Message {
+  std::string role, content;
+};
+
+class Host {
+ public:
+  explicit Host(const la_host_services* h) : h_(h) {}
+  void log(la_log_level level, std::string_view message) const {
+    if (h_ && h_->log) h_->log(h_->ctx, level, str(message));
+  }
+  void metric(std::string_view name, double value, const std::vector<std::pair<std::string, std::string>>& tags = {}) const {
+    if (!h_ || !h_->metric) return;
+    std::vector<la_tag> t;
+    for (auto& [k, v] : tags) t.push_back({str(k), str(v)});
+    h_->metric(h_->ctx, str(name), value, t.data(), t.size());
+  }
+  // Asks the host's LLM client; throws Error (LA_ERR_UNAVAILABLE where the host has none).
+  std::string chat(const std::vector<Message>& messages, double temperature = 0.0, int32_t max_tokens = 0,
+                   uint64_t seed = 0, std::string_view model = {}) const {
+    const la_llm_client* c = h_ ? h_->llm : nullptr;
+    if (!c || !c->chat) throw Error(LA_ERR_UNAVAILABLE, "the host offers no LLM client");
+    std::vector<la_message> m;
+    for (auto& x : messages) m.push_back({str(x.role), str(x.content)});
+    la_chat_request r{};
+    r.struct_size = sizeof r;
+    r.model = str(model);
+    r.messages = m.data();
+    r.n_messages = m.size();
+    r.temperature = temperature;
+    r.max_tokens = max_tokens;
+    r.seed = seed;
+    la_str reply{};
+    la_error e = make_error();
+    check_host(c->chat(c->ctx, &r, &reply, &e), e);
+    return std::string(view(reply));
+  }
+  // The model service, for evaluators; throws Error (LA_ERR_UNAVAILABLE where there is none).
+  const la_model_service& model() const {
+    if (!h_ || !h_->model) throw Error(LA_ERR_UNAVAILABLE, "the host offers no model service");
+    return *h_->model;
+  }
+  std::vector<uint32_t> tokenize(std::string_view text) const {
+    const la_model_service& m = model();
+    const uint32_t* ids = nullptr;
+    size_t n = 0;
+    la_error e = make_error();
+    check_host(m.tokenize(m.ctx, str(text), &ids, &n, &e), e);
+    return std::vector<uint32_t>(ids, ids + n);
+  }
+  std::vector<la_score_result> score(const std::vector<la_score_request>& requests) const {
+    const la_model_service& m = model();
+    std::vector<la_score_result> out(requests.size());
+    for (auto& r : out) r.struct_size = sizeof r;
+    la_error e = make_error();
+    check_host(m.score(m.ctx, requests.data(), requests.size(), out.data(), &e), e);
+    return out;
+  }
+  const la_host_services* raw() const { return h_; }
+
+ private:
+  const la_host_services* h_;
+};
+
+// ---- plugin kinds -------------------------------------------------------------------------------
+
+struct Example {
+  std::vector<Message> messages;  // a chat; empty for plain text
+  std::string text;               // plain text, when messages is empty
+  std::string source, task, metadata_json;
+};
+
+class DataSource {
+ public:
+  static constexpr la_plugin_kind kind = LA_KIND_DATA_SOURCE;
+  virtual ~DataSource() = default;
+  virtual void open(uint64_t seed) = 0;
+  virtual int64_t count() { return -1; }
+  // Fills out and returns true, or returns false at the end of the stream.
+  virtual bool next(Example& out) = 0;
+};
+
+struct Plan {
+  la_row_layout layout = LA_LAYOUT_PADDED;
+  std::vector<la_segment> segments;
+  std::vector<la_row> rows;
+  std::vector<la_range> micro_batches;  // ranges of rows
+  std::vector<la_range> steps;          // ranges of micro-batches
+  std::vector<std::pair<uint32_t, std::string>> dropped;  // sequence, reason
+};
+
+class Batching {
+ public:
+  static constexpr la_plugin_kind kind = LA_KIND_BATCHING;
+  virtual ~Batching() = default;
+  virtual Plan plan(const la_batch_input& input) = 0;
+};
+
+class LossWeighting {
+ public:
+  static constexpr la_plugin_kind kind = LA_KIND_LOSS_WEIGHTING;
+  static constexpr uint32_t flags = 0;  // shadow with LA_WEIGHTS_UNNORMALIZED where it applies
+  virtual ~LossWeighting() = default;
+  // weights has one entry per segment of the step, zero-initialised.
+  virtual void weigh(const la_step& step, std::vector<double>& weights) = 0;
+};
+
+class EvalSink {
+ public:
+  explicit EvalSink(const la_eval_sink* s) : s_(s) {}
+  void metric(std::string_view name, double value, const std::vector<std::pair<std::string, std::string>>& tags = {}) const {
+    std::vector<la_tag> t;
+    for (auto& [k, v] : tags) t.push_back({str(k), str(v)});
+    s_->metric(s_->ctx, str(name), value, t.data(), t.size());
+  }
+  void artifact(std::string_view name, std::string_view media_type, const std::string& bytes) const {
+    s_->artifact(s_->ctx, str(name), str(media_type), bytes.data(), bytes.size());
+  }
+
+ private:
+  const la_eval_sink* s_;
+};
+
+class Evaluator {
+ public:
+  static constexpr la_plugin_kind kind = LA_KIND_EVALUATOR;
+  virtual ~Evaluator() = default;
+  virtual void evaluate(const EvalSink& sink) = 0;
+};
+
+// ---- the descriptor -----------------------------------------------------------------------------
+
+// What describe() returns: name, version, description and the parameter schema.
+class Plugin {
+ public:
+  Plugin(std::string name, std::string version, std::string description)
+      : name_(std::move(name)), version_(std::move(version)), description_(std::move(description)) {}
+  Plugin&& param(Param p) && { params_.push_back(std::move(p)); return std::move(*this); }
+
+  // Builds the C descriptor; pointers refer into this object, which must outlive it.
+  const la_plugin_descriptor* descriptor(la_plugin_kind kind, const void* vtable) {
+    for (auto& p : params_) {
+      auto& cs = choice_ptrs_.emplace_back();
+      for (auto& c : p.choices_) cs.push_back(c.c_str());
+    }
+    size_t i = 0;
+    for (auto& p : params_) {
+      la_param_spec s{};
+      s.struct_size = sizeof s;
+      s.name = p.name_.c_str();
+      s.type = p.type_;
+      s.default_json = p.default_.c_str();
+      s.doc = p.doc_.c_str();
+      s.has_min = p.has_min_;
+      s.has_max = p.has_max_;
+      s.min = p.min_;
+      s.max = p.max_;
+      s.choices = choice_ptrs_[i].empty() ? nullptr : choice_ptrs_[i].data();
+      s.n_choices = choice_ptrs_[i].size();
+      specs_.push_back(s);
+      ++i;
+    }
+    d_.api_version = LA_API_VERSION;
+    d_.struct_size = sizeof d_;
+    d_.name = name_.c_str();
+    d_.version = version_.c_str();
+    d_.description = description_.c_str();
+    d_.kind = kind;
+    d_.params = specs_.data();
+    d_.n_params = specs_.size();
+    d_.vtable = vtable;
+    return &d_;
+  }
+
+ private:
+  std::string name_, version_, description_;
+  std::vector<Param> params_;
+  std::vector<std::vector<const char*>> choice_ptrs_;
+  std::vector<la_param_spec> specs_;
+  la_plugin_descriptor d_{};
+};
+
+namespace detail {
+
+// Inputs the host must never send; checked here so no plugin has to.
+inline void validate(const la_batch_input& in) {
+  if (in.max_tokens == 0) throw Error(LA_ERR_INVALID_ARGUMENT, "max_tokens must be positive");
+  if (in.rows_per_micro_batch == 0) throw Error(LA_ERR_INVALID_ARGUMENT, "rows_per_micro_batch must be positive");
+  if (in.n_sequences && (!in.lengths || !in.targets)) throw Error(LA_ERR_INVALID_ARGUMENT, "lengths or targets missing");
+  for (size_t i = 0; i < in.n_sequences; ++i)
+    if (in.targets[i] > in.lengths[i])
+      throw Error(LA_ERR_INVALID_ARGUMENT, "sequence " + std::to_string(i) + " has more targets than tokens");
+}
+
+inline void validate(const la_step& step) {
+  if (step.n_segments && !step.segments) throw Error(LA_ERR_INVALID_ARGUMENT, "step segments missing");
+  if (step.world_size == 0 || step.micro_batches_per_rank == 0)
+    throw Error(LA_ERR_INVALID_ARGUMENT, "world_size and micro_batches_per_rank must be positive");
+  for (size_t i = 0; i < step.n_segments; ++i) {
+    const la_step_segment& s = step.segments[i];
+    if (s.targets > s.sequence_targets)
+      throw Error(LA_ERR_INVALID_ARGUMENT, "segment " + std::to_string(i) + " has more targets than its sequence");
+    if (s.rank >= step.world_size || s.micro_batch >= step.micro_batches_per_rank || s.row >= step.n_rows)
+      throw Error(LA_ERR_INVALID_ARGUMENT, "segment " + std::to_string(i) + " lies outside the step");
+  }
+}
+
+// An instance: the author's object plus what the wrapper keeps alive between calls.
+template <typename T>
+struct Instance {
+  std::unique_ptr<T> object;
+  Example example;
+  std::vector<la_message> messages;
+  Plan plan;
+  std::vector<la_dropped> dropped;
+  std::vector<double> weights;
+};
+
+template <typename T>
+int32_t create(const la_host_services* host, const la_value* params, void** instance, la_error* error) {
+  return guarded(error, [&] {
+    auto inst = std::make_unique<Instance<T>>();
+    inst->object = std::make_unique<T>(Params(params), Host(host));
+    *instance = inst.release();
+    return int32_t{LA_OK};
+  });
+}
+
+template <typename T>
+void destroy(void* instance) {
+  delete static_cast<Instance<T>*>(instance);
+}
+
+template <typename T>
+T& object(void* instance) {
+  return *static_cast<Instance<T>*>(instance)->object;
+}
+
+template <typename T>
+const void* vtable_for(DataSource*) {
+  static const la_data_source_vtable v = {
+      sizeof(la_data_source_vtable), &create<T>, &destroy<T>,
+      [](void* i, uint64_t seed, la_error* e) {
+        return guarded(e, [&] { object<T>(i).open(seed); return int32_t{LA_OK}; });
+      },
+      [](void* i, int64_t* n, la_error* e) {
+        return guarded(e, [&] { *n = object<T>(i).count(); return int32_t{LA_OK}; });
+      },
+      [](void* i, la_example* out, la_error* e) {
+        return guarded(e, [&] {
+          auto* inst = static_cast<Instance<T>*>(i);
+          inst->example = Example{};
+          if (!inst->object->next(inst->example)) return int32_t{LA_END};
+          inst->messages.clear();
+          for (auto& m : inst->example.messages) inst->messages.push_back({str(m.role), str(m.content)});
+          out->struct_size = sizeof(la_example);
+          out->messages = inst->messages.data();
+          out->n_messages = inst->messages.size();
+          out->text = str(inst->example.text);
+          out->source = str(inst->example.source);
+          out->task = str(inst->example.task);
+          out->metadata_json = str(inst->example.metadata_json);
+          return int32_t{LA_OK};
+        });
+      }};
+  return &v;
+}
+
+template <typename T>
+const void* vtable_for(Batching*) {
+  static const la_batching_vtable v = {
+      sizeof(la_batching_vtable), &create<T>, &destroy<T>,
+      [](void* i, const la_batch_input* in, la_batch_plan* out, la_error* e) {
+        return guarded(e, [&] {
+          auto* inst = static_cast<Instance<T>*>(i);
+          validate(*in);
+          inst->plan = inst->object->plan(*in);
+          inst->dropped.clear();
+          for (auto& [seq, why] : inst->plan.dropped) inst->dropped.push_back({seq, str(why)});
+          const Plan& p = inst->plan;
+          out->struct_size = sizeof(la_batch_plan);
+          out->layout = p.layout;
+          out->segments = p.segments.data();
+          out->n_segments = p.segments.size();
+          out->rows = p.rows.data();
+          out->n_rows = p.rows.size();
+          out->micro_batches = p.micro_batches.data();
+          out->n_micro_batches = p.micro_batches.size();
+          out->steps = p.steps.data();
+          out->n_steps = p.steps.size();
+          out->dropped = inst->dropped.data();
+          out->n_dropped = inst->dropped.size();
+          return int32_t{LA_OK};
+        });
+      }};
+  return &v;
+}
+
+template <typename T>
+const void* vtable_for(LossWeighting*) {
+  static const la_loss_weighting_vtable v = {
+      sizeof(la_loss_weighting_vtable), &create<T>, &destroy<T>, T::flags,
+      [](void* i, const la_step* step, double* weights, la_error* e) {
+        return guarded(e, [&] {
+          auto* inst = static_cast<Instance<T>*>(i);
+          validate(*step);
+          inst->weights.assign(step->n_segments, 0.0);
+          inst->object->weigh(*step, inst->weights);
+          if (inst->weights.size() != step->n_segments)
+            throw Error(LA_ERR_INTERNAL, "weigh() changed the number of weights");
+          std::memcpy(weights, inst->weights.data(), step->n_segments * sizeof(double));
+          return int32_t{LA_OK};
+        });
+      }};
+  return &v;
+}
+
+template <typename T>
+const void* vtable_for(Evaluator*) {
+  static const la_evaluator_vtable v = {
+      sizeof(la_evaluator_vtable), &create<T>, &destroy<T>,
+      [](void* i, const la_eval_sink* sink, la_error* e) {
+        return guarded(e, [&] { object<T>(i).evaluate(EvalSink(sink)); return int32_t{LA_OK}; });
+      }};
+  return &v;
+}
+
+template <typename T>
+int32_t register_plugin(const la_plugin_descriptor** out, la_error* error) {
+  return guarded(error, [&] {
+    static Plugin plugin = T::describe();
+    static const la_plugin_descriptor* d = plugin.descriptor(T::kind, vtable_for<T>(static_cast<T*>(nullptr)));
+    *out = d;
+    return int32_t{LA_OK};
+  });
+}
+
+}  // namespace detail
+}  // namespace longalign
+
+// Exports the library's entry point for plugin class T.
+#define LONGALIGN_PLUGIN(T)                                                                     \
+  extern "C" LA_EXPORT int32_t LA_ENTRY_POINT(uint32_t host_api_version,                       \
+                                              const la_plugin_descriptor** descriptor,          \
+                                              la_error* error) {                                \
+    (void)host_api_version;                                                                     \
+    return ::longalign::detail::register_plugin<T>(descriptor, error);                          \
+  }
+
+#endif  // LONGALIGN_PLUGIN_HPP
