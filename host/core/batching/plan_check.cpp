@@ -9,7 +9,8 @@ namespace {
 std::string s(uint64_t x) { return std::to_string(x); }
 
 // Ranges [first, first+count) must tile [0, total) in order, none empty.
-std::string check_ranges(const std::vector<la_range>& ranges, size_t total, const char* what, const char* of) {
+std::string check_ranges(const std::vector<la_range>& ranges, size_t total, const char* what, const char* whats,
+                         const char* of, const char* ofs) {
   uint64_t next = 0;
   for (size_t i = 0; i < ranges.size(); ++i) {
     if (ranges[i].count == 0) return std::string(what) + " " + s(i) + " is empty";
@@ -17,7 +18,7 @@ std::string check_ranges(const std::vector<la_range>& ranges, size_t total, cons
       return std::string(what) + " " + s(i) + " starts at " + of + " " + s(ranges[i].first) + ", expected " + s(next);
     next += ranges[i].count;
   }
-  if (next != total) return std::string(what) + "s cover " + s(next) + " " + of + "s of " + s(total);
+  if (next != total) return std::string(whats) + " cover " + s(next) + " " + ofs + " of " + s(total);
   return {};
 }
 
@@ -43,8 +44,8 @@ std::string check_plan(const la_batch_input& in, const Plan& plan) {
       return "padded row " + s(r) + " holds " + s(row.n_segments) + " segments";
   }
   if (next_segment != plan.segments.size()) return "segments outside every row";
-  if (auto e = check_ranges(plan.micro_batches, plan.rows.size(), "micro-batch", "row"); !e.empty()) return e;
-  if (auto e = check_ranges(plan.steps, plan.micro_batches.size(), "step", "micro-batch"); !e.empty()) return e;
+  if (auto e = check_ranges(plan.micro_batches, plan.rows.size(), "micro-batch", "micro-batches", "row", "rows"); !e.empty()) return e;
+  if (auto e = check_ranges(plan.steps, plan.micro_batches.size(), "step", "steps", "micro-batch", "micro-batches"); !e.empty()) return e;
   for (size_t m = 0; m < plan.micro_batches.size(); ++m) {
     const la_range& mb = plan.micro_batches[m];
     if (mb.count > in.rows_per_micro_batch)

@@ -1,0 +1,62 @@
+// The real binary: exit codes, --help on every verb, and `plugins` output.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_dirs.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+namespace {
+
+ProcessResult longalign(std::vector<std::string> args, const test::ScratchDir& cache) {
+  std::vector<std::string> argv = {"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + cache.path.string(), test::kBin.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, std::chrono::seconds(60));
+}
+
+TEST(Cli, EveryVerbHasHelp) {
+  test::ScratchDir cache("cli");
+  for (auto args : std::vector<std::vector<std::string>>{{"--help"}, {"plugins", "--help"}, {"plugin", "check", "--help"}}) {
+    auto r = longalign(args, cache);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, BadCommandLinesExitWithTwo) {
+  test::ScratchDir cache("cli");
+  EXPECT_EQ(longalign({"no-such-verb"}, cache).exit_code, 2);
+  EXPECT_EQ(longalign({}, cache).exit_code, 2);
+  auto r = longalign({"plugin", "check", "/no/such/file.so"}, cache);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "longalign plugin check: /no/such/file.so: no such file\n");
+}
+
+TEST(Cli, PluginsListsBundledAndRejectedAsJson) {
+  test::ScratchDir cache("cli"), extra("cli-extra");
+  extra.add(test::kFixtures / "wrong_api_version.so", "future.so");
+  auto r = longalign({"plugins", "--json", "--plugin-dir", extra.path.string()}, cache);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  std::set<std::string> names;
+  for (auto& p : j["plugins"]) names.insert(p["name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"naive", "perplexity", "synthetic-copy", "token-mean"}));
+  ASSERT_EQ(j["rejected"].size(), 1u);
+  EXPECT_EQ(j["rejected"][0]["reason"], "wrong API version: got 99, this host supports 1");
+  EXPECT_EQ(j["search_path"][0], extra.path.string());
+  EXPECT_TRUE(std::filesystem::exists(cache.path / "plugins.json"));
+}
+
+TEST(Cli, PluginCheckExitCodes) {
+  test::ScratchDir cache("cli");
+  auto ok = longalign({"plugin", "check", (test::kBundled / "naive.so").string()}, cache);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("0 failed"), std::string::npos);
+  auto bad = longalign({"plugin", "check", "--json", (test::kFixtures / "broken_weights_sum.so").string()}, cache);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_FALSE(nlohmann::json::parse(bad.out)["passed"].get<bool>());
+}
+
+}  // namespace
+}  // namespace longalign::host

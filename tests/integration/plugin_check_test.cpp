@@ -1,0 +1,54 @@
+// `plugin check` passes every bundled plugin and fails each broken fixture with its reason.
+#include <gtest/gtest.h>
+
+#include "check/conformance.h"
+#include "test_dirs.h"
+
+namespace longalign::host {
+namespace {
+
+std::string first_failure(const CheckReport& r) {
+  if (!r.load_error.empty()) return "load: " + r.load_error;
+  for (auto& c : r.results)
+    if (!c.passed) return c.name + ": " + c.detail;
+  return "";
+}
+
+class BundledPlugin : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BundledPlugin, PassesItsKindsChecks) {
+  CheckReport r = check_plugin(test::kBundled / (GetParam() + ".so"));
+  EXPECT_TRUE(r.passed()) << first_failure(r);
+  EXPECT_GE(r.results.size(), 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, BundledPlugin, ::testing::Values("synthetic-copy", "naive", "token-mean", "perplexity"));
+
+TEST(PluginCheck, FailsBrokenPluginsWithTheirReasons) {
+  struct Case {
+    const char* file;
+    const char* failure;
+  };
+  const Case cases[] = {
+      {"broken_weights_sum.so", "weights finite, non-negative, summing to 1: weights sum to 2.000000 over the target tokens of a step with world size 1 and 1 micro-batches per rank"},
+      {"broken_loses_sequence.so", "valid plan: one sequence: sequence 0 is neither placed nor dropped"},
+      {"broken_nondeterministic.so", "deterministic for a seed and epoch: two instances gave different plans for seed 11, epoch 0"},
+      {"broken_role.so", "examples well-formed: example 0: unknown role 'human'"},
+      {"broken_nan_metric.so", "metrics on the reference model: metric 'score' is not finite"},
+      {"broken_crash_in_check.so", "completes: the plugin killed by signal 11 (SIGSEGV) after check 'create with defaults'"},
+  };
+  for (auto& c : cases) {
+    CheckReport r = check_plugin(test::kFixtures / c.file);
+    EXPECT_FALSE(r.passed()) << c.file;
+    EXPECT_EQ(first_failure(r), c.failure) << c.file;
+  }
+}
+
+TEST(PluginCheck, ReportsAFileThatIsNoPlugin) {
+  CheckReport r = check_plugin(test::kFixtures / "no_entry_point.so");
+  EXPECT_FALSE(r.passed());
+  EXPECT_NE(r.load_error.find("not a longalign plugin"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace longalign::host

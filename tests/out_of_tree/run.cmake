@@ -1,0 +1,50 @@
+cmake_minimum_required(VERSION 3.22)
+# Installs longalign to a temporary prefix, builds tests/out_of_tree/plugin against it with the
+# chosen compiler (gcc: g++ and libstdc++; clang: clang++ and libc++), then has the installed
+# host list the plugin and pass `plugin check` on it.
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(PREFIX "${WORK_DIR}/prefix")
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(OUT "${out}" PARENT_SCOPE)
+endfunction()
+
+run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${PREFIX}")
+
+if(COMPILER STREQUAL "clang")
+  set(flags -DCMAKE_CXX_COMPILER=clang++ "-DCMAKE_CXX_FLAGS=-stdlib=libc++"
+            "-DCMAKE_MODULE_LINKER_FLAGS=-stdlib=libc++")
+else()
+  set(flags -DCMAKE_CXX_COMPILER=g++)
+endif()
+run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/out_of_tree/plugin" -B "${WORK_DIR}/build" -G "${GENERATOR}"
+    "-DCMAKE_PREFIX_PATH=${PREFIX}" ${flags})
+run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
+
+set(plugin "${WORK_DIR}/build/countdown.so")
+run(readelf -d "${plugin}")
+if(COMPILER STREQUAL "clang" AND NOT OUT MATCHES "libc\\+\\+")
+  message(FATAL_ERROR "the clang build does not link libc++:\n${OUT}")
+endif()
+
+set(env ${CMAKE_COMMAND} -E env "LONGALIGN_CACHE_DIR=${WORK_DIR}/cache")
+run(${env} "${PREFIX}/bin/longalign" plugin check "${plugin}")
+message(STATUS "${OUT}")
+run(${env} "${PREFIX}/bin/longalign" plugins --json --plugin-dir "${WORK_DIR}/build")
+string(JSON n LENGTH "${OUT}" plugins)
+set(found "")
+math(EXPR last "${n} - 1")
+foreach(i RANGE ${last})
+  string(JSON name GET "${OUT}" plugins ${i} name)
+  list(APPEND found ${name})
+endforeach()
+foreach(want countdown naive token-mean synthetic-copy perplexity)
+  if(NOT want IN_LIST found)
+    message(FATAL_ERROR "the installed host does not list '${want}' (found: ${found})")
+  endif()
+endforeach()
+message(STATUS "installed host lists: ${found}")

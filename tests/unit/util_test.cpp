@@ -1,0 +1,69 @@
+// Utilities: hashing, UTF-8, suggestions, subprocesses, the ELF pre-check.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "plugin/elf_check.h"
+#include "util/nearest.h"
+#include "util/sha256.h"
+#include "util/subprocess.h"
+#include "util/utf8.h"
+
+namespace longalign::host {
+namespace {
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Utf8, AcceptsValidRejectsInvalid) {
+  EXPECT_TRUE(valid_utf8("plain"));
+  EXPECT_TRUE(valid_utf8("h\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(valid_utf8("\xC3"));              // truncated
+  EXPECT_FALSE(valid_utf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(valid_utf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(valid_utf8("\xFF"));
+}
+
+TEST(Nearest, SuggestsOnlyPlausibleTypos) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(nearest("batchign", {"batching", "loss", "data"}), "batching");
+  EXPECT_EQ(nearest("xyz", {"batching", "loss"}), std::nullopt);
+  EXPECT_EQ(did_you_mean("los", {"loss"}), " (did you mean 'loss'?)");
+}
+
+TEST(Subprocess, ReportsExitCodesSignalsOutputAndTimeouts) {
+  auto r = run_process({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(10));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_EQ(r.describe(), "exited with code 3");
+  r = run_process({"/bin/sh", "-c", "kill -SEGV $$"}, std::chrono::seconds(10));
+  EXPECT_EQ(r.describe(), "killed by signal 11 (SIGSEGV)");
+  r = run_process({"/bin/sh", "-c", "exec >&- 2>&-; sleep 30"}, std::chrono::milliseconds(300));
+  EXPECT_TRUE(r.timed_out);
+  r = run_process({"/nonexistent/binary"}, std::chrono::seconds(10));
+  EXPECT_EQ(r.exit_code, 127);
+}
+
+TEST(ElfCheck, TellsWhatIsWrong) {
+  auto dir = std::filesystem::temp_directory_path() / ("la-elf-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "text.so") << "not a library";
+  EXPECT_EQ(check_elf_file(dir / "text.so"), "is not an ELF file");
+  std::filesystem::path libc = "/lib/x86_64-linux-gnu/libc.so.6";
+  if (std::filesystem::exists(libc)) {
+    EXPECT_EQ(check_elf_file(libc), "");
+    std::ifstream in(libc, std::ios::binary);
+    std::string head(4096, '\0');
+    in.read(head.data(), 4096);
+    std::ofstream(dir / "cut.so", std::ios::binary) << head;
+    EXPECT_NE(check_elf_file(dir / "cut.so").find("is truncated"), std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace longalign::host
