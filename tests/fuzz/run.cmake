@@ -2,13 +2,7 @@ cmake_minimum_required(VERSION 3.22)
 # Builds the libFuzzer targets with clang and sanitizers in their own tree, then runs each one
 # with a fixed seed and run count over its committed corpus. New inputs go to a scratch dir, so
 # the committed corpus never changes under CI.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
-  endif()
-  set(OUT "${out}${err}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../run_checked.cmake")
 
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G "${GENERATOR}" -DLONGALIGN_FUZZ=ON
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo)
@@ -20,6 +14,6 @@ foreach(target descriptor)
   file(MAKE_DIRECTORY "${scratch}")
   run("${WORK_DIR}/bin/${target}_fuzz" -seed=1 -runs=${RUNS} -max_len=512
       "${scratch}" "${SOURCE_DIR}/tests/fuzz/corpus/${target}")
-  string(REGEX MATCH "Done [0-9]+ runs[^\n]*" done "${OUT}")
+  string(REGEX MATCH "Done [0-9]+ runs[^\n]*" done "${ERR}")
   message(STATUS "${target}_fuzz: ${done}")
 endforeach()
