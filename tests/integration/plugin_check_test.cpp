@@ -44,6 +44,12 @@ TEST(PluginCheck, FailsBrokenPluginsWithTheirReasons) {
   }
 }
 
+TEST(PluginCheck, StopsAPluginThatHangs) {
+  CheckReport r = check_plugin(test::kFixtures / "broken_hang_in_check.so", std::chrono::milliseconds(1000));
+  EXPECT_FALSE(r.passed());
+  EXPECT_EQ(first_failure(r), "completes: the plugin hung after check 'create with defaults' (no answer in 1000 ms)");
+}
+
 TEST(PluginCheck, ReportsAFileThatIsNoPlugin) {
   CheckReport r = check_plugin(test::kFixtures / "no_entry_point.so");
   EXPECT_FALSE(r.passed());

@@ -1,8 +1,12 @@
 #include "check/conformance.h"
 
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 
 #include "plugin/instance.h"
@@ -78,7 +82,7 @@ void run_suites(const std::filesystem::path& file, int fd) {
 
 }  // namespace
 
-CheckReport check_plugin(const std::filesystem::path& file) {
+CheckReport check_plugin(const std::filesystem::path& file, std::chrono::milliseconds timeout) {
   CheckReport rep;
   rep.file = file.string();
   int fds[2];
@@ -93,10 +97,23 @@ CheckReport check_plugin(const std::filesystem::path& file) {
     _exit(0);
   }
   close(fds[1]);
+  // A plugin that hangs in a check must not hang the checker: the whole run has a deadline.
   std::string buf;
   char chunk[4096];
-  ssize_t n;
-  while ((n = read(fds[0], chunk, sizeof chunk)) > 0) buf.append(chunk, static_cast<size_t>(n));
+  bool hung = false;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fds[0], POLLIN, 0};
+    if (left.count() <= 0 || poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
+      hung = true;
+      kill(pid, SIGKILL);
+      break;
+    }
+    ssize_t n = read(fds[0], chunk, sizeof chunk);
+    if (n > 0) buf.append(chunk, static_cast<size_t>(n));
+    else if (n == 0 || errno != EINTR) break;
+  }
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -116,7 +133,10 @@ CheckReport check_plugin(const std::filesystem::path& file) {
       last_started = "after check '" + rep.results.back().name + "'";
     }
   }
-  if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
+  if (hung) {
+    rep.results.push_back({"completes", false, "the plugin hung " + last_started + " (no answer in " +
+                                                   std::to_string(timeout.count()) + " ms)"});
+  } else if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
     ProcessResult pr;
     if (WIFSIGNALED(status)) pr.signal = WTERMSIG(status);
     else pr.exit_code = WEXITSTATUS(status);

@@ -2,6 +2,7 @@
 // is published. They run in a forked child, so a plugin that crashes mid-check is reported as
 // such instead of taking the checker down.
 #pragma once
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -29,8 +30,10 @@ struct CheckReport {
   nlohmann::json to_json() const;
 };
 
-// Loads the plugin and runs its kind's checks, each reported as it finishes.
-CheckReport check_plugin(const std::filesystem::path& file);
+// Loads the plugin and runs its kind's checks, each reported as it finishes; a plugin still
+// running after `timeout` is killed and reported as hung.
+CheckReport check_plugin(const std::filesystem::path& file,
+                         std::chrono::milliseconds timeout = std::chrono::minutes(2));
 
 namespace checks {
 // The kind-specific suites; each appends results via `report` and throws nothing.
