@@ -2,22 +2,27 @@
 #include <longalign/plugin.h>
 
 #include <iostream>
+
+#include "util/build_info.h"
+#include "util/input_error.h"
 #include <vector>
 
 #include "verbs.h"
 
-#ifndef LONGALIGN_VERSION
-#define LONGALIGN_VERSION "unknown"
-#endif
 
 int main(int argc, char** argv) {
   using namespace longalign::cli;
   CLI::App app{"longalign: long-context alignment experiments (LongAlign, Bai et al. 2024) as TOML sweeps"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(LONGALIGN_VERSION) + " (plugin API " + std::to_string(LA_API_VERSION) + ")");
+  app.set_version_flag("--version", longalign::host::longalign_version() + " (" + longalign::host::git_commit().substr(0, 12) +
+                                        ", plugin API " + std::to_string(LA_API_VERSION) + ")");
   app.footer("Exit codes: 0 ok, 1 some work failed, 2 bad input.");
 
   std::vector<Verb> verbs;
+  verbs.push_back(add_plan_verb(app));
+  verbs.push_back(add_run_verb(app));
+  verbs.push_back(add_cell_verb(app));
+  verbs.push_back(add_merge_verb(app));
   verbs.push_back(add_plugins_verb(app));
   CLI::App* plugin = app.add_subcommand("plugin", "Work with one plugin file");
   plugin->require_subcommand(1);
@@ -32,6 +37,9 @@ int main(int argc, char** argv) {
   try {
     for (auto& v : verbs)
       if (v.command->parsed()) return v.run();
+  } catch (const longalign::host::InputError& e) {
+    std::cerr << "longalign: " << e.what() << "\n";
+    return kExitBadInput;
   } catch (const std::exception& e) {
     std::cerr << "longalign: " << e.what() << "\n";
     return kExitFailed;

@@ -17,6 +17,10 @@ struct Verb {
 };
 
 Verb add_plugins_verb(CLI::App& app);
+Verb add_plan_verb(CLI::App& app);
+Verb add_run_verb(CLI::App& app);
+Verb add_cell_verb(CLI::App& app);
+Verb add_merge_verb(CLI::App& app);
 Verb add_plugin_check_verb(CLI::App& plugin);
 
 }  // namespace longalign::cli

@@ -1,0 +1,45 @@
+// longalign merge DB CELL_DB...: folds cells' results files into a sweep's DB (for cells run
+// elsewhere, e.g. as Slurm tasks). Merging twice changes nothing; an unfinished file is refused.
+#include <iostream>
+
+#include "store/store.h"
+#include "verbs.h"
+
+namespace longalign::cli {
+namespace {
+
+struct Options {
+  std::string db;
+  std::vector<std::string> cells;
+};
+
+}  // namespace
+
+Verb add_merge_verb(CLI::App& app) {
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("merge", "Fold cells' results files into a sweep's results DB");
+  cmd->add_option("DB", opt->db, "The sweep's results DB (created if missing)")->required();
+  cmd->add_option("CELL_DB", opt->cells, "Cell results files")->required()->check(CLI::ExistingFile);
+  return {cmd, [opt] {
+            host::Store store(opt->db);
+            int refused = 0;
+            for (auto& f : opt->cells) {
+              std::vector<std::string> unfinished;
+              {
+                host::Store cell(f);
+                auto s = cell.db().prepare("SELECT cell_id, status FROM runs WHERE status NOT IN ('done', 'failed')");
+                while (s.step()) unfinished.push_back(s.text_at(0) + " (" + s.text_at(1) + ")");
+              }
+              if (!unfinished.empty()) {
+                std::cerr << f << ": not merged: cell " << unfinished.front() << " has not finished\n";
+                ++refused;
+                continue;
+              }
+              auto ids = store.merge(f);
+              std::cout << f << ": merged " << ids.size() << " cell" << (ids.size() == 1 ? "" : "s") << "\n";
+            }
+            return refused ? kExitFailed : kExitOk;
+          }};
+}
+
+}  // namespace longalign::cli

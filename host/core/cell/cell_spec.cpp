@@ -1,0 +1,27 @@
+#include "cell/cell_spec.h"
+
+namespace longalign::host {
+
+nlohmann::json CellSpec::to_json() const {
+  return {{"sweep", sweep}, {"cell_id", cell_id}, {"seed", seed},         {"config", config},
+          {"grid", grid},   {"plugins", plugins}, {"eval_ids", eval_ids}, {"threads", threads}};
+}
+
+CellSpec CellSpec::from_json(const nlohmann::json& j) {
+  try {
+    CellSpec s;
+    s.sweep = j.at("sweep");
+    s.cell_id = j.at("cell_id");
+    s.seed = j.at("seed");
+    s.config = j.at("config");
+    s.grid = j.at("grid");
+    s.plugins = j.at("plugins");
+    s.eval_ids = j.value("eval_ids", nlohmann::json::object());
+    s.threads = j.value("threads", 1);
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("bad cell spec: ") + e.what());
+  }
+}
+
+}  // namespace longalign::host

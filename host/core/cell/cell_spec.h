@@ -1,0 +1,23 @@
+// What a cell worker is given: the runner writes it as spec.json in the cell's dir, and the same
+// file is what a Slurm array task runs (`longalign cell --spec FILE --db FILE`).
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace longalign::host {
+
+struct CellSpec {
+  std::string sweep, cell_id;
+  uint64_t seed = 0;
+  nlohmann::json config;   // resolved (sweep/plan.h)
+  nlohmann::json grid;     // the values that set this cell apart
+  nlohmann::json plugins;  // name -> {file, sha256, version}
+  nlohmann::json eval_ids = nlohmann::json::object();
+  int threads = 1;
+
+  nlohmann::json to_json() const;
+  static CellSpec from_json(const nlohmann::json& j);  // throws std::runtime_error on a bad spec
+};
+
+}  // namespace longalign::host

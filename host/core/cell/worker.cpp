@@ -1,0 +1,212 @@
+#include "cell/worker.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "batching/plan_check.h"
+#include "plugin/instance.h"
+#include "store/store.h"
+#include "text/chat_template.h"
+#include "util/build_info.h"
+
+namespace longalign::host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Dataset {
+  std::vector<uint32_t> lengths, targets;
+};
+
+std::shared_ptr<PluginLibrary> library(const CellSpec& spec, const std::string& name) {
+  if (!spec.plugins.contains(name)) throw std::runtime_error("the cell spec names no file for plugin '" + name + "'");
+  return PluginLibrary::load(spec.plugins[name]["file"].get<std::string>());
+}
+
+// Reads each [[data]] entry's exact count of examples and renders them with the chat template.
+Dataset load_data(const CellSpec& spec, Store& store) {
+  ByteTokenizer tok;
+  auto tmpl = make_chat_template(spec.config["chat_template"]);
+  Dataset d;
+  for (auto& [name, entry] : spec.config["data"].items()) {
+    DataSourceInstance src(library(spec, entry["source"]), entry["params"]);
+    src.open(spec.seed);
+    const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
+    Example e;
+    int64_t n = 0, tokens = 0;
+    while ((want < 0 || n < want) && src.next(e)) {
+      Tokenized t;
+      try {
+        t = tmpl->render(e, tok);
+      } catch (const std::invalid_argument& err) {
+        throw std::runtime_error("data '" + name + "' example " + std::to_string(n) + ": " + err.what());
+      }
+      d.lengths.push_back(static_cast<uint32_t>(t.ids.size()));
+      d.targets.push_back(t.targets());
+      tokens += static_cast<int64_t>(t.ids.size());
+      ++n;
+    }
+    if (want >= 0 && n < want)
+      throw std::runtime_error("data '" + name + "' asked for " + std::to_string(want) + " examples; source '" +
+                               entry["source"].get<std::string>() + "' gave " + std::to_string(n));
+    store.put_run_metric(spec.cell_id, "data." + name + ".examples", static_cast<double>(n));
+    store.put_run_metric(spec.cell_id, "data." + name + ".tokens", static_cast<double>(tokens));
+  }
+  return d;
+}
+
+// One optimizer step of a plan as the loss weighting sees it (a single rank for now).
+std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d) {
+  std::vector<la_step_segment> segs;
+  uint32_t row_in_step = 0;
+  for (uint32_t m = step.first; m < step.first + step.count; ++m) {
+    const la_range& mb = plan.micro_batches[m];
+    for (uint32_t r = mb.first; r < mb.first + mb.count; ++r, ++row_in_step) {
+      const la_row& row = plan.rows[r];
+      for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s) {
+        const la_segment& seg = plan.segments[s];
+        // A split sequence's targets are shared out in proportion to each piece's tokens.
+        uint32_t n = d.targets[seg.sequence], len = d.lengths[seg.sequence];
+        uint32_t before = static_cast<uint32_t>(uint64_t{n} * seg.offset / len);
+        uint32_t after = static_cast<uint32_t>(uint64_t{n} * (seg.offset + seg.length) / len);
+        segs.push_back({seg.sequence, 0, m - step.first, row_in_step, after - before, n});
+      }
+    }
+  }
+  return segs;
+}
+
+}  // namespace
+
+void EventSink::emit(const nlohmann::json& event) const {
+  if (fd_ < 0) return;
+  std::string line = event.dump() + "\n";
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = write(fd_, p, left);
+    if (n <= 0) return;  // the runner went away; the results file still holds everything
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events) {
+  const auto t0 = Clock::now();
+  Store store(db_file);
+  RunRecord run;
+  run.cell_id = spec.cell_id;
+  run.sweep = spec.sweep;
+  run.seed = static_cast<int64_t>(spec.seed);
+  run.grid_json = spec.grid.dump();
+  run.params_json = spec.config.dump();
+  run.status = "running";
+  run.attempts = 1;
+  run.started_at = Store::now_utc();
+  run.host = host_name();
+  run.git_commit = git_commit();
+  run.longalign_version = longalign_version();
+  run.plugins_json = spec.plugins.dump();
+  run.threads = spec.threads;
+  store.upsert_run(run);
+  events.emit({{"event", "started"}, {"cell", spec.cell_id}});
+
+  Dataset data = load_data(spec, store);
+  const nlohmann::json& train = spec.config["train"];
+  BatchingInstance batching(library(spec, spec.config["batching"]["plugin"]), spec.config["batching"]["params"]);
+  LossWeightingInstance loss(library(spec, spec.config["loss"]["plugin"]), spec.config["loss"]["params"]);
+
+  la_batch_input in{};
+  in.struct_size = sizeof in;
+  in.lengths = data.lengths.data();
+  in.targets = data.targets.data();
+  in.n_sequences = data.lengths.size();
+  in.max_tokens = train["max_tokens"];
+  in.rows_per_micro_batch = train["rows_per_micro_batch"];
+  in.sequences_per_step = train["sequences_per_step"];
+  in.tokens_per_step = train["tokens_per_step"];
+  in.seed = spec.seed;
+  const int epochs = train["epochs"];
+
+  std::vector<Plan> plans;
+  size_t total_steps = 0;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    in.epoch = static_cast<uint32_t>(epoch);
+    plans.push_back(batching.plan(in));
+    if (auto why = check_plan(in, plans.back()); !why.empty())
+      throw std::runtime_error("plugin '" + batching.info().name + "' returned an invalid plan for epoch " +
+                               std::to_string(epoch) + ": " + why);
+    total_steps += plans.back().steps.size();
+  }
+
+  MetricWriter metrics(store, spec.cell_id);
+  double real_total = 0, slots_total = 0, rows_total = 0, placed_total = 0, dropped_total = 0;
+  int64_t step_index = 0;
+  auto last_event = Clock::now();
+  for (const Plan& plan : plans) {
+    dropped_total += static_cast<double>(plan.dropped.size());
+    for (const la_range& step : plan.steps) {
+      auto segs = step_segments(plan, step, data);
+      la_step st{sizeof(la_step), segs.data(), segs.size(), 0, 1, step.count};
+      for (auto& s : segs) st.n_rows = std::max(st.n_rows, s.row + 1);
+      std::vector<double> w = loss.weigh(st);
+      double weight_sum = 0, real = 0, targets = 0, slots = 0, sequences = 0;
+      for (size_t i = 0; i < segs.size(); ++i) {
+        if (!std::isfinite(w[i]) || w[i] < 0)
+          throw std::runtime_error("plugin '" + loss.info().name + "' gave a weight of " + std::to_string(w[i]));
+        weight_sum += w[i] * segs[i].targets;
+        targets += segs[i].targets;
+      }
+      if (loss.normalized() && targets > 0 && std::fabs(weight_sum - 1.0) > 1e-6)
+        throw std::runtime_error("plugin '" + loss.info().name + "' weights sum to " + std::to_string(weight_sum) +
+                                 " over step " + std::to_string(step_index) + "'s target tokens, not 1");
+      for (uint32_t m = step.first; m < step.first + step.count; ++m)
+        for (uint32_t r = plan.micro_batches[m].first; r < plan.micro_batches[m].first + plan.micro_batches[m].count; ++r) {
+          const la_row& row = plan.rows[r];
+          slots += row.width;
+          for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s) {
+            real += plan.segments[s].length;
+            sequences += plan.segments[s].offset == 0;
+          }
+          rows_total += 1;
+        }
+      metrics.add(step_index, "sequences", sequences);
+      metrics.add(step_index, "real_tokens", real);
+      metrics.add(step_index, "padded_slots", slots - real);
+      metrics.add(step_index, "target_tokens", targets);
+      metrics.add(step_index, "weight_sum", weight_sum);
+      metrics.add(step_index, "micro_batches", step.count);
+      real_total += real;
+      slots_total += slots;
+      placed_total += sequences;
+      ++step_index;
+      if (Clock::now() - last_event > std::chrono::milliseconds(200) || step_index == static_cast<int64_t>(total_steps)) {
+        events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}});
+        last_event = Clock::now();
+      }
+    }
+  }
+  metrics.flush();
+
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  store.db().transaction([&] {
+    store.put_run_metric(spec.cell_id, "plan.sequences", static_cast<double>(data.lengths.size()));
+    store.put_run_metric(spec.cell_id, "plan.steps", static_cast<double>(total_steps));
+    store.put_run_metric(spec.cell_id, "plan.rows", rows_total);
+    store.put_run_metric(spec.cell_id, "plan.real_tokens", real_total);
+    store.put_run_metric(spec.cell_id, "plan.padded_slots", slots_total - real_total);
+    store.put_run_metric(spec.cell_id, "plan.efficiency", slots_total > 0 ? real_total / slots_total : 0);
+    store.put_run_metric(spec.cell_id, "plan.sequences_per_row", rows_total > 0 ? placed_total / rows_total : 0);
+    store.put_run_metric(spec.cell_id, "plan.dropped", dropped_total);
+    store.put_run_metric(spec.cell_id, "plan.rows_lower_bound", std::ceil(real_total / in.max_tokens));
+    run.status = "done";
+    run.finished_at = Store::now_utc();
+    run.duration_s = seconds;
+    store.upsert_run(run);
+  });
+  events.emit({{"event", "done"}, {"seconds", seconds}});
+}
+
+}  // namespace longalign::host

@@ -1,0 +1,28 @@
+// The cell worker: one cell of a sweep, run in its own process. It reads its data sources,
+// tokenizes with the chat template, plans batches with the batching plugin, weighs every
+// optimizer step with the loss-weighting plugin, and writes the plan's statistics and per-step
+// metrics to its own results file. (Training these batches is the engine's part.)
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "cell/cell_spec.h"
+
+namespace longalign::host {
+
+// Where a worker reports progress: NDJSON lines on a file descriptor the runner handed down.
+class EventSink {
+ public:
+  explicit EventSink(int fd) : fd_(fd) {}  // fd < 0: events are dropped
+  void emit(const nlohmann::json& event) const;
+
+ private:
+  int fd_;
+};
+
+// Runs the cell into `db_file`. Returns normally when the cell is done; throws with a message
+// saying what failed (the caller records it). The run row is 'done' only after all its results.
+void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events);
+
+}  // namespace longalign::host

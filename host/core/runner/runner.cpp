@@ -1,0 +1,427 @@
+#include "runner/runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <set>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "cell/cell_spec.h"
+#include "store/store.h"
+#include "util/build_info.h"
+#include "util/sha256.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+int g_signal_pipe = -1;
+void on_signal(int sig) {
+  unsigned char b = static_cast<unsigned char>(sig);
+  if (write(g_signal_pipe, &b, 1) < 0) {
+  }
+}
+
+// SIGINT/SIGTERM become bytes on a pipe the event loop polls; the old handlers come back after.
+class SignalPipe {
+ public:
+  SignalPipe() {
+    if (pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe failed");
+    g_signal_pipe = fds_[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalPipe() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    g_signal_pipe = -1;
+    close(fds_[0]);
+    close(fds_[1]);
+  }
+  int fd() const { return fds_[0]; }
+  int drain() const {
+    unsigned char b = 0, last = 0;
+    while (read(fds_[0], &b, 1) == 1) last = b;
+    return last;
+  }
+
+ private:
+  int fds_[2];
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+std::string describe_grid(const Cell& c) {
+  std::string s;
+  for (auto& [k, v] : c.grid.items()) s += (s.empty() ? "" : ", ") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+  return s + (s.empty() ? "" : ", ") + "seed=" + std::to_string(c.seed);
+}
+
+std::string tail_lines(const fs::path& file, size_t n) {
+  std::ifstream in(file);
+  std::deque<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > n) lines.pop_front();
+  }
+  std::string out;
+  for (auto& l : lines) out += l + "\n";
+  return out;
+}
+
+std::string fmt_seconds(double s) {
+  char buf[32];
+  if (s < 60) std::snprintf(buf, sizeof buf, "%.1f s", s);
+  else std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  return buf;
+}
+
+struct Child {
+  const Cell* cell;
+  fs::path dir;
+  pid_t pid = -1;
+  int fd = -1;
+  std::string buf;
+  Clock::time_point start;
+  int64_t step = 0, steps = 0;
+  bool timed_out = false, interrupted = false;
+  std::string error;  // the worker's own error event
+};
+
+class Runner {
+ public:
+  Runner(const SweepPlan& plan, const RunOptions& opt) : plan_(plan), opt_(opt) {}
+  ~Runner() {
+    if (lock_fd_ >= 0) close(lock_fd_);
+  }
+
+  int run() {
+    const Sweep& sw = plan_.sweep;
+    std::string db_file = opt_.db.empty() ? default_db_path(sw) : opt_.db;
+    fs::create_directories(fs::absolute(db_file).parent_path());
+    lock(db_file + ".lock");
+    Store store(db_file);
+    cells_dir_ = fs::absolute(db_file).parent_path() / sw.name / "cells";
+    store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary().dump());
+
+    std::deque<const Cell*> queue;
+    size_t skipped = 0;
+    for (auto& c : plan_.cells) {
+      auto prev = store.run(c.id);
+      bool done = prev && prev->status == "done";
+      bool tried = prev && (prev->status == "failed" || prev->status == "interrupted" || prev->status == "running");
+      if (done && !opt_.force) {
+        warn_if_changed(c, *prev);
+        ++skipped;
+        continue;
+      }
+      if (opt_.rerun_failed && !tried && !opt_.force) {
+        ++skipped;
+        continue;
+      }
+      RunRecord r = prev.value_or(RunRecord{});
+      r.cell_id = c.id;
+      r.sweep = sw.name;
+      r.seed = static_cast<int64_t>(c.seed);
+      r.grid_json = c.grid.dump();
+      r.params_json = c.config.dump();
+      r.status = "pending";
+      store.upsert_run(r);
+      queue.push_back(&c);
+    }
+    total_ = queue.size();
+    const int cores = opt_.cores > 0 ? opt_.cores : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int jobs = std::max(1, opt_.jobs);
+    threads_ = std::max(1, cores / jobs);
+    const double timeout = opt_.timeout_s >= 0 ? opt_.timeout_s : sw.timeout_s;
+    say("sweep " + sw.name + ": " + std::to_string(plan_.cells.size()) + " cells, " + std::to_string(total_) + " to run, " +
+        std::to_string(skipped) + " already done or skipped; " + std::to_string(jobs) + " at a time, " +
+        std::to_string(threads_) + " threads each; results in " + db_file);
+
+    SignalPipe signals;
+    std::vector<Child> running;
+    bool stopping = false;
+    Clock::time_point kill_at;
+    while (!queue.empty() || !running.empty()) {
+      while (!stopping && static_cast<int>(running.size()) < jobs && !queue.empty()) {
+        running.push_back(start(*queue.front(), store));
+        queue.pop_front();
+      }
+      std::vector<pollfd> fds{{signals.fd(), POLLIN, 0}};
+      for (auto& c : running)
+        if (c.fd >= 0) fds.push_back({c.fd, POLLIN, 0});
+      poll(fds.data(), fds.size(), 200);
+      if (fds[0].revents & POLLIN) {
+        int sig = signals.drain();
+        if (!stopping) {
+          say(std::string("received ") + signal_name(sig) + ": stopping the running cells");
+          stopping = true;
+          interrupted_ = true;
+          kill_at = Clock::now() + std::chrono::seconds(5);
+          queue.clear();
+          for (auto& c : running) {
+            c.interrupted = true;
+            kill(-c.pid, SIGTERM);
+          }
+        }
+      }
+      for (auto& c : running) read_events(c);
+      for (auto& c : running) {
+        double age = std::chrono::duration<double>(Clock::now() - c.start).count();
+        if (timeout > 0 && age > timeout && !c.timed_out) {
+          c.timed_out = true;
+          kill(-c.pid, SIGKILL);
+        }
+        if (stopping && Clock::now() > kill_at) kill(-c.pid, SIGKILL);
+      }
+      for (size_t i = 0; i < running.size();) {
+        int status = 0;
+        if (waitpid(running[i].pid, &status, WNOHANG) == running[i].pid) {
+          finish(running[i], status, store, timeout);
+          running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+          ++i;
+        }
+      }
+      draw(running);
+    }
+    if (opt_.progress_tty) std::cerr << "\r\033[K";
+    say(std::to_string(done_) + " done, " + std::to_string(failed_) + " failed" +
+        (interrupted_ ? ", " + std::to_string(interrupted_cells_) + " interrupted" : "") + " (of " +
+        std::to_string(total_) + " run now; " + std::to_string(skipped) + " skipped)");
+    return failed_ == 0 && !interrupted_ ? 0 : 1;
+  }
+
+ private:
+  void lock(const std::string& file) {
+    lock_fd_ = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+      throw InputError({file, 0, 0}, "", "another `longalign run` is writing this sweep's results; wait for it or stop it");
+  }
+
+  nlohmann::json sweep_summary() const {
+    nlohmann::json cells = nlohmann::json::array();
+    for (auto& c : plan_.cells) cells.push_back({{"cell_id", c.id}, {"seed", c.seed}, {"grid", c.grid}});
+    return {{"name", plan_.sweep.name}, {"cells", cells}, {"plugins", plan_.plugins}};
+  }
+
+  void warn_if_changed(const Cell& c, const RunRecord& prev) {
+    std::vector<std::string> changed;
+    if (prev.git_commit != git_commit()) changed.push_back("longalign " + prev.git_commit.substr(0, 10) + " -> " + git_commit().substr(0, 10));
+    auto before = nlohmann::json::parse(prev.plugins_json, nullptr, false);
+    for (auto& [name, now] : plan_.plugins.items())
+      if (before.is_object() && before.contains(name) && before[name].value("sha256", "") != now.value("sha256", ""))
+        changed.push_back("plugin " + name);
+    if (!changed.empty() && warned_.insert(changed.front()).second) {
+      std::string what;
+      for (auto& s : changed) what += (what.empty() ? "" : ", ") + s;
+      say("warning: done cells were made with other code (" + what + "); their results are kept, --force retrains them");
+    }
+    (void)c;
+  }
+
+  Child start(const Cell& cell, Store& store) {
+    Child c;
+    c.cell = &cell;
+    c.dir = cells_dir_ / cell.id;
+    fs::create_directories(c.dir);
+    for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"}) fs::remove(c.dir / stale);
+    CellSpec spec{plan_.sweep.name, cell.id, cell.seed, cell.config, cell.grid, {}, {}, threads_};
+    for (auto& name : used_plugins(cell.config)) spec.plugins[name] = plan_.plugins.at(name);
+    spec.eval_ids = cell.eval_ids;
+    std::ofstream(c.dir / "spec.json") << spec.to_json().dump(2) << "\n";
+
+    auto prev = store.run(cell.id);
+    RunRecord r = prev.value_or(RunRecord{});
+    r.status = "running";
+    r.attempts += 1;
+    r.started_at = Store::now_utc();
+    r.error.reset();
+    r.stderr_tail.reset();
+    r.threads = threads_;
+    store.upsert_run(r);
+
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    const std::string exe = opt_.exe.string(), spec_file = (c.dir / "spec.json").string(),
+                      db = (c.dir / "cell.sqlite").string(), log = (c.dir / "stderr.log").string(),
+                      threads = std::to_string(threads_);
+    pid_t parent = getpid();
+    c.pid = fork();
+    if (c.pid < 0) throw std::runtime_error("fork failed");
+    if (c.pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // a SIGKILLed runner leaves no live cell
+      if (getppid() != parent) _exit(127);
+      setpgid(0, 0);  // Ctrl-C reaches the runner, which stops cells itself and records it
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
+      int null_fd = open("/dev/null", O_RDONLY);
+      int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(null_fd, 0);
+      dup2(log_fd, 1);
+      dup2(log_fd, 2);
+      if (p[1] == 3) fcntl(3, F_SETFD, 0);
+      else dup2(p[1], 3);
+      for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LONGALIGN_THREADS"})
+        setenv(var, threads.c_str(), 1);
+      execl(exe.c_str(), exe.c_str(), "cell", "--spec", spec_file.c_str(), "--db", db.c_str(), "--events-fd", "3",
+            static_cast<char*>(nullptr));
+      dprintf(2, "cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
+      _exit(127);
+    }
+    setpgid(c.pid, c.pid);  // also here, so kill(-pid) works before the child gets to it
+    close(p[1]);
+    c.fd = p[0];
+    fcntl(c.fd, F_SETFL, O_NONBLOCK);
+    c.start = Clock::now();
+    if (!opt_.progress_tty) say("cell " + cell.id + " (" + describe_grid(cell) + ") started");
+    return c;
+  }
+
+  static std::vector<std::string> used_plugins(const nlohmann::json& cfg) {
+    std::vector<std::string> names = {cfg["batching"]["plugin"], cfg["loss"]["plugin"]};
+    for (auto& [_, d] : cfg["data"].items()) names.push_back(d["source"]);
+    for (auto& [_, e] : cfg["evaluate"].items()) names.push_back(e["evaluator"]);
+    return names;
+  }
+
+  void read_events(Child& c) {
+    if (c.fd < 0) return;
+    char chunk[4096];
+    for (;;) {
+      ssize_t n = read(c.fd, chunk, sizeof chunk);
+      if (n > 0) {
+        c.buf.append(chunk, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0) {
+        close(c.fd);
+        c.fd = -1;
+      }
+      break;  // EAGAIN: nothing more for now
+    }
+    size_t nl;
+    while ((nl = c.buf.find('\n')) != std::string::npos) {
+      auto e = nlohmann::json::parse(c.buf.substr(0, nl), nullptr, false);
+      c.buf.erase(0, nl + 1);
+      if (!e.is_object()) continue;
+      std::string kind = e.value("event", "");
+      if (kind == "progress") {
+        c.step = e.value("step", int64_t{0});
+        c.steps = e.value("steps", int64_t{0});
+      } else if (kind == "error") {
+        c.error = e.value("message", "");
+      }
+    }
+  }
+
+  void finish(Child& c, int status, Store& store, double timeout) {
+    read_events(c);
+    if (c.fd >= 0) close(c.fd);
+    const double seconds = std::chrono::duration<double>(Clock::now() - c.start).count();
+    std::string outcome;
+    std::optional<std::string> error;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !c.timed_out) {
+      outcome = "done";
+    } else if (c.interrupted) {
+      outcome = "interrupted";
+      error = "stopped by the runner (SIGINT or SIGTERM)";
+    } else {
+      outcome = "failed";
+      if (c.timed_out) {
+        error = "timed out after " + fmt_seconds(timeout) + " (killed)";
+      } else if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        error = "killed by signal " + std::to_string(sig) + " (" + signal_name(sig) + ")" +
+                (sig == SIGKILL ? ": out of memory, or killed from outside" : "");
+      } else {
+        error = c.error.empty() ? "exited with code " + std::to_string(WEXITSTATUS(status)) : c.error;
+      }
+    }
+    std::string tail = tail_lines(c.dir / "stderr.log", 20);
+    fs::path cell_db = c.dir / "cell.sqlite";
+    if (fs::exists(cell_db)) {
+      try {
+        store.merge(cell_db.string());
+      } catch (const std::exception& e) {
+        if (outcome == "done") outcome = "failed";
+        error = error.value_or("") + (error ? "; " : "") + "its results file could not be merged: " + e.what();
+      }
+    } else if (outcome == "done") {
+      outcome = "failed";
+      error = "exited without writing its results file";
+    }
+    auto merged = store.run(c.cell->id);
+    if (outcome == "done" && (!merged || merged->status != "done")) {
+      outcome = "failed";
+      error = "exited 0 but did not mark itself done";
+    }
+    if (outcome != "done") store.set_status(c.cell->id, outcome, error, tail.empty() ? std::nullopt : std::optional(tail));
+    if (outcome == "done") ++done_;
+    else if (outcome == "interrupted") ++interrupted_cells_;
+    else ++failed_;
+    if (opt_.progress_tty) std::cerr << "\r\033[K";
+    if (outcome == "done")
+      say("cell " + c.cell->id + " (" + describe_grid(*c.cell) + ") done in " + fmt_seconds(seconds));
+    else
+      say("cell " + c.cell->id + " (" + describe_grid(*c.cell) + ") " + (outcome == "failed" ? "FAILED" : "interrupted") +
+          ": " + error.value_or("") + (outcome == "failed" ? "\n    (stderr: " + (c.dir / "stderr.log").string() + ")" : ""));
+  }
+
+  void draw(const std::vector<Child>& running) {
+    if (!opt_.progress_tty) return;
+    auto now = Clock::now();
+    if (now - last_draw_ < std::chrono::milliseconds(200)) return;
+    last_draw_ = now;
+    std::ostringstream line;
+    line << "[" << (done_ + failed_ + interrupted_cells_) << "/" << total_ << " cells";
+    if (failed_) line << ", " << failed_ << " failed";
+    line << "]";
+    for (auto& c : running) {
+      line << "  " << c.cell->id.substr(0, 8) << " step " << c.step << "/" << c.steps;
+      double age = std::chrono::duration<double>(now - c.start).count();
+      if (c.step > 0 && c.steps > c.step) line << " ETA " << fmt_seconds(age / c.step * (c.steps - c.step));
+    }
+    std::cerr << "\r\033[K" << line.str().substr(0, 160) << std::flush;
+  }
+
+  void say(const std::string& s) { std::cerr << s << "\n"; }
+
+  const SweepPlan& plan_;
+  const RunOptions& opt_;
+  fs::path cells_dir_;
+  int lock_fd_ = -1;
+  int threads_ = 1;
+  size_t total_ = 0, done_ = 0, failed_ = 0, interrupted_cells_ = 0;
+  bool interrupted_ = false;
+  std::set<std::string> warned_;
+  Clock::time_point last_draw_{};
+};
+
+}  // namespace
+
+std::string default_db_path(const Sweep& sweep) { return "results/" + sweep.name + ".sqlite"; }
+
+int run_sweep(const SweepPlan& plan, const RunOptions& options) {
+  Runner r(plan, options);
+  return r.run();
+}
+
+}  // namespace longalign::host

@@ -1,0 +1,30 @@
+// `longalign run`: each cell of a sweep in its own child process (`longalign cell`), N at a
+// time, each with its share of the cores. The runner reads their NDJSON events, shows progress,
+// enforces timeouts, records crashes with their signal and last lines of stderr, and folds every
+// finished cell's results file into the sweep's DB. Running the same sweep again resumes.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "sweep/plan.h"
+
+namespace longalign::host {
+
+struct RunOptions {
+  std::string db;           // default: results/<sweep>.sqlite
+  int jobs = 1;             // cells at once
+  int cores = 0;            // cores to share among them; 0: all of this machine's
+  bool force = false;       // run done cells again too
+  bool rerun_failed = false;  // run only cells that failed or were interrupted before
+  double timeout_s = -1;    // per cell; < 0: the sweep's timeout_s
+  std::filesystem::path exe;  // the longalign binary that runs `cell`
+  bool progress_tty = false;  // redraw one status line instead of printing plain lines
+};
+
+// Returns the exit code: 0 when every cell is done, 1 when some failed or the run was
+// interrupted (SIGINT/SIGTERM). Throws InputError/StoreError on bad input or an unusable DB.
+int run_sweep(const SweepPlan& plan, const RunOptions& options);
+
+std::string default_db_path(const Sweep& sweep);  // results/<name>.sqlite
+
+}  // namespace longalign::host

@@ -1,0 +1,81 @@
+// The results store: one SQLite file per cell (written by the cell worker) and one per sweep
+// (written by the runner, which folds finished cells in). The schema is documented, with
+// example queries, in results/README.md; migrations bring any older file up to date.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite.h"
+
+namespace longalign::host {
+
+constexpr int kSchemaVersion = 1;
+
+struct RunRecord {
+  std::string cell_id, sweep;
+  int64_t seed = 0;
+  std::string grid_json = "{}", params_json = "{}";
+  std::string status = "pending";  // pending | running | done | failed | interrupted
+  std::optional<std::string> error, stderr_tail;
+  int64_t attempts = 0;
+  std::optional<std::string> started_at, finished_at;
+  double duration_s = 0;
+  std::string host, git_commit, longalign_version, plugins_json = "{}";
+  int64_t threads = 1;
+};
+
+class Store {
+ public:
+  // Opens or creates the file and migrates it to kSchemaVersion. Throws StoreError, also for a
+  // file written by a newer longalign.
+  explicit Store(const std::string& file);
+
+  Database& db() { return db_; }
+  int schema_version();
+
+  void upsert_sweep(const std::string& name, const std::string& file, const std::string& sha256, const std::string& spec_json);
+  void upsert_run(const RunRecord& r);
+  std::optional<RunRecord> run(const std::string& cell_id);
+  void set_status(const std::string& cell_id, const std::string& status, const std::optional<std::string>& error,
+                  const std::optional<std::string>& stderr_tail);
+  void put_run_metric(const std::string& cell_id, const std::string& name, double value);
+  void put_eval_result(const std::string& eval_id, const std::string& cell_id, const std::string& evaluator,
+                       const std::string& metric, const std::string& tags_json, double value);
+
+  // Folds a cell's results file into this one, in one transaction: the run row (keeping this
+  // store's attempts), its step and run metrics, eval results and artifacts replace whatever
+  // this store had for that cell, so merging twice equals merging once. Returns the cell ids.
+  std::vector<std::string> merge(const std::string& cell_file);
+
+  static std::string now_utc();  // ISO 8601, e.g. 2026-11-25T20:49:20Z
+
+ private:
+  Database db_;
+};
+
+// Step metrics, buffered and written in batched transactions: add() costs a vector push, and
+// every `batch` rows (or flush()) one transaction writes them.
+class MetricWriter {
+ public:
+  MetricWriter(Store& store, std::string cell_id, size_t batch = 256);
+  ~MetricWriter();
+  void add(int64_t step, const std::string& name, double value);
+  void flush();
+
+ private:
+  Store& store_;
+  std::string cell_id_;
+  size_t batch_;
+  struct Row {
+    int64_t step;
+    std::string name;
+    double value;
+  };
+  std::vector<Row> rows_;
+  Statement insert_;
+};
+
+}  // namespace longalign::host

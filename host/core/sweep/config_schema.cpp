@@ -1,0 +1,50 @@
+#include "sweep/config_schema.h"
+
+namespace longalign::host {
+namespace {
+
+ParamInfo key(const char* name, la_param_type t, nlohmann::json def, const char* doc,
+              std::optional<double> min = std::nullopt, std::vector<std::string> choices = {}) {
+  return ParamInfo{name, t, std::move(def), doc, min, std::nullopt, std::move(choices)};
+}
+
+}  // namespace
+
+const std::vector<ParamInfo>& config_schema() {
+  static const std::vector<ParamInfo> keys = {
+      key("model.preset", LA_PARAM_STRING, "tiny", "Model size preset (the engine defines them)"),
+      key("tokenizer", LA_PARAM_STRING, "byte", "Tokenizer: byte (256 byte tokens + BOS, EOS, PAD)", std::nullopt, {"byte"}),
+      key("chat_template", LA_PARAM_STRING, "llama2", "How chats become tokens: llama2 ([INST] ... [/INST]) or plain",
+          std::nullopt, {"llama2", "plain"}),
+      key("train.epochs", LA_PARAM_INT, 1, "Passes over the data", 1.0),
+      key("train.max_tokens", LA_PARAM_INT, 2048, "A row's token budget (the paper's 64k, scaled)", 1.0),
+      key("train.rows_per_micro_batch", LA_PARAM_INT, 1, "Rows in one forward/backward pass", 1.0),
+      key("train.sequences_per_step", LA_PARAM_INT, 8, "Sequences per optimizer step (0: use tokens_per_step)", 0.0),
+      key("train.tokens_per_step", LA_PARAM_INT, 0, "Real tokens per optimizer step (0: use sequences_per_step)", 0.0),
+      key("batching.plugin", LA_PARAM_STRING, "naive", "The batching strategy plugin"),
+      key("batching.params", LA_PARAM_TABLE, nlohmann::json::object(), "Its parameters"),
+      key("loss.plugin", LA_PARAM_STRING, "token-mean", "The loss weighting plugin"),
+      key("loss.params", LA_PARAM_TABLE, nlohmann::json::object(), "Its parameters"),
+  };
+  return keys;
+}
+
+const std::vector<ParamInfo>& data_entry_schema() {
+  static const std::vector<ParamInfo> keys = {
+      key("source", LA_PARAM_STRING, "", "The data-source plugin"),
+      key("params", LA_PARAM_TABLE, nlohmann::json::object(), "Its parameters"),
+      key("count", LA_PARAM_INT, nullptr, "Exactly this many examples (absent: all of them)", 0.0),
+      {"ratio", LA_PARAM_FLOAT, nullptr, "This fraction of the source's examples, instead of count", 0.0, 1.0, {}},
+  };
+  return keys;
+}
+
+const std::vector<ParamInfo>& evaluate_entry_schema() {
+  static const std::vector<ParamInfo> keys = {
+      key("evaluator", LA_PARAM_STRING, "", "The evaluator plugin"),
+      key("params", LA_PARAM_TABLE, nlohmann::json::object(), "Its parameters"),
+  };
+  return keys;
+}
+
+}  // namespace longalign::host

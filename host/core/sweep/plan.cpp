@@ -1,0 +1,280 @@
+#include "sweep/plan.h"
+
+#include <set>
+
+#include "plugin/instance.h"
+#include "plugin/params.h"
+#include "sweep/config_schema.h"
+#include "util/nearest.h"
+#include "util/sha256.h"
+
+namespace longalign::host {
+namespace {
+
+const std::vector<std::string> kSections = {"model", "tokenizer", "chat_template", "train", "batching", "loss", "data", "evaluate"};
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    parts.push_back(path.substr(start, dot - start));
+    if (dot == std::string::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+const nlohmann::json* lookup(const nlohmann::json& j, const std::string& path) {
+  const nlohmann::json* node = &j;
+  for (auto& p : split(path)) {
+    if (!node->is_object() || !node->contains(p)) return nullptr;
+    node = &(*node)[p];
+  }
+  return node;
+}
+
+void assign(nlohmann::json& j, const std::string& path, const nlohmann::json& v) {
+  nlohmann::json* node = &j;
+  auto parts = split(path);
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    node = &(*node)[parts[i]];
+    if (!node->is_object()) *node = nlohmann::json::object();
+  }
+  (*node)[parts.back()] = v;
+}
+
+// A candidate cell before resolution: config overrides and where each came from.
+struct Candidate {
+  nlohmann::json overrides = nlohmann::json::object();  // path -> value
+  std::map<std::string, std::string> origin;            // path -> key into Sweep::where
+};
+
+class Resolver {
+ public:
+  Resolver(const Sweep& sw, const Registry& reg, SweepPlan& plan) : sw_(sw), reg_(reg), plan_(plan) {
+    for (auto& k : config_schema()) schema_paths_.push_back(k.name);
+  }
+
+  nlohmann::json resolve(const Candidate& c) {
+    origin_ = &c.origin;
+    nlohmann::json cfg = sw_.base;
+    for (auto& [path, v] : c.overrides.items()) assign(cfg, path, v);
+    check_known_keys(cfg);
+    for (auto& k : config_schema()) {
+      const nlohmann::json* v = lookup(cfg, k.name);
+      if (!v) {
+        assign(cfg, k.name, k.default_value);
+        continue;
+      }
+      if (auto e = check_param_value(k, *v); !e.empty()) fail(k.name, e);
+      if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
+    }
+    cfg["batching"]["params"] = plugin_params(cfg, "batching", LA_KIND_BATCHING);
+    cfg["loss"]["params"] = plugin_params(cfg, "loss", LA_KIND_LOSS_WEIGHTING);
+    if (!cfg.contains("data") || !cfg["data"].is_object() || cfg["data"].empty())
+      fail("data", "no [[data]] entries: a cell needs at least one data source");
+    for (auto& [name, entry] : cfg["data"].items()) entry = data_entry(name, entry);
+    if (cfg.contains("evaluate")) {
+      if (!cfg["evaluate"].is_object()) fail("evaluate", "expected [[evaluate]] entries");
+      for (auto& [name, entry] : cfg["evaluate"].items()) entry = evaluate_entry(name, entry);
+    }
+    return cfg;
+  }
+
+  [[noreturn]] void fail(const std::string& path, const std::string& message) const {
+    std::string p = path;
+    while (true) {
+      if (origin_)
+        if (auto it = origin_->find(p); it != origin_->end()) throw InputError(sw_.locate(it->second), path, message);
+      auto dot = p.rfind('.');
+      if (dot == std::string::npos) break;
+      p.resize(dot);
+    }
+    throw InputError(sw_.locate(path), path, message);
+  }
+
+ private:
+  void check_known_keys(const nlohmann::json& cfg) const {
+    if (!cfg.is_object()) fail("", "[config] must be a table");
+    for (auto& [section, v] : cfg.items()) {
+      if (std::find(kSections.begin(), kSections.end(), section) == kSections.end())
+        fail(section, "unknown key" + did_you_mean(section, schema_paths_));
+      if (section == "data" || section == "evaluate") continue;
+      // Walk down to schema leaves; a table-typed leaf (params) is the plugin's business.
+      std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& n, const std::string& path) {
+        for (auto& k : config_schema())
+          if (k.name == path) return;
+        if (!n.is_object()) fail(path, "unknown key" + did_you_mean(path, schema_paths_));
+        for (auto& [key, child] : n.items()) walk(child, path + "." + key);
+      };
+      walk(v, section);
+    }
+  }
+
+  const PluginEntry& plugin(const std::string& path, const std::string& name, la_plugin_kind kind) {
+    const PluginEntry* p = reg_.find(name);
+    if (!p)
+      fail(path, "unknown plugin '" + name + "'" + did_you_mean(name, reg_.names(kind)) +
+                     "; `longalign plugins` lists the " + kind_name(kind) + " plugins found");
+    if (p->info.kind != kind)
+      fail(path, "plugin '" + name + "' is a " + kind_name(p->info.kind) + ", not a " + kind_name(kind));
+    plan_.plugins[name] = {{"file", p->file.string()}, {"sha256", p->hash}, {"version", p->info.version}};
+    return *p;
+  }
+
+  nlohmann::json params(const PluginEntry& p, const std::string& path, const nlohmann::json& given) {
+    try {
+      return resolve_params(p.info, given.is_null() ? nlohmann::json::object() : given);
+    } catch (const ParamError& e) {
+      fail(e.key().empty() ? path : path + "." + e.key(), e.what());
+    }
+  }
+
+  nlohmann::json plugin_params(const nlohmann::json& cfg, const std::string& section, la_plugin_kind kind) {
+    const PluginEntry& p = plugin(section + ".plugin", cfg[section]["plugin"], kind);
+    return params(p, section + ".params", cfg[section]["params"]);
+  }
+
+  void check_entry_keys(const nlohmann::json& entry, const std::string& at, const std::vector<ParamInfo>& schema) const {
+    if (!entry.is_object()) fail(at, "expected a table");
+    std::vector<std::string> names;
+    for (auto& k : schema) names.push_back(k.name);
+    for (auto& [key, v] : entry.items()) {
+      auto it = std::find_if(schema.begin(), schema.end(), [&](const ParamInfo& k) { return k.name == key; });
+      if (it == schema.end()) fail(at + "." + key, "unknown key" + did_you_mean(key, names));
+      if (auto e = check_param_value(*it, v); !e.empty()) fail(at + "." + key, e);
+    }
+  }
+
+  nlohmann::json data_entry(const std::string& name, const nlohmann::json& entry) {
+    const std::string at = "data." + name;
+    check_entry_keys(entry, at, data_entry_schema());
+    if (!entry.contains("source")) fail(at, "missing 'source' (the data-source plugin)");
+    const PluginEntry& p = plugin(at + ".source", entry["source"], LA_KIND_DATA_SOURCE);
+    nlohmann::json out = {{"source", entry["source"]}, {"params", params(p, at + ".params", entry.value("params", nlohmann::json()))}};
+    if (entry.contains("count") && entry.contains("ratio")) fail(at, "give count or ratio, not both");
+    if (entry.contains("count") || entry.contains("ratio")) {
+      std::optional<int64_t> available = source_count(p, out["params"]);
+      if (entry.contains("count")) {
+        int64_t want = entry["count"];
+        if (available && want > *available)
+          fail(at + ".count", "asks for " + std::to_string(want) + " examples; source '" + p.info.name + "' has " +
+                                  std::to_string(*available) + " with these params");
+        out["count"] = want;
+      } else {
+        double ratio = entry["ratio"];
+        if (!available) fail(at + ".ratio", "source '" + p.info.name + "' cannot tell its size before reading: use count");
+        out["ratio"] = ratio;
+        out["count"] = static_cast<int64_t>(ratio * static_cast<double>(*available));
+      }
+    }
+    return out;
+  }
+
+  nlohmann::json evaluate_entry(const std::string& name, const nlohmann::json& entry) {
+    const std::string at = "evaluate." + name;
+    check_entry_keys(entry, at, evaluate_entry_schema());
+    const PluginEntry& p = plugin(at + ".evaluator", entry["evaluator"], LA_KIND_EVALUATOR);
+    return {{"evaluator", entry["evaluator"]}, {"params", params(p, at + ".params", entry.value("params", nlohmann::json()))}};
+  }
+
+  // How many examples a source holds with these params (opened once per distinct params).
+  std::optional<int64_t> source_count(const PluginEntry& p, const nlohmann::json& params) {
+    std::string key = p.info.name + canonical(params);
+    if (auto it = counts_.find(key); it != counts_.end()) return it->second;
+    std::optional<int64_t> n;
+    try {
+      DataSourceInstance src(PluginLibrary::load(p.file), params);
+      src.open(0);
+      n = src.count();
+    } catch (const std::exception& e) {
+      fail("data", std::string("cannot open data source: ") + e.what());
+    }
+    counts_[key] = n;
+    return n;
+  }
+
+  const Sweep& sw_;
+  const Registry& reg_;
+  SweepPlan& plan_;
+  std::vector<std::string> schema_paths_;
+  const std::map<std::string, std::string>* origin_ = nullptr;
+  std::map<std::string, std::optional<int64_t>> counts_;
+};
+
+// The value a path has in a cell: its override, else the base config, else the schema default.
+nlohmann::json value_at(const Sweep& sw, const Candidate& c, const std::string& path) {
+  if (c.overrides.contains(path)) return c.overrides[path];
+  if (auto* v = lookup(sw.base, path)) return *v;
+  for (auto& k : config_schema())
+    if (k.name == path) return k.default_value;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string canonical(const nlohmann::json& j) { return j.dump(); }
+
+std::string content_id(const nlohmann::json& j) { return sha256_hex(canonical(j)).substr(0, 16); }
+
+SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
+  SweepPlan plan;
+  plan.sweep = sw;
+  std::vector<Candidate> combos(1);
+  for (auto& [path, values] : sw.grid) {
+    std::vector<Candidate> next;
+    for (auto& c : combos)
+      for (size_t i = 0; i < values.size(); ++i) {
+        Candidate n = c;
+        n.overrides[path] = values[i];
+        n.origin[path] = "grid." + path + "." + std::to_string(i);
+        next.push_back(std::move(n));
+      }
+    combos = std::move(next);
+  }
+  std::vector<Candidate> kept;
+  std::vector<size_t> exclude_hits(sw.excludes.size(), 0);
+  for (auto& c : combos) {
+    bool excluded = false;
+    for (size_t e = 0; e < sw.excludes.size(); ++e) {
+      bool all = true;
+      for (auto& [path, v] : sw.excludes[e]) all = all && value_at(sw, c, path) == v;
+      if (all) ++exclude_hits[e], excluded = true;
+    }
+    if (!excluded) kept.push_back(std::move(c));
+  }
+  for (size_t e = 0; e < sw.excludes.size(); ++e)
+    if (exclude_hits[e] == 0)
+      throw InputError(sw.locate("exclude." + std::to_string(e) + "." + sw.excludes[e].begin()->first), "exclude",
+                       "this [[exclude]] matches no cell of the grid");
+  for (size_t i = 0; i < sw.includes.size(); ++i) {
+    Candidate c;
+    for (auto& [path, v] : sw.includes[i]) {
+      c.overrides[path] = v;
+      c.origin[path] = "include." + std::to_string(i) + "." + path;
+    }
+    kept.push_back(std::move(c));
+  }
+
+  Resolver resolver(sw, registry, plan);
+  std::set<std::string> seen;
+  for (auto& c : kept) {
+    nlohmann::json config = resolver.resolve(c);
+    nlohmann::json evaluate = config.contains("evaluate") ? config["evaluate"] : nlohmann::json::object();
+    config.erase("evaluate");  // evaluations never change what a cell trains
+    for (uint64_t seed : sw.seeds) {
+      Cell cell;
+      cell.seed = seed;
+      cell.id = content_id({{"config", config}, {"seed", seed}});
+      if (!seen.insert(cell.id).second) continue;  // an include may repeat a grid cell
+      cell.grid = c.overrides;
+      cell.config = config;
+      cell.config["evaluate"] = evaluate;
+      for (auto& [name, e] : evaluate.items()) cell.eval_ids[name] = content_id({{"cell", cell.id}, {"evaluate", e}});
+      plan.cells.push_back(std::move(cell));
+    }
+  }
+  return plan;
+}
+
+}  // namespace longalign::host

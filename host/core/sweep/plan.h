@@ -1,0 +1,39 @@
+// From a sweep to its cells: the grid's cartesian product, minus excludes, plus includes, times
+// seeds; each cell's config resolved (defaults filled, plugin parameters checked against their
+// schemas) and given an id that hashes exactly what determines its training.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "plugin/registry.h"
+#include "sweep/sweep.h"
+
+namespace longalign::host {
+
+struct Cell {
+  std::string id;           // 16 hex digits of SHA-256(canonical {config, seed})
+  uint64_t seed = 0;
+  nlohmann::json grid;      // the grid (and include) values that set this cell apart: path -> value
+  nlohmann::json config;    // resolved; "evaluate" is kept apart from the id
+  std::map<std::string, std::string> eval_ids;  // evaluate entry name -> evaluation id
+};
+
+struct SweepPlan {
+  Sweep sweep;
+  std::vector<Cell> cells;
+  // The plugins the cells use: name -> {file, sha256, version}, recorded with each run.
+  nlohmann::json plugins = nlohmann::json::object();
+};
+
+// The canonical text of a JSON value (sorted keys, shortest round-trip numbers) and its id.
+std::string canonical(const nlohmann::json& j);
+std::string content_id(const nlohmann::json& j);  // 16 hex digits of SHA-256(canonical(j))
+
+// Expands and resolves every cell. Data sources are opened to check that exact counts can be
+// met. Throws InputError naming the file, line and key of the first problem.
+SweepPlan plan_sweep(const Sweep& sweep, const Registry& registry);
+
+}  // namespace longalign::host

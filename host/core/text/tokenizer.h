@@ -1,0 +1,32 @@
+// Tokenizers turn text into ids. The byte tokenizer: ids 0-255 are bytes, then BOS, EOS, PAD.
+// (Sentencepiece, for real checkpoints, comes with the engine's second issue.)
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace longalign::host {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  virtual void encode(std::string_view text, std::vector<uint32_t>& out) const = 0;  // appends
+  virtual std::string decode(const std::vector<uint32_t>& ids) const = 0;
+  virtual uint32_t vocab_size() const = 0;
+  virtual uint32_t bos() const = 0;
+  virtual uint32_t eos() const = 0;
+  virtual uint32_t pad() const = 0;
+};
+
+class ByteTokenizer : public Tokenizer {
+ public:
+  void encode(std::string_view text, std::vector<uint32_t>& out) const override;
+  std::string decode(const std::vector<uint32_t>& ids) const override;  // special ids are skipped
+  uint32_t vocab_size() const override { return 259; }
+  uint32_t bos() const override { return 256; }
+  uint32_t eos() const override { return 257; }
+  uint32_t pad() const override { return 258; }
+};
+
+}  // namespace longalign::host
