@@ -37,6 +37,7 @@ class Statement {
   double real_at(int col) const { return sqlite3_column_double(stmt_, col); }
   std::string text_at(int col) const;
   bool null_at(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int columns() const { return sqlite3_column_count(stmt_); }
 
  private:
   sqlite3_stmt* stmt_ = nullptr;

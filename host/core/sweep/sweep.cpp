@@ -71,8 +71,8 @@ void assign_path(nlohmann::json& doc, const std::string& path, nlohmann::json va
   while (std::getline(ss, part, '.')) parts.push_back(part);
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].empty()) throw InputError(at, path, "empty key segment");
-    walked += (walked.empty() ? "" : ".") + parts[i];
     if (!node->is_object()) throw InputError(at, path, "'" + walked + "' is not a table");
+    walked += (walked.empty() ? "" : ".") + parts[i];
     if (i + 1 == parts.size()) {
       (*node)[parts[i]] = std::move(value);
     } else {
