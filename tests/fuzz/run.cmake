@@ -8,11 +8,15 @@ run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G "${GENERATOR}" -DLON
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 run(${CMAKE_COMMAND} --build "${WORK_DIR}")
 
-foreach(target descriptor)
+# RUNS is a list of target=count pairs, e.g. "descriptor=300000;sweep=50000".
+foreach(pair ${RUNS})
+  string(REPLACE "=" ";" pair "${pair}")
+  list(GET pair 0 target)
+  list(GET pair 1 runs)
   set(scratch "${WORK_DIR}/new-inputs/${target}")
   file(REMOVE_RECURSE "${scratch}")
   file(MAKE_DIRECTORY "${scratch}")
-  run("${WORK_DIR}/bin/${target}_fuzz" -seed=1 -runs=${RUNS} -max_len=512
+  run("${WORK_DIR}/bin/${target}_fuzz" -seed=1 -runs=${runs} -max_len=2048
       "${scratch}" "${SOURCE_DIR}/tests/fuzz/corpus/${target}")
   string(REGEX MATCH "Done [0-9]+ runs[^\n]*" done "${ERR}")
   message(STATUS "${target}_fuzz: ${done}")

@@ -139,7 +139,9 @@ class Resolver {
     if (!entry.is_object()) fail(at, "expected a table");
     std::vector<std::string> names;
     for (auto& k : schema) names.push_back(k.name);
-    for (auto& [key, v] : entry.items()) {
+    for (auto& item : entry.items()) {
+      const std::string key = item.key();
+      const nlohmann::json& v = item.value();
       auto it = std::find_if(schema.begin(), schema.end(), [&](const ParamInfo& k) { return k.name == key; });
       if (it == schema.end()) fail(at + "." + key, "unknown key" + did_you_mean(key, names));
       if (auto e = check_param_value(*it, v); !e.empty()) fail(at + "." + key, e);
@@ -220,6 +222,12 @@ std::string content_id(const nlohmann::json& j) { return sha256_hex(canonical(j)
 SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
   SweepPlan plan;
   plan.sweep = sw;
+  double product = static_cast<double>(sw.seeds.size());
+  for (auto& [path, values] : sw.grid) product *= static_cast<double>(values.size());
+  if (product > kMaxCells)
+    throw InputError(sw.locate("grid." + (sw.grid.empty() ? std::string() : sw.grid.back().first)), "grid",
+                     "the grid and seeds make " + format_number(product) +
+                         " cells, over the limit of " + std::to_string(kMaxCells) + ": split the sweep");
   std::vector<Candidate> combos(1);
   for (auto& [path, values] : sw.grid) {
     std::vector<Candidate> next;

@@ -32,6 +32,9 @@ struct SweepPlan {
 std::string canonical(const nlohmann::json& j);
 std::string content_id(const nlohmann::json& j);  // 16 hex digits of SHA-256(canonical(j))
 
+// More cells than this in one sweep is a mistake (a runaway grid), reported before expanding.
+constexpr size_t kMaxCells = 100000;
+
 // Expands and resolves every cell. Data sources are opened to check that exact counts can be
 // met. Throws InputError naming the file, line and key of the first problem.
 SweepPlan plan_sweep(const Sweep& sweep, const Registry& registry);
