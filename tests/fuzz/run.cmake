@@ -8,8 +8,9 @@ run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G "${GENERATOR}" -DLON
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo)
 run(${CMAKE_COMMAND} --build "${WORK_DIR}")
 
-# RUNS is a list of target=count pairs, e.g. "descriptor=300000;sweep=50000".
-foreach(pair ${RUNS})
+# RUNS lists target=count pairs, comma-separated: "descriptor=300000,sweep=60000".
+string(REPLACE "," ";" pairs "${RUNS}")
+foreach(pair ${pairs})
   string(REPLACE "=" ";" pair "${pair}")
   list(GET pair 0 target)
   list(GET pair 1 runs)
