@@ -1,0 +1,75 @@
+// The training engine's public face: a Llama-style decoder, its presets, and a trainer that
+// takes micro-batches of padded or packed rows with a weight per target token. This header
+// is torch-free (the implementation is libtorch and the standard library only), so the host's
+// worker can drive the engine without compiling against torch, and the engine builds alone
+// against any libtorch, a CUDA one included.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace longalign::engine {
+
+struct ModelConfig {
+  int64_t vocab_size = 259;  // the byte tokenizer
+  int64_t d_model = 64;
+  int64_t n_layers = 2;
+  int64_t n_heads = 4;
+  int64_t n_kv_heads = 4;  // < n_heads: grouped-query attention
+  int64_t d_ff = 172;      // SwiGLU hidden size
+  double rope_theta = 10000.0;
+  double norm_eps = 1e-5;
+  bool tie_embeddings = false;
+};
+
+// "tiny" (trains on 2 cores in seconds), "small", "base", "llama2-7b".
+ModelConfig model_preset(const std::string& name);  // throws std::invalid_argument
+const std::vector<std::string>& model_preset_names();
+int64_t param_count(const ModelConfig& c);  // computed, nothing allocated
+
+// One forward/backward pass: `rows` rows of `width` token slots. A padded micro-batch has one
+// sequence per row, right-padded; a packed one has several per row, with boundaries.
+struct MicroBatch {
+  int64_t rows = 0, width = 0;
+  bool packed = false;
+  std::vector<int64_t> ids;        // rows * width
+  std::vector<int64_t> positions;  // rows * width: restart per sequence, or run on (the paper's code)
+  std::vector<std::vector<int64_t>> cu_seqlens;  // per row: segment starts and the end, e.g. {0, 5, 9}
+  // rows * width: the loss weight of predicting token t from the tokens before it (0: not a target)
+  std::vector<float> weights;
+};
+
+struct TrainConfig {
+  double lr = 1e-3, min_lr_ratio = 0.1;
+  int64_t warmup_steps = 0, total_steps = 1;
+  std::string schedule = "cosine";  // cosine | linear | constant
+  double beta1 = 0.9, beta2 = 0.95, weight_decay = 0.0, grad_clip = 1.0;
+  uint64_t seed = 0;
+  int threads = 1;
+};
+
+struct StepStats {
+  double loss = 0;  // sum over the step of w_t * l_t
+  double lr = 0, grad_norm = 0, seconds = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(const ModelConfig& model, const TrainConfig& train);
+  ~Trainer();
+  // One optimizer step over its micro-batches: gradients of sum w_t * l_t summed, clipped, applied.
+  StepStats step(const std::vector<MicroBatch>& micro_batches);
+  // sum w_t * l_t without training, for held-out data.
+  double evaluate(const std::vector<MicroBatch>& micro_batches);
+  // The gradient of sum w_t * l_t over the micro-batches, flattened, parameters unchanged
+  // (for equivalence tests and, later, data-parallel checks).
+  std::vector<float> gradient(const std::vector<MicroBatch>& micro_batches);
+  int64_t steps_done() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace longalign::engine

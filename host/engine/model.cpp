@@ -1,0 +1,133 @@
+#include "model.h"
+
+#include <cmath>
+
+namespace longalign::engine {
+namespace {
+
+torch::Tensor rotate_half(const torch::Tensor& x) {
+  int64_t h = x.size(-1) / 2;
+  return torch::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
+}
+
+// q, k, v: (..., n, D). Causal softmax attention; the (n, n) scores exist for one segment only.
+torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
+  const int64_t n = q.size(-2);
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
+  auto future = torch::ones({n, n}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
+  scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  return torch::matmul(torch::softmax(scores, -1), v);
+}
+
+torch::nn::Linear linear(int64_t in, int64_t out) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+}
+
+}  // namespace
+
+// Parameter names follow transformers' LlamaForCausalLM (without its "model." prefix), so
+// checkpoints map one to one.
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) { weight_ = register_parameter("weight", torch::ones({dim})); }
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  auto xf = x.to(torch::kFloat);  // the norm in fp32 whatever the compute dtype
+  auto normed = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps_);
+  return normed.to(x.scalar_type()) * weight_;
+}
+
+AttentionImpl::AttentionImpl(const ModelConfig& c)
+    : n_heads_(c.n_heads), n_kv_heads_(c.n_kv_heads), head_dim_(c.d_model / c.n_heads) {
+  wq_ = register_module("q_proj", linear(c.d_model, n_heads_ * head_dim_));
+  wk_ = register_module("k_proj", linear(c.d_model, n_kv_heads_ * head_dim_));
+  wv_ = register_module("v_proj", linear(c.d_model, n_kv_heads_ * head_dim_));
+  wo_ = register_module("o_proj", linear(n_heads_ * head_dim_, c.d_model));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                     const RowSegments& seg) {
+  const int64_t B = x.size(0), T = x.size(1);
+  // (B, T, C) -> (B, heads, T, head_dim)
+  auto q = wq_(x).view({B, T, n_heads_, head_dim_}).transpose(1, 2);
+  auto k = wk_(x).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+  auto v = wv_(x).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+  auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+  q = q * c + rotate_half(q) * s;
+  k = k * c + rotate_half(k) * s;
+  if (n_kv_heads_ != n_heads_) {
+    k = k.repeat_interleave(n_heads_ / n_kv_heads_, 1);
+    v = v.repeat_interleave(n_heads_ / n_kv_heads_, 1);
+  }
+  torch::Tensor out;
+  if (!seg.packed) {
+    // Padded rows: right padding never precedes a real token, so causal attention over the
+    // whole width is exact for the real tokens (and costs what padding costs on a GPU).
+    out = causal_attention(q, k, v);
+  } else {
+    // Packed rows: attention within each sequence only, all heads at once: cost sum n_i^2.
+    std::vector<torch::Tensor> rows;
+    for (int64_t b = 0; b < B; ++b) {
+      const auto& cu = seg.cu_seqlens[static_cast<size_t>(b)];
+      std::vector<torch::Tensor> parts;
+      for (size_t i = 0; i + 1 < cu.size(); ++i) {
+        int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
+        parts.push_back(causal_attention(q[b].narrow(1, s0, n), k[b].narrow(1, s0, n), v[b].narrow(1, s0, n)));
+      }
+      if (cu.back() < T) parts.push_back(torch::zeros({n_heads_, T - cu.back(), head_dim_}, q.options()));
+      rows.push_back(torch::cat(parts, 1));
+    }
+    out = torch::stack(rows, 0);
+  }
+  return wo_(out.transpose(1, 2).reshape({B, T, n_heads_ * head_dim_}));
+}
+
+BlockImpl::BlockImpl(const ModelConfig& c) {
+  attn_norm_ = register_module("input_layernorm", RMSNorm(c.d_model, c.norm_eps));
+  mlp_norm_ = register_module("post_attention_layernorm", RMSNorm(c.d_model, c.norm_eps));
+  attn_ = register_module("self_attn", Attention(c));
+  // transformers nests these under "mlp."; the checkpoint reader maps the names.
+  gate_ = register_module("gate_proj", linear(c.d_model, c.d_ff));
+  up_ = register_module("up_proj", linear(c.d_model, c.d_ff));
+  down_ = register_module("down_proj", linear(c.d_ff, c.d_model));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                 const RowSegments& seg) {
+  auto h = x + attn_(attn_norm_(x), cos, sin, seg);
+  auto m = mlp_norm_(h);
+  return h + down_(torch::silu(gate_(m)) * up_(m));
+}
+
+LlamaImpl::LlamaImpl(const ModelConfig& c) : c_(c) {
+  if (c.d_model % c.n_heads || c.n_heads % c.n_kv_heads || (c.d_model / c.n_heads) % 2)
+    throw std::invalid_argument("model: d_model must split into n_heads even-sized heads, n_heads into n_kv_heads groups");
+  embed_ = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.d_model));
+  layers_ = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    blocks_.push_back(Block(c));
+    layers_->push_back(blocks_.back());
+  }
+  norm_ = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
+  if (!c.tie_embeddings) head_ = register_module("lm_head", linear(c.d_model, c.vocab_size));
+  const int64_t hd = c.d_model / c.n_heads;
+  inv_freq_ = register_buffer(
+      "inv_freq", 1.0 / torch::pow(c.rope_theta, torch::arange(0, hd, 2, torch::kDouble) / static_cast<double>(hd)));
+  inv_freq_ = inv_freq_.to(torch::kFloat);
+  torch::NoGradGuard no_grad;
+  for (auto& p : named_parameters())
+    if (p.key().find("norm") == std::string::npos) p.value().normal_(0.0, 0.02);
+}
+
+torch::Tensor LlamaImpl::forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg) {
+  auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, head_dim / 2)
+  auto emb = torch::cat({freqs, freqs}, -1);
+  auto cos = emb.cos(), sin = emb.sin();
+  auto h = embed_(ids);
+  for (auto& b : blocks_) h = b(h, cos, sin, seg);
+  return norm_(h);
+}
+
+torch::Tensor LlamaImpl::lm_head(const torch::Tensor& hidden) {
+  return c_.tie_embeddings ? torch::matmul(hidden, embed_->weight.t()) : head_(hidden);
+}
+
+}  // namespace longalign::engine

@@ -1,0 +1,71 @@
+// A Llama-style decoder in libtorch: RMSNorm, RoPE (rotate-half, as transformers does), SwiGLU,
+// multi-head attention with optional grouped-query heads, tied or untied embeddings.
+#pragma once
+#include <torch/torch.h>
+
+#include "engine.h"
+
+namespace longalign::engine {
+
+// How a micro-batch's rows split into sequences, for attention.
+struct RowSegments {
+  bool packed = false;
+  std::vector<std::vector<int64_t>> cu_seqlens;  // per row
+};
+
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  double eps_;
+  torch::Tensor weight_;
+};
+TORCH_MODULE(RMSNorm);
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const ModelConfig& c);
+  // x: (B, T, C); cos, sin: (B, T, head_dim). Returns (B, T, C).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const RowSegments& seg);
+
+ private:
+  int64_t n_heads_, n_kv_heads_, head_dim_;
+  torch::nn::Linear wq_{nullptr}, wk_{nullptr}, wv_{nullptr}, wo_{nullptr};
+};
+TORCH_MODULE(Attention);
+
+class BlockImpl : public torch::nn::Module {
+ public:
+  explicit BlockImpl(const ModelConfig& c);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const RowSegments& seg);
+
+ private:
+  RMSNorm attn_norm_{nullptr}, mlp_norm_{nullptr};
+  Attention attn_{nullptr};
+  torch::nn::Linear gate_{nullptr}, up_{nullptr}, down_{nullptr};
+};
+TORCH_MODULE(Block);
+
+class LlamaImpl : public torch::nn::Module {
+ public:
+  explicit LlamaImpl(const ModelConfig& c);
+  // ids, positions: (B, T) int64. Returns the final hidden states (B, T, C); logits come from
+  // lm_head() on the positions that need them, so no (T, vocab) tensor is made for the rest.
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg);
+  torch::Tensor lm_head(const torch::Tensor& hidden);
+  const ModelConfig& config() const { return c_; }
+
+ private:
+  ModelConfig c_;
+  torch::nn::Embedding embed_{nullptr};
+  torch::nn::ModuleList layers_{nullptr};
+  std::vector<Block> blocks_;
+  RMSNorm norm_{nullptr};
+  torch::nn::Linear head_{nullptr};
+  torch::Tensor inv_freq_;
+};
+TORCH_MODULE(Llama);
+
+}  // namespace longalign::engine

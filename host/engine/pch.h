@@ -1,0 +1,3 @@
+// The engine's precompiled header: torch is parsed once per build, not once per file.
+#pragma once
+#include <torch/torch.h>

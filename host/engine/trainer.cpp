@@ -1,0 +1,139 @@
+// The trainer: weighted, chunked cross-entropy over target tokens, summed over a step's
+// micro-batches (DESIGN.md's loss contract: all normalisation lives in the weights), AdamW,
+// warmup plus a cosine, linear or constant schedule, gradient clipping.
+#include <chrono>
+#include <cmath>
+
+#include "engine.h"
+#include "model.h"
+
+namespace longalign::engine {
+namespace {
+
+constexpr int64_t kLossChunk = 4096;  // target tokens whose logits exist at once
+
+torch::Tensor to_tensor(const std::vector<int64_t>& v, int64_t rows, int64_t width) {
+  return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, width}, torch::kLong).clone();
+}
+
+void check(const MicroBatch& mb) {
+  const size_t n = static_cast<size_t>(mb.rows * mb.width);
+  if (mb.ids.size() != n || mb.positions.size() != n || mb.weights.size() != n)
+    throw std::invalid_argument("micro-batch arrays do not match rows x width");
+  if (mb.packed && mb.cu_seqlens.size() != static_cast<size_t>(mb.rows))
+    throw std::invalid_argument("packed micro-batch needs cu_seqlens for every row");
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  ModelConfig mc;
+  TrainConfig tc;
+  Llama model{nullptr};
+  std::unique_ptr<torch::optim::AdamW> opt;
+  int64_t steps = 0;
+
+  // sum over the micro-batch's target tokens of w_t * (-log p(token_t | tokens before t)).
+  torch::Tensor weighted_loss(const MicroBatch& mb) {
+    check(mb);
+    auto ids = to_tensor(mb.ids, mb.rows, mb.width);
+    auto hidden = model->forward(ids, to_tensor(mb.positions, mb.rows, mb.width), {mb.packed, mb.cu_seqlens});
+    // Token t is predicted from position t - 1 of the same row; a sequence never starts with a
+    // target (BOS comes first), so t - 1 always lies in the same sequence.
+    std::vector<int64_t> from, target;
+    std::vector<float> w;
+    for (int64_t r = 0; r < mb.rows; ++r)
+      for (int64_t t = 1; t < mb.width; ++t) {
+        size_t i = static_cast<size_t>(r * mb.width + t);
+        if (mb.weights[i] == 0.0f) continue;
+        from.push_back(static_cast<int64_t>(i) - 1);
+        target.push_back(mb.ids[i]);
+        w.push_back(mb.weights[i]);
+      }
+    auto flat = hidden.reshape({-1, hidden.size(-1)});
+    auto total = torch::zeros({}, torch::kFloat);
+    for (size_t s = 0; s < from.size(); s += kLossChunk) {
+      int64_t n = static_cast<int64_t>(std::min<size_t>(kLossChunk, from.size() - s));
+      // Copies: autograd keeps these for the backward pass, after the vectors are gone.
+      auto idx = torch::from_blob(from.data() + s, {n}, torch::kLong).clone();
+      auto tgt = torch::from_blob(target.data() + s, {n, 1}, torch::kLong).clone();
+      auto wt = torch::from_blob(w.data() + s, {n}, torch::kFloat).clone();
+      auto logp = torch::log_softmax(model->lm_head(flat.index_select(0, idx)).to(torch::kFloat), -1);
+      total = total - (logp.gather(1, tgt).squeeze(1) * wt).sum();
+    }
+    return total;
+  }
+
+  double lr_at(int64_t step) const {
+    if (step < tc.warmup_steps) return tc.lr * static_cast<double>(step + 1) / static_cast<double>(tc.warmup_steps);
+    double p = static_cast<double>(step - tc.warmup_steps) / static_cast<double>(std::max<int64_t>(1, tc.total_steps - tc.warmup_steps));
+    p = std::min(1.0, std::max(0.0, p));
+    double m = tc.min_lr_ratio, f = 1.0;
+    if (tc.schedule == "cosine") f = m + (1 - m) * 0.5 * (1 + std::cos(M_PI * p));
+    else if (tc.schedule == "linear") f = 1 - (1 - m) * p;
+    return tc.lr * f;
+  }
+};
+
+Trainer::Trainer(const ModelConfig& model, const TrainConfig& train) : impl_(std::make_unique<Impl>()) {
+  if (train.schedule != "cosine" && train.schedule != "linear" && train.schedule != "constant")
+    throw std::invalid_argument("unknown schedule '" + train.schedule + "'");
+  at::set_num_threads(std::max(1, train.threads));
+  torch::manual_seed(train.seed);
+  impl_->mc = model;
+  impl_->tc = train;
+  impl_->model = Llama(model);
+  impl_->opt = std::make_unique<torch::optim::AdamW>(
+      impl_->model->parameters(), torch::optim::AdamWOptions(train.lr)
+                                      .betas({train.beta1, train.beta2})
+                                      .weight_decay(train.weight_decay));
+}
+
+Trainer::~Trainer() = default;
+
+StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
+  auto t0 = std::chrono::steady_clock::now();
+  Impl& m = *impl_;
+  m.model->train();
+  m.opt->zero_grad();
+  auto total = torch::zeros({}, torch::kFloat);
+  for (auto& mb : micro_batches) {
+    auto loss = m.weighted_loss(mb);
+    loss.backward();  // gradients sum across micro-batches
+    total += loss.detach();
+  }
+  StepStats st;
+  st.lr = m.lr_at(m.steps);
+  for (auto& g : m.opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(st.lr);
+  st.grad_norm = torch::nn::utils::clip_grad_norm_(m.model->parameters(), m.tc.grad_clip > 0 ? m.tc.grad_clip : 1e30);
+  m.opt->step();
+  ++m.steps;
+  st.loss = total.item<double>();
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return st;
+}
+
+double Trainer::evaluate(const std::vector<MicroBatch>& micro_batches) {
+  torch::NoGradGuard no_grad;
+  impl_->model->eval();
+  double total = 0;
+  for (auto& mb : micro_batches) total += impl_->weighted_loss(mb).item<double>();
+  return total;
+}
+
+std::vector<float> Trainer::gradient(const std::vector<MicroBatch>& micro_batches) {
+  Impl& m = *impl_;
+  m.model->train();
+  m.opt->zero_grad();
+  for (auto& mb : micro_batches) m.weighted_loss(mb).backward();
+  std::vector<torch::Tensor> parts;
+  for (auto& p : m.model->parameters())
+    parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));
+  auto flat = torch::cat(parts).contiguous();
+  m.opt->zero_grad();
+  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+}
+
+int64_t Trainer::steps_done() const { return impl_->steps; }
+
+}  // namespace longalign::engine
