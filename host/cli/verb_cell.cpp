@@ -1,9 +1,13 @@
-// longalign cell --spec FILE --db FILE: one cell, as the runner (or a Slurm task) starts it.
-#include <fstream>
+// longalign cell --spec FILE --db FILE: one cell, as the runner (or a Slurm task) starts it. The
+// work happens in longalign-cell, the worker binary beside this one, so that this binary and the
+// runner never load libtorch.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
-#include "cell/worker.h"
-#include "store/store.h"
+#include "plugin/registry.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -23,24 +27,12 @@ Verb add_cell_verb(CLI::App& app) {
   cmd->add_option("--db", opt->db, "The cell's own results file")->required();
   cmd->add_option("--events-fd", opt->events_fd, "Write NDJSON progress events to this file descriptor");
   return {cmd, [opt] {
-            host::EventSink events(opt->events_fd);
-            host::CellSpec spec;
-            try {
-              std::ifstream in(opt->spec);
-              spec = host::CellSpec::from_json(nlohmann::json::parse(in));
-              host::run_cell(spec, opt->db, events);
-              return kExitOk;
-            } catch (const std::exception& e) {
-              std::cerr << "longalign cell: " << e.what() << "\n";
-              events.emit({{"event", "error"}, {"message", e.what()}});
-              try {
-                host::Store store(opt->db);
-                if (store.run(spec.cell_id)) store.set_status(spec.cell_id, "failed", std::string(e.what()), std::nullopt);
-              } catch (const std::exception&) {
-                // The runner records the failure from the exit code and the event.
-              }
-              return kExitFailed;
-            }
+            const std::string worker = (host::host_scanner().parent_path() / "longalign-cell").string();
+            const std::string fd = std::to_string(opt->events_fd);
+            execl(worker.c_str(), worker.c_str(), "--spec", opt->spec.c_str(), "--db", opt->db.c_str(), "--events-fd",
+                  fd.c_str(), static_cast<char*>(nullptr));
+            std::cerr << "longalign cell: cannot execute " << worker << ": " << std::strerror(errno) << "\n";
+            return kExitFailed;
           }};
 }
 

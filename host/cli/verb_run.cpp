@@ -29,7 +29,7 @@ Verb add_run_verb(CLI::App& app) {
   cmd->footer("Exit code 0 when every cell is done, 1 when some failed or the run was stopped, 2 on bad input.");
   return {cmd, [opt] {
             host::SweepPlan plan = opt->sweep.plan();
-            opt->run.exe = host::host_scanner().parent_path() / "longalign";
+            opt->run.exe = host::host_scanner().parent_path() / "longalign-cell";
             opt->run.progress_tty = isatty(2);
             return host::run_sweep(plan, opt->run);
           }};

@@ -1,6 +1,7 @@
 // Orchestration overhead and planning speed, with the real binary and plugins:
 //  - per cell: spawn + plugin load + results file + merge, for cells whose workload is nearly
-//    empty (one tiny example), from `longalign run` wall time over N cells;
+//    empty (one tiny example, one step of the tiny model), from `longalign run` wall time over
+//    N cells, with libtorch's load time (the worker started alone) reported apart;
 //  - `plan` of a 1000-cell grid, in-process and as the `longalign plan` command.
 // Run: build/bin/sweep_bench
 #include <unistd.h>
@@ -53,8 +54,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "run failed: %s\n%s", r.describe().c_str(), r.err.c_str());
     return 1;
   }
-  std::printf("orchestration: %d near-empty cells in %.2f s: %.3f s per cell (goal < 0.3 s; libtorch's load not included: the engine is not in cells yet)\n",
-              cells, total, total / cells);
+  // What starting the worker costs by itself: the dynamic loader mapping libtorch.
+  const std::string worker = (std::filesystem::path(LONGALIGN_BIN).parent_path() / "longalign-cell").string();
+  auto t_load = Clock::now();
+  for (int i = 0; i < cells; ++i) run_process({worker, "--help"}, std::chrono::seconds(60));
+  double load = seconds_since(t_load) / cells;
+  std::printf("per cell, %d near-empty cells: %.3f s in all; libtorch's load %.3f s; orchestration (spawn + plugin load + "
+              "store + merge + one tiny step) %.3f s (goal < 0.3 s)\n",
+              cells, total / cells, load, total / cells - load);
 
   {
     std::ofstream f(dir / "grid.toml");

@@ -18,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 
 struct Dataset {
   std::vector<uint32_t> lengths, targets;
+  std::vector<Tokenized> tokens;
+  uint32_t pad = 0;
 };
 
 std::shared_ptr<PluginLibrary> library(const CellSpec& spec, const std::string& name) {
@@ -30,6 +32,7 @@ Dataset load_data(const CellSpec& spec, Store& store) {
   ByteTokenizer tok;
   auto tmpl = make_chat_template(spec.config["chat_template"]);
   Dataset d;
+  d.pad = tok.pad();
   for (auto& [name, entry] : spec.config["data"].items()) {
     DataSourceInstance src(library(spec, entry["source"]), entry["params"]);
     src.open(spec.seed);
@@ -46,6 +49,7 @@ Dataset load_data(const CellSpec& spec, Store& store) {
       d.lengths.push_back(static_cast<uint32_t>(t.ids.size()));
       d.targets.push_back(t.targets());
       tokens += static_cast<int64_t>(t.ids.size());
+      d.tokens.push_back(std::move(t));
       ++n;
     }
     if (want >= 0 && n < want)
@@ -57,8 +61,24 @@ Dataset load_data(const CellSpec& spec, Store& store) {
   return d;
 }
 
+// Target tokens a piece of a sequence can be trained on: its first token has no predecessor in
+// the row, so it is never predicted (for a whole sequence that token is BOS anyway).
+uint32_t piece_targets(const Tokenized& t, const la_segment& seg) {
+  uint32_t n = 0;
+  for (uint32_t k = 1; k < seg.length; ++k) n += t.target[seg.offset + k];
+  return n;
+}
+
+// N_i for every sequence of a plan: the targets of all its pieces, which share it.
+std::vector<uint32_t> sequence_targets(const Plan& plan, const Dataset& d) {
+  std::vector<uint32_t> n(d.tokens.size(), 0);
+  for (auto& seg : plan.segments) n[seg.sequence] += piece_targets(d.tokens[seg.sequence], seg);
+  return n;
+}
+
 // One optimizer step of a plan as the loss weighting sees it (a single rank for now).
-std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d) {
+std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d,
+                                           const std::vector<uint32_t>& n_i) {
   std::vector<la_step_segment> segs;
   uint32_t row_in_step = 0;
   for (uint32_t m = step.first; m < step.first + step.count; ++m) {
@@ -67,15 +87,54 @@ std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& ste
       const la_row& row = plan.rows[r];
       for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s) {
         const la_segment& seg = plan.segments[s];
-        // A split sequence's targets are shared out in proportion to each piece's tokens.
-        uint32_t n = d.targets[seg.sequence], len = d.lengths[seg.sequence];
-        uint32_t before = static_cast<uint32_t>(uint64_t{n} * seg.offset / len);
-        uint32_t after = static_cast<uint32_t>(uint64_t{n} * (seg.offset + seg.length) / len);
-        segs.push_back({seg.sequence, 0, m - step.first, row_in_step, after - before, n});
+        segs.push_back({seg.sequence, 0, m - step.first, row_in_step, piece_targets(d.tokens[seg.sequence], seg),
+                        n_i[seg.sequence]});
       }
     }
   }
   return segs;
+}
+
+// The engine's micro-batches for one step: token ids, positions, boundaries, and each target
+// token's weight (its segment's weight from the loss-weighting plugin).
+std::vector<engine::MicroBatch> micro_batches(const Plan& plan, const la_range& step, const Dataset& d,
+                                              const std::vector<double>& weights, bool restart_positions) {
+  std::vector<engine::MicroBatch> out;
+  size_t seg_index = 0;  // weights follow step_segments()'s order
+  for (uint32_t m = step.first; m < step.first + step.count; ++m) {
+    const la_range& mbr = plan.micro_batches[m];
+    engine::MicroBatch mb;
+    mb.packed = plan.layout == LA_LAYOUT_PACKED;
+    mb.rows = mbr.count;
+    for (uint32_t r = mbr.first; r < mbr.first + mbr.count; ++r) mb.width = std::max<int64_t>(mb.width, plan.rows[r].width);
+    const size_t n = static_cast<size_t>(mb.rows * mb.width);
+    mb.ids.assign(n, d.pad);
+    mb.positions.assign(n, 0);
+    mb.weights.assign(n, 0.0f);
+    for (uint32_t r = mbr.first; r < mbr.first + mbr.count; ++r) {
+      const la_row& row = plan.rows[r];
+      const size_t base = static_cast<size_t>(r - mbr.first) * static_cast<size_t>(mb.width);
+      std::vector<int64_t> cu = {0};
+      size_t at = 0;
+      for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s, ++seg_index) {
+        const la_segment& seg = plan.segments[s];
+        const Tokenized& t = d.tokens[seg.sequence];
+        const float w = static_cast<float>(weights[seg_index]);
+        for (uint32_t k = 0; k < seg.length; ++k, ++at) {
+          mb.ids[base + at] = t.ids[seg.offset + k];
+          mb.positions[base + at] = restart_positions ? static_cast<int64_t>(seg.offset + k) : static_cast<int64_t>(at);
+          // A piece's first token has no predecessor in this row: it cannot be predicted here.
+          mb.weights[base + at] = (k > 0 && t.target[seg.offset + k]) ? w : 0.0f;
+        }
+        cu.push_back(static_cast<int64_t>(at));
+      }
+      // Padded slots repeat the row's last position: they are never targets.
+      for (size_t k = at; k < static_cast<size_t>(mb.width); ++k) mb.positions[base + k] = at ? mb.positions[base + at - 1] : 0;
+      mb.cu_seqlens.push_back(std::move(cu));
+    }
+    out.push_back(std::move(mb));
+  }
+  return out;
 }
 
 }  // namespace
@@ -93,7 +152,7 @@ void EventSink::emit(const nlohmann::json& event) const {
   }
 }
 
-void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events) {
+void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events, const TrainerFactory& make_trainer) {
   const auto t0 = Clock::now();
   Store store(db_file);
   RunRecord run;
@@ -141,14 +200,18 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     total_steps += plans.back().steps.size();
   }
 
+  std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, static_cast<int64_t>(total_steps));
+  const bool restart_positions = train["positions"] == "restart";
   MetricWriter metrics(store, spec.cell_id);
+  double train_seconds = 0, loss_last = 0;
   double real_total = 0, slots_total = 0, rows_total = 0, placed_total = 0, dropped_total = 0;
   int64_t step_index = 0;
   auto last_event = Clock::now();
   for (const Plan& plan : plans) {
     dropped_total += static_cast<double>(plan.dropped.size());
+    const std::vector<uint32_t> n_i = sequence_targets(plan, data);
     for (const la_range& step : plan.steps) {
-      auto segs = step_segments(plan, step, data);
+      auto segs = step_segments(plan, step, data, n_i);
       la_step st{sizeof(la_step), segs.data(), segs.size(), 0, 1, step.count};
       for (auto& s : segs) st.n_rows = std::max(st.n_rows, s.row + 1);
       std::vector<double> w = loss.weigh(st);
@@ -172,6 +235,16 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
           }
           rows_total += 1;
         }
+      engine::StepStats ts = trainer->step(micro_batches(plan, step, data, w, restart_positions));
+      if (!std::isfinite(ts.loss))
+        throw std::runtime_error("the loss is " + std::to_string(ts.loss) + " at step " + std::to_string(step_index));
+      train_seconds += ts.seconds;
+      loss_last = ts.loss;
+      metrics.add(step_index, "loss", ts.loss);
+      metrics.add(step_index, "lr", ts.lr);
+      metrics.add(step_index, "grad_norm", ts.grad_norm);
+      metrics.add(step_index, "step_seconds", ts.seconds);
+      metrics.add(step_index, "tokens_per_s", ts.seconds > 0 ? real / ts.seconds : 0);
       metrics.add(step_index, "sequences", sequences);
       metrics.add(step_index, "real_tokens", real);
       metrics.add(step_index, "padded_slots", slots - real);
@@ -183,7 +256,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       placed_total += sequences;
       ++step_index;
       if (Clock::now() - last_event > std::chrono::milliseconds(200) || step_index == static_cast<int64_t>(total_steps)) {
-        events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}});
+        events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}, {"loss", ts.loss}});
         last_event = Clock::now();
       }
     }
@@ -201,6 +274,9 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, "plan.sequences_per_row", rows_total > 0 ? placed_total / rows_total : 0);
     store.put_run_metric(spec.cell_id, "plan.dropped", dropped_total);
     store.put_run_metric(spec.cell_id, "plan.rows_lower_bound", std::ceil(real_total / in.max_tokens));
+    store.put_run_metric(spec.cell_id, "train.seconds", train_seconds);
+    store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? real_total / train_seconds : 0);
+    store.put_run_metric(spec.cell_id, "train.final_loss", loss_last);
     run.status = "done";
     run.finished_at = Store::now_utc();
     run.duration_s = seconds;

@@ -1,13 +1,14 @@
 // The cell worker: one cell of a sweep, run in its own process. It reads its data sources,
 // tokenizes with the chat template, plans batches with the batching plugin, weighs every
-// optimizer step with the loss-weighting plugin, and writes the plan's statistics and per-step
-// metrics to its own results file. (Training these batches is the engine's part.)
+// optimizer step with the loss-weighting plugin, trains on each step through a StepTrainer
+// (the engine), and writes the plan's statistics and per-step metrics to its own results file.
 #pragma once
 #include <nlohmann/json.hpp>
 
 #include <string>
 
 #include "cell/cell_spec.h"
+#include "cell/step_trainer.h"
 
 namespace longalign::host {
 
@@ -23,6 +24,6 @@ class EventSink {
 
 // Runs the cell into `db_file`. Returns normally when the cell is done; throws with a message
 // saying what failed (the caller records it). The run row is 'done' only after all its results.
-void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events);
+void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events, const TrainerFactory& trainer);
 
 }  // namespace longalign::host

@@ -281,7 +281,7 @@ class Runner {
       else dup2(p[1], 3);
       for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LONGALIGN_THREADS"})
         setenv(var, threads.c_str(), 1);
-      execl(exe.c_str(), exe.c_str(), "cell", "--spec", spec_file.c_str(), "--db", db.c_str(), "--events-fd", "3",
+      execl(exe.c_str(), exe.c_str(), "--spec", spec_file.c_str(), "--db", db.c_str(), "--events-fd", "3",
             static_cast<char*>(nullptr));
       dprintf(2, "cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
       _exit(127);

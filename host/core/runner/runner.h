@@ -1,4 +1,4 @@
-// `longalign run`: each cell of a sweep in its own child process (`longalign cell`), N at a
+// `longalign run`: each cell of a sweep in its own child process (longalign-cell), N at a
 // time, each with its share of the cores. The runner reads their NDJSON events, shows progress,
 // enforces timeouts, records crashes with their signal and last lines of stderr, and folds every
 // finished cell's results file into the sweep's DB. Running the same sweep again resumes.
@@ -17,7 +17,7 @@ struct RunOptions {
   bool force = false;       // run done cells again too
   bool rerun_failed = false;  // run only cells that failed or were interrupted before
   double timeout_s = -1;    // per cell; < 0: the sweep's timeout_s
-  std::filesystem::path exe;  // the longalign binary that runs `cell`
+  std::filesystem::path exe;  // the worker binary, longalign-cell
   bool progress_tty = false;  // redraw one status line instead of printing plain lines
 };
 

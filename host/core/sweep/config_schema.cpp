@@ -1,5 +1,7 @@
 #include "sweep/config_schema.h"
 
+#include "engine.h"
+
 namespace longalign::host {
 namespace {
 
@@ -12,7 +14,8 @@ ParamInfo key(const char* name, la_param_type t, nlohmann::json def, const char*
 
 const std::vector<ParamInfo>& config_schema() {
   static const std::vector<ParamInfo> keys = {
-      key("model.preset", LA_PARAM_STRING, "tiny", "Model size preset (the engine defines them)"),
+      key("model.preset", LA_PARAM_STRING, "tiny", "Model size preset", std::nullopt, engine::model_preset_names()),
+      key("model.rope_theta", LA_PARAM_FLOAT, 0.0, "RoPE base; 0 keeps the preset's (10,000)", 0.0),
       key("tokenizer", LA_PARAM_STRING, "byte", "Tokenizer: byte (256 byte tokens + BOS, EOS, PAD)", std::nullopt, {"byte"}),
       key("chat_template", LA_PARAM_STRING, "llama2", "How chats become tokens: llama2 ([INST] ... [/INST]) or plain",
           std::nullopt, {"llama2", "plain"}),
@@ -21,6 +24,17 @@ const std::vector<ParamInfo>& config_schema() {
       key("train.rows_per_micro_batch", LA_PARAM_INT, 1, "Rows in one forward/backward pass", 1.0),
       key("train.sequences_per_step", LA_PARAM_INT, 8, "Sequences per optimizer step (0: use tokens_per_step)", 0.0),
       key("train.tokens_per_step", LA_PARAM_INT, 0, "Real tokens per optimizer step (0: use sequences_per_step)", 0.0),
+      {"train.lr", LA_PARAM_FLOAT, 1e-3, "Peak learning rate (AdamW)", 0.0, 1.0, {}},
+      {"train.warmup_ratio", LA_PARAM_FLOAT, 0.03, "Share of the steps spent warming up (the paper's 3%)", 0.0, 1.0, {}},
+      key("train.schedule", LA_PARAM_STRING, "cosine", "Learning-rate decay after warmup", std::nullopt,
+          {"cosine", "linear", "constant"}),
+      {"train.min_lr_ratio", LA_PARAM_FLOAT, 0.1, "Where the decay ends, as a share of train.lr", 0.0, 1.0, {}},
+      key("train.weight_decay", LA_PARAM_FLOAT, 0.0, "AdamW weight decay (the paper's 0)", 0.0),
+      {"train.beta1", LA_PARAM_FLOAT, 0.9, "AdamW beta1", 0.0, 0.999999, {}},
+      {"train.beta2", LA_PARAM_FLOAT, 0.95, "AdamW beta2 (the paper's 0.95)", 0.0, 0.999999, {}},
+      key("train.grad_clip", LA_PARAM_FLOAT, 1.0, "Clip the gradient norm to this; 0 = no clipping", 0.0),
+      key("train.positions", LA_PARAM_STRING, "restart", "Position ids restart for each sequence of a packed row, or run on (the paper's code)",
+          std::nullopt, {"restart", "running"}),
       key("batching.plugin", LA_PARAM_STRING, "naive", "The batching strategy plugin"),
       key("batching.params", LA_PARAM_TABLE, nlohmann::json::object(), "Its parameters"),
       key("loss.plugin", LA_PARAM_STRING, "token-mean", "The loss weighting plugin"),

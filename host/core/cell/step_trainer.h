@@ -1,0 +1,24 @@
+// What the cell worker trains through: an interface, so the torch-free host core can drive the
+// engine (engine.h is torch-free too) while only the worker binary links libtorch.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "engine.h"
+
+namespace longalign::host {
+
+class StepTrainer {
+ public:
+  virtual ~StepTrainer() = default;
+  virtual engine::StepStats step(const std::vector<engine::MicroBatch>& micro_batches) = 0;
+};
+
+// Makes the trainer for a cell: its resolved config, seed, threads and number of optimizer steps.
+using TrainerFactory = std::function<std::unique_ptr<StepTrainer>(const nlohmann::json& config, uint64_t seed,
+                                                                  int threads, int64_t total_steps)>;
+
+}  // namespace longalign::host

@@ -1,0 +1,77 @@
+// longalign-cell: the cell worker, the one host binary that links the training engine (and so
+// libtorch). The runner starts it for each cell; `longalign cell` and Slurm tasks exec it.
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "cell/worker.h"
+#include "engine.h"
+#include "store/store.h"
+
+namespace {
+
+using namespace longalign;
+
+class EngineTrainer : public host::StepTrainer {
+ public:
+  EngineTrainer(const engine::ModelConfig& m, const engine::TrainConfig& t) : trainer_(m, t) {}
+  engine::StepStats step(const std::vector<engine::MicroBatch>& mbs) override { return trainer_.step(mbs); }
+
+ private:
+  engine::Trainer trainer_;
+};
+
+std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint64_t seed, int threads, int64_t total_steps) {
+  engine::ModelConfig m = engine::model_preset(cfg["model"]["preset"]);
+  if (cfg["model"]["rope_theta"].get<double>() > 0) m.rope_theta = cfg["model"]["rope_theta"];
+  m.vocab_size = 259;  // the byte tokenizer (the only one until sentencepiece lands)
+  const nlohmann::json& t = cfg["train"];
+  engine::TrainConfig tc;
+  tc.lr = t["lr"];
+  tc.min_lr_ratio = t["min_lr_ratio"];
+  tc.total_steps = std::max<int64_t>(1, total_steps);
+  tc.warmup_steps = static_cast<int64_t>(t["warmup_ratio"].get<double>() * static_cast<double>(total_steps) + 0.5);
+  tc.schedule = t["schedule"];
+  tc.beta1 = t["beta1"];
+  tc.beta2 = t["beta2"];
+  tc.weight_decay = t["weight_decay"];
+  tc.grad_clip = t["grad_clip"];
+  tc.seed = seed;
+  tc.threads = threads;
+  return std::make_unique<EngineTrainer>(m, tc);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"longalign-cell: run one cell of a sweep from its spec"};
+  std::string spec_file, db;
+  int events_fd = -1;
+  app.add_option("--spec", spec_file, "The cell's spec.json")->required()->check(CLI::ExistingFile);
+  app.add_option("--db", db, "The cell's own results file")->required();
+  app.add_option("--events-fd", events_fd, "Write NDJSON progress events to this file descriptor");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  host::EventSink events(events_fd);
+  host::CellSpec spec;
+  try {
+    std::ifstream in(spec_file);
+    spec = host::CellSpec::from_json(nlohmann::json::parse(in));
+    host::run_cell(spec, db, events, make_trainer);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "longalign-cell: " << e.what() << "\n";
+    events.emit({{"event", "error"}, {"message", e.what()}});
+    try {
+      host::Store store(db);
+      if (store.run(spec.cell_id)) store.set_status(spec.cell_id, "failed", std::string(e.what()), std::nullopt);
+    } catch (const std::exception&) {
+      // The runner records the failure from the exit code and the event.
+    }
+    return 1;
+  }
+}
