@@ -99,7 +99,7 @@ StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
   auto total = torch::zeros({}, torch::kFloat);
   for (auto& mb : micro_batches) {
     auto loss = m.weighted_loss(mb);
-    loss.backward();  // gradients sum across micro-batches
+    if (loss.requires_grad()) loss.backward();  // gradients sum across micro-batches; none without targets
     total += loss.detach();
   }
   StepStats st;
@@ -125,7 +125,10 @@ std::vector<float> Trainer::gradient(const std::vector<MicroBatch>& micro_batche
   Impl& m = *impl_;
   m.model->train();
   m.opt->zero_grad();
-  for (auto& mb : micro_batches) m.weighted_loss(mb).backward();
+  for (auto& mb : micro_batches) {
+    auto loss = m.weighted_loss(mb);
+    if (loss.requires_grad()) loss.backward();
+  }
   std::vector<torch::Tensor> parts;
   for (auto& p : m.model->parameters())
     parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));

@@ -22,7 +22,9 @@ TEST_P(BundledPlugin, PassesItsKindsChecks) {
   EXPECT_GE(r.results.size(), 4u);
 }
 
-INSTANTIATE_TEST_SUITE_P(All, BundledPlugin, ::testing::Values("synthetic-copy", "naive", "token-mean", "perplexity"));
+INSTANTIATE_TEST_SUITE_P(All, BundledPlugin,
+                         ::testing::Values("synthetic-copy", "naive", "sorted", "packing", "token-mean",
+                                           "token-mean-per-row", "longalign", "perplexity"));
 
 TEST(PluginCheck, FailsBrokenPluginsWithTheirReasons) {
   struct Case {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "batching/plan_check.h"
+#include "cell/step_batches.h"
 #include "plugin/instance.h"
 #include "store/store.h"
 #include "text/chat_template.h"
@@ -16,11 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Dataset {
-  std::vector<uint32_t> lengths, targets;
-  std::vector<Tokenized> tokens;
-  uint32_t pad = 0;
-};
 
 std::shared_ptr<PluginLibrary> library(const CellSpec& spec, const std::string& name) {
   if (!spec.plugins.contains(name)) throw std::runtime_error("the cell spec names no file for plugin '" + name + "'");
@@ -59,82 +55,6 @@ Dataset load_data(const CellSpec& spec, Store& store) {
     store.put_run_metric(spec.cell_id, "data." + name + ".tokens", static_cast<double>(tokens));
   }
   return d;
-}
-
-// Target tokens a piece of a sequence can be trained on: its first token has no predecessor in
-// the row, so it is never predicted (for a whole sequence that token is BOS anyway).
-uint32_t piece_targets(const Tokenized& t, const la_segment& seg) {
-  uint32_t n = 0;
-  for (uint32_t k = 1; k < seg.length; ++k) n += t.target[seg.offset + k];
-  return n;
-}
-
-// N_i for every sequence of a plan: the targets of all its pieces, which share it.
-std::vector<uint32_t> sequence_targets(const Plan& plan, const Dataset& d) {
-  std::vector<uint32_t> n(d.tokens.size(), 0);
-  for (auto& seg : plan.segments) n[seg.sequence] += piece_targets(d.tokens[seg.sequence], seg);
-  return n;
-}
-
-// One optimizer step of a plan as the loss weighting sees it (a single rank for now).
-std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d,
-                                           const std::vector<uint32_t>& n_i) {
-  std::vector<la_step_segment> segs;
-  uint32_t row_in_step = 0;
-  for (uint32_t m = step.first; m < step.first + step.count; ++m) {
-    const la_range& mb = plan.micro_batches[m];
-    for (uint32_t r = mb.first; r < mb.first + mb.count; ++r, ++row_in_step) {
-      const la_row& row = plan.rows[r];
-      for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s) {
-        const la_segment& seg = plan.segments[s];
-        segs.push_back({seg.sequence, 0, m - step.first, row_in_step, piece_targets(d.tokens[seg.sequence], seg),
-                        n_i[seg.sequence]});
-      }
-    }
-  }
-  return segs;
-}
-
-// The engine's micro-batches for one step: token ids, positions, boundaries, and each target
-// token's weight (its segment's weight from the loss-weighting plugin).
-std::vector<engine::MicroBatch> micro_batches(const Plan& plan, const la_range& step, const Dataset& d,
-                                              const std::vector<double>& weights, bool restart_positions) {
-  std::vector<engine::MicroBatch> out;
-  size_t seg_index = 0;  // weights follow step_segments()'s order
-  for (uint32_t m = step.first; m < step.first + step.count; ++m) {
-    const la_range& mbr = plan.micro_batches[m];
-    engine::MicroBatch mb;
-    mb.packed = plan.layout == LA_LAYOUT_PACKED;
-    mb.rows = mbr.count;
-    for (uint32_t r = mbr.first; r < mbr.first + mbr.count; ++r) mb.width = std::max<int64_t>(mb.width, plan.rows[r].width);
-    const size_t n = static_cast<size_t>(mb.rows * mb.width);
-    mb.ids.assign(n, d.pad);
-    mb.positions.assign(n, 0);
-    mb.weights.assign(n, 0.0f);
-    for (uint32_t r = mbr.first; r < mbr.first + mbr.count; ++r) {
-      const la_row& row = plan.rows[r];
-      const size_t base = static_cast<size_t>(r - mbr.first) * static_cast<size_t>(mb.width);
-      std::vector<int64_t> cu = {0};
-      size_t at = 0;
-      for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s, ++seg_index) {
-        const la_segment& seg = plan.segments[s];
-        const Tokenized& t = d.tokens[seg.sequence];
-        const float w = static_cast<float>(weights[seg_index]);
-        for (uint32_t k = 0; k < seg.length; ++k, ++at) {
-          mb.ids[base + at] = t.ids[seg.offset + k];
-          mb.positions[base + at] = restart_positions ? static_cast<int64_t>(seg.offset + k) : static_cast<int64_t>(at);
-          // A piece's first token has no predecessor in this row: it cannot be predicted here.
-          mb.weights[base + at] = (k > 0 && t.target[seg.offset + k]) ? w : 0.0f;
-        }
-        cu.push_back(static_cast<int64_t>(at));
-      }
-      // Padded slots repeat the row's last position: they are never targets.
-      for (size_t k = at; k < static_cast<size_t>(mb.width); ++k) mb.positions[base + k] = at ? mb.positions[base + at - 1] : 0;
-      mb.cu_seqlens.push_back(std::move(cu));
-    }
-    out.push_back(std::move(mb));
-  }
-  return out;
 }
 
 }  // namespace

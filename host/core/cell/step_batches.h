@@ -1,0 +1,35 @@
+// From a batch plan's optimizer step to what the loss weighting and the engine take: the step's
+// segments (with each piece's trainable targets and its sequence's N_i), and the engine's
+// micro-batches with a weight on every target token.
+#pragma once
+#include <longalign/plugin.hpp>
+
+#include <vector>
+
+#include "engine.h"
+#include "text/chat_template.h"
+
+namespace longalign::host {
+
+// The tokenized sequences of a cell, in the order the batching plugin saw them.
+struct Dataset {
+  std::vector<uint32_t> lengths, targets;
+  std::vector<Tokenized> tokens;
+  uint32_t pad = 0;
+};
+
+// Target tokens a piece can be trained on: its first token has no predecessor in its row.
+uint32_t piece_targets(const Tokenized& t, const la_segment& seg);
+
+// N_i for every sequence of a plan: the trainable targets of all its pieces, which share it.
+std::vector<uint32_t> sequence_targets(const Plan& plan, const Dataset& d);
+
+// One optimizer step as the loss weighting sees it (one rank), in plan order.
+std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d,
+                                           const std::vector<uint32_t>& n_i);
+
+// The engine's micro-batches for one step; weights[k] is step_segments()[k]'s weight.
+std::vector<engine::MicroBatch> micro_batches(const Plan& plan, const la_range& step, const Dataset& d,
+                                              const std::vector<double>& weights, bool restart_positions);
+
+}  // namespace longalign::host
