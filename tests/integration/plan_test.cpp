@@ -125,6 +125,17 @@ TEST(Plan, EachBadConfigGetsALocatedError) {
   for (auto& c : cases) EXPECT_EQ(error_of(c.text), c.error) << c.text;
 }
 
+TEST(Plan, EveryShippedExperimentPlans) {
+  size_t sweeps = 0;
+  for (auto& e : std::filesystem::directory_iterator(LONGALIGN_SOURCE_DIR "/experiments")) {
+    if (e.path().extension() != ".toml") continue;
+    ++sweeps;
+    SweepPlan p = plan_sweep(load_sweep(e.path().string()), registry());
+    EXPECT_FALSE(p.cells.empty()) << e.path();
+  }
+  EXPECT_GE(sweeps, 2u);
+}
+
 TEST(Plan, CommandLineOverridesAreLocatedToo) {
   try {
     plan_of("name = \"x\"\n" + kData, {"config.train.epochs=0"});
