@@ -43,13 +43,7 @@ class Naive : public longalign::Batching {
         for (size_t k = start; k < end; ++k) plan.dropped.emplace_back(order[k], "in the last, partial micro-batch (drop_last)");
         break;
       }
-      uint32_t width = 0;
-      for (size_t k = start; k < end; ++k) width = std::max(width, in.lengths[order[k]]);
-      plan.micro_batches.push_back({static_cast<uint32_t>(plan.rows.size()), static_cast<uint32_t>(end - start)});
-      for (size_t k = start; k < end; ++k) {
-        plan.rows.push_back({static_cast<uint32_t>(plan.segments.size()), 1, width});
-        plan.segments.push_back({order[k], 0, in.lengths[order[k]]});
-      }
+      longalign::add_padded_micro_batch(plan, in, order.data() + start, end - start);
     }
     longalign::group_into_steps(in, plan);
     return plan;

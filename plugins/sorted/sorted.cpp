@@ -45,14 +45,7 @@ class Sorted : public longalign::Batching {
     }
     auto rng = longalign::Rng::for_epoch(in.seed, per_epoch_ ? in.epoch : 0);
     longalign::shuffle(batches, rng);
-    for (auto [s, e] : batches) {
-      uint32_t width = in.lengths[order[e - 1]];  // sorted: the last is the longest
-      plan.micro_batches.push_back({static_cast<uint32_t>(plan.rows.size()), static_cast<uint32_t>(e - s)});
-      for (size_t k = s; k < e; ++k) {
-        plan.rows.push_back({static_cast<uint32_t>(plan.segments.size()), 1, width});
-        plan.segments.push_back({order[k], 0, in.lengths[order[k]]});
-      }
-    }
+    for (auto [s, e] : batches) longalign::add_padded_micro_batch(plan, in, order.data() + s, e - s);
     longalign::group_into_steps(in, plan);
     return plan;
   }

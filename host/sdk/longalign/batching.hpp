@@ -38,6 +38,18 @@ void shuffle(std::vector<T>& v, Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
 }
 
+// Appends one padded micro-batch: sequences seqs[0..n), one per row, each row as wide as the
+// longest of them.
+inline void add_padded_micro_batch(Plan& plan, const la_batch_input& in, const uint32_t* seqs, size_t n) {
+  uint32_t width = 0;
+  for (size_t k = 0; k < n; ++k) width = in.lengths[seqs[k]] > width ? in.lengths[seqs[k]] : width;
+  plan.micro_batches.push_back({static_cast<uint32_t>(plan.rows.size()), static_cast<uint32_t>(n)});
+  for (size_t k = 0; k < n; ++k) {
+    plan.rows.push_back({static_cast<uint32_t>(plan.segments.size()), 1, width});
+    plan.segments.push_back({seqs[k], 0, in.lengths[seqs[k]]});
+  }
+}
+
 // Fills plan.steps: consecutive micro-batches join a step until it holds sequences_per_step
 // sequences (counting each sequence once, however it was split) or tokens_per_step real tokens;
 // the last step may be smaller. With neither budget set, each micro-batch is a step.
