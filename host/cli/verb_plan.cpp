@@ -2,6 +2,9 @@
 #include <iomanip>
 #include <iostream>
 
+#include "batching/plan_stats.h"
+#include "cell/step_batches.h"
+#include "plugin/instance.h"
 #include "sweep_args.h"
 #include "verbs.h"
 
@@ -10,8 +13,17 @@ namespace {
 
 struct Options {
   SweepArgs sweep;
-  bool json = false;
+  bool json = false, batching = false;
 };
+
+// The batch plan's statistics for a cell: its data read and planned, nothing trained.
+host::PlanStats batching_stats(const host::Cell& c, const nlohmann::json& plugins) {
+  std::vector<host::DataPart> parts;
+  host::Dataset data = host::load_dataset(c.config, plugins, c.seed, parts);
+  const std::string name = c.config["batching"]["plugin"];
+  host::BatchingInstance b(host::PluginLibrary::load(plugins[name]["file"].get<std::string>()), c.config["batching"]["params"]);
+  return host::plan_stats(host::plan_epochs(b, data, c.config["train"], c.seed), c.config["train"]["max_tokens"]);
+}
 
 std::string grid_text(const nlohmann::json& grid) {
   std::string s;
@@ -26,20 +38,40 @@ Verb add_plan_verb(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("plan", "Check a sweep and list its cells, without running anything");
   opt->sweep.add_to(cmd);
   cmd->add_flag("--json", opt->json, "Print the cells, resolved configs and ids as JSON");
+  cmd->add_flag("--batching", opt->batching,
+                "Also read each cell's data and plan its batches (no training): rows, padding efficiency, "
+                "sequences per row, dropped, the packing lower bound");
   cmd->footer("Exit code 0 when the sweep is valid, 2 with a located error when it is not. Nothing is written.");
   return {cmd, [opt] {
             host::SweepPlan plan = opt->sweep.plan();
             if (opt->json) {
               nlohmann::json cells = nlohmann::json::array();
-              for (auto& c : plan.cells)
+              for (auto& c : plan.cells) {
                 cells.push_back({{"id", c.id}, {"seed", c.seed}, {"grid", c.grid}, {"config", c.config}, {"eval_ids", c.eval_ids}});
+                if (opt->batching)
+                  for (auto& [k, v] : batching_stats(c, plan.plugins).named()) cells.back()["batching"][k.substr(5)] = v;
+              }
               std::cout << nlohmann::json{{"sweep", plan.sweep.name}, {"cells", cells}, {"plugins", plan.plugins}}.dump(2) << "\n";
               return kExitOk;
             }
             std::cout << "sweep " << plan.sweep.name << ": " << plan.cells.size() << " cells\n";
-            std::cout << std::left << std::setw(18) << "CELL" << std::setw(6) << "SEED" << "GRID\n";
-            for (auto& c : plan.cells)
-              std::cout << std::setw(18) << c.id << std::setw(6) << c.seed << grid_text(c.grid) << "\n";
+            std::cout << std::left << std::setw(18) << "CELL" << std::setw(6) << "SEED";
+            if (opt->batching)
+              std::cout << std::setw(8) << "ROWS" << std::setw(8) << "BOUND" << std::setw(12) << "EFFICIENCY" << std::setw(9)
+                        << "SEQ/ROW" << std::setw(9) << "DROPPED";
+            std::cout << "GRID\n";
+            for (auto& c : plan.cells) {
+              std::cout << std::setw(18) << c.id << std::setw(6) << c.seed;
+              if (opt->batching) {
+                host::PlanStats st = batching_stats(c, plan.plugins);
+                char eff[16], spr[16];
+                std::snprintf(eff, sizeof eff, "%.3f", st.efficiency);
+                std::snprintf(spr, sizeof spr, "%.2f", st.sequences_per_row);
+                std::cout << std::setw(8) << st.rows << std::setw(8) << st.rows_lower_bound << std::setw(12) << eff
+                          << std::setw(9) << spr << std::setw(9) << st.dropped;
+              }
+              std::cout << grid_text(c.grid) << "\n";
+            }
             return kExitOk;
           }};
 }

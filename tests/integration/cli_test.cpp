@@ -49,6 +49,23 @@ TEST(Cli, PluginsListsBundledAndRejectedAsJson) {
   EXPECT_TRUE(std::filesystem::exists(cache.path / "plugins.json"));
 }
 
+TEST(Cli, PlanBatchingReportsEachCellsPlan) {
+  test::ScratchDir cache("cli");
+  auto r = longalign({"plan", "--json", "--batching", LONGALIGN_SOURCE_DIR "/experiments/quickstart.toml"}, cache);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["cells"].size(), 6u);
+  for (auto& c : j["cells"]) {
+    const auto& b = c["batching"];
+    EXPECT_EQ(b["dropped"], 0);
+    EXPECT_GE(b["rows"].get<double>(), b["rows_lower_bound"].get<double>());
+    if (c["grid"]["train.rows_per_micro_batch"] == 1) EXPECT_EQ(b["efficiency"], 1.0);  // nothing to pad against
+    else EXPECT_LT(b["efficiency"].get<double>(), 0.9);
+  }
+  auto text = longalign({"plan", "--batching", LONGALIGN_SOURCE_DIR "/experiments/quickstart.toml"}, cache);
+  EXPECT_NE(text.out.find("EFFICIENCY"), std::string::npos);
+}
+
 TEST(Cli, PluginCheckExitCodes) {
   test::ScratchDir cache("cli");
   auto ok = longalign({"plugin", "check", (test::kBundled / "naive.so").string()}, cache);

@@ -1,8 +1,33 @@
 #include "cell/step_batches.h"
 
+#include "batching/plan_check.h"
+#include "plugin/instance.h"
+
 #include <algorithm>
 
 namespace longalign::host {
+
+std::vector<Plan> plan_epochs(BatchingInstance& batching, const Dataset& d, const nlohmann::json& train, uint64_t seed) {
+  la_batch_input in{};
+  in.struct_size = sizeof in;
+  in.lengths = d.lengths.data();
+  in.targets = d.targets.data();
+  in.n_sequences = d.lengths.size();
+  in.max_tokens = train["max_tokens"];
+  in.rows_per_micro_batch = train["rows_per_micro_batch"];
+  in.sequences_per_step = train["sequences_per_step"];
+  in.tokens_per_step = train["tokens_per_step"];
+  in.seed = seed;
+  std::vector<Plan> plans;
+  for (int epoch = 0; epoch < train["epochs"].get<int>(); ++epoch) {
+    in.epoch = static_cast<uint32_t>(epoch);
+    plans.push_back(batching.plan(in));
+    if (auto why = check_plan(in, plans.back()); !why.empty())
+      throw std::runtime_error("plugin '" + batching.info().name + "' returned an invalid plan for epoch " +
+                               std::to_string(epoch) + ": " + why);
+  }
+  return plans;
+}
 
 uint32_t piece_targets(const Tokenized& t, const la_segment& seg) {
   uint32_t n = 0;

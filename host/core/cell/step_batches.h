@@ -4,19 +4,20 @@
 #pragma once
 #include <longalign/plugin.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <vector>
 
+#include "cell/dataset.h"
 #include "engine.h"
-#include "text/chat_template.h"
 
 namespace longalign::host {
 
-// The tokenized sequences of a cell, in the order the batching plugin saw them.
-struct Dataset {
-  std::vector<uint32_t> lengths, targets;
-  std::vector<Tokenized> tokens;
-  uint32_t pad = 0;
-};
+class BatchingInstance;
+
+// Every epoch's plan for the data, with the budget of the config's "train" table; each plan is
+// checked (check_plan) and an invalid one is an error naming the plugin.
+std::vector<Plan> plan_epochs(BatchingInstance& batching, const Dataset& d, const nlohmann::json& train, uint64_t seed);
 
 // Target tokens a piece can be trained on: its first token has no predecessor in its row.
 uint32_t piece_targets(const Tokenized& t, const la_segment& seg);

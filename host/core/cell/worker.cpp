@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "batching/plan_check.h"
+#include "batching/plan_stats.h"
 #include "cell/step_batches.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -21,40 +22,6 @@ using Clock = std::chrono::steady_clock;
 std::shared_ptr<PluginLibrary> library(const CellSpec& spec, const std::string& name) {
   if (!spec.plugins.contains(name)) throw std::runtime_error("the cell spec names no file for plugin '" + name + "'");
   return PluginLibrary::load(spec.plugins[name]["file"].get<std::string>());
-}
-
-// Reads each [[data]] entry's exact count of examples and renders them with the chat template.
-Dataset load_data(const CellSpec& spec, Store& store) {
-  ByteTokenizer tok;
-  auto tmpl = make_chat_template(spec.config["chat_template"]);
-  Dataset d;
-  d.pad = tok.pad();
-  for (auto& [name, entry] : spec.config["data"].items()) {
-    DataSourceInstance src(library(spec, entry["source"]), entry["params"]);
-    src.open(spec.seed);
-    const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
-    Example e;
-    int64_t n = 0, tokens = 0;
-    while ((want < 0 || n < want) && src.next(e)) {
-      Tokenized t;
-      try {
-        t = tmpl->render(e, tok);
-      } catch (const std::invalid_argument& err) {
-        throw std::runtime_error("data '" + name + "' example " + std::to_string(n) + ": " + err.what());
-      }
-      d.lengths.push_back(static_cast<uint32_t>(t.ids.size()));
-      d.targets.push_back(t.targets());
-      tokens += static_cast<int64_t>(t.ids.size());
-      d.tokens.push_back(std::move(t));
-      ++n;
-    }
-    if (want >= 0 && n < want)
-      throw std::runtime_error("data '" + name + "' asked for " + std::to_string(want) + " examples; source '" +
-                               entry["source"].get<std::string>() + "' gave " + std::to_string(n));
-    store.put_run_metric(spec.cell_id, "data." + name + ".examples", static_cast<double>(n));
-    store.put_run_metric(spec.cell_id, "data." + name + ".tokens", static_cast<double>(tokens));
-  }
-  return d;
 }
 
 }  // namespace
@@ -92,43 +59,28 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   store.upsert_run(run);
   events.emit({{"event", "started"}, {"cell", spec.cell_id}});
 
-  Dataset data = load_data(spec, store);
+  std::vector<DataPart> parts;
+  Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts);
+  for (auto& part : parts) {
+    store.put_run_metric(spec.cell_id, "data." + part.name + ".examples", static_cast<double>(part.examples));
+    store.put_run_metric(spec.cell_id, "data." + part.name + ".tokens", static_cast<double>(part.tokens));
+  }
   const nlohmann::json& train = spec.config["train"];
   BatchingInstance batching(library(spec, spec.config["batching"]["plugin"]), spec.config["batching"]["params"]);
   LossWeightingInstance loss(library(spec, spec.config["loss"]["plugin"]), spec.config["loss"]["params"]);
 
-  la_batch_input in{};
-  in.struct_size = sizeof in;
-  in.lengths = data.lengths.data();
-  in.targets = data.targets.data();
-  in.n_sequences = data.lengths.size();
-  in.max_tokens = train["max_tokens"];
-  in.rows_per_micro_batch = train["rows_per_micro_batch"];
-  in.sequences_per_step = train["sequences_per_step"];
-  in.tokens_per_step = train["tokens_per_step"];
-  in.seed = spec.seed;
-  const int epochs = train["epochs"];
-
-  std::vector<Plan> plans;
+  const uint32_t max_tokens = train["max_tokens"];
+  std::vector<Plan> plans = plan_epochs(batching, data, train, spec.seed);
   size_t total_steps = 0;
-  for (int epoch = 0; epoch < epochs; ++epoch) {
-    in.epoch = static_cast<uint32_t>(epoch);
-    plans.push_back(batching.plan(in));
-    if (auto why = check_plan(in, plans.back()); !why.empty())
-      throw std::runtime_error("plugin '" + batching.info().name + "' returned an invalid plan for epoch " +
-                               std::to_string(epoch) + ": " + why);
-    total_steps += plans.back().steps.size();
-  }
+  for (auto& p : plans) total_steps += p.steps.size();
 
   std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, static_cast<int64_t>(total_steps));
   const bool restart_positions = train["positions"] == "restart";
   MetricWriter metrics(store, spec.cell_id);
   double train_seconds = 0, loss_last = 0;
-  double real_total = 0, slots_total = 0, rows_total = 0, placed_total = 0, dropped_total = 0;
   int64_t step_index = 0;
   auto last_event = Clock::now();
   for (const Plan& plan : plans) {
-    dropped_total += static_cast<double>(plan.dropped.size());
     const std::vector<uint32_t> n_i = sequence_targets(plan, data);
     for (const la_range& step : plan.steps) {
       auto segs = step_segments(plan, step, data, n_i);
@@ -153,7 +105,6 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
             real += plan.segments[s].length;
             sequences += plan.segments[s].offset == 0;
           }
-          rows_total += 1;
         }
       engine::StepStats ts = trainer->step(micro_batches(plan, step, data, w, restart_positions));
       if (!std::isfinite(ts.loss))
@@ -171,9 +122,6 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       metrics.add(step_index, "target_tokens", targets);
       metrics.add(step_index, "weight_sum", weight_sum);
       metrics.add(step_index, "micro_batches", step.count);
-      real_total += real;
-      slots_total += slots;
-      placed_total += sequences;
       ++step_index;
       if (Clock::now() - last_event > std::chrono::milliseconds(200) || step_index == static_cast<int64_t>(total_steps)) {
         events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}, {"loss", ts.loss}});
@@ -184,18 +132,12 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   metrics.flush();
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const PlanStats stats = plan_stats(plans, max_tokens);
   store.db().transaction([&] {
     store.put_run_metric(spec.cell_id, "plan.sequences", static_cast<double>(data.lengths.size()));
-    store.put_run_metric(spec.cell_id, "plan.steps", static_cast<double>(total_steps));
-    store.put_run_metric(spec.cell_id, "plan.rows", rows_total);
-    store.put_run_metric(spec.cell_id, "plan.real_tokens", real_total);
-    store.put_run_metric(spec.cell_id, "plan.padded_slots", slots_total - real_total);
-    store.put_run_metric(spec.cell_id, "plan.efficiency", slots_total > 0 ? real_total / slots_total : 0);
-    store.put_run_metric(spec.cell_id, "plan.sequences_per_row", rows_total > 0 ? placed_total / rows_total : 0);
-    store.put_run_metric(spec.cell_id, "plan.dropped", dropped_total);
-    store.put_run_metric(spec.cell_id, "plan.rows_lower_bound", std::ceil(real_total / in.max_tokens));
+    for (auto& [name, value] : stats.named()) store.put_run_metric(spec.cell_id, name, value);
     store.put_run_metric(spec.cell_id, "train.seconds", train_seconds);
-    store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? real_total / train_seconds : 0);
+    store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? stats.real_tokens / train_seconds : 0);
     store.put_run_metric(spec.cell_id, "train.final_loss", loss_last);
     run.status = "done";
     run.finished_at = Store::now_utc();
