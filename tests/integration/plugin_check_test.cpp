@@ -24,7 +24,8 @@ TEST_P(BundledPlugin, PassesItsKindsChecks) {
 
 INSTANTIATE_TEST_SUITE_P(All, BundledPlugin,
                          ::testing::Values("synthetic-copy", "naive", "sorted", "packing", "token-mean",
-                                           "token-mean-per-row", "longalign", "perplexity"));
+                                           "token-mean-per-row", "longalign", "longalign-paper-code",
+                                           "perplexity"));
 
 TEST(PluginCheck, FailsBrokenPluginsWithTheirReasons) {
   struct Case {

@@ -1,0 +1,66 @@
+// The bundled loss weightings against each other on hand-made steps: longalign-paper-code equals
+// longalign for one pack per rank and no accumulation, and departs from it as DESIGN.md predicts
+// otherwise; token-mean and longalign coincide when every sequence has the same N_i.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "plugin/instance.h"
+#include "test_dirs.h"
+
+namespace longalign::host {
+namespace {
+
+std::vector<double> weigh(const std::string& plugin, std::vector<la_step_segment> segs, uint32_t world, uint32_t accum) {
+  la_step st{sizeof(la_step), segs.data(), segs.size(), 0, world, accum};
+  for (auto& s : segs) st.n_rows = std::max(st.n_rows, s.row + 1);
+  return LossWeightingInstance(PluginLibrary::load(test::kBundled / (plugin + ".so")), nlohmann::json::object()).weigh(st);
+}
+
+double target_sum(const std::vector<la_step_segment>& segs, const std::vector<double>& w) {
+  double s = 0;
+  for (size_t i = 0; i < segs.size(); ++i) s += w[i] * segs[i].targets;
+  return s;
+}
+
+// {sequence, rank, micro_batch, row, targets, N_i}
+using Segs = std::vector<la_step_segment>;
+
+TEST(LossWeighting, PaperCodeEqualsLongalignForOnePackPerRankAndNoAccumulation) {
+  Segs segs = {{0, 0, 0, 0, 10, 10}, {1, 0, 0, 0, 3, 3}, {2, 1, 0, 1, 7, 7}, {3, 1, 0, 1, 0, 0}, {4, 1, 0, 1, 1, 1}};
+  auto paper = weigh("longalign-paper-code", segs, 2, 1), exact = weigh("longalign", segs, 2, 1);
+  for (size_t i = 0; i < segs.size(); ++i) EXPECT_NEAR(paper[i], exact[i], 1e-15) << i;
+  EXPECT_NEAR(target_sum(segs, exact), 1.0, 1e-12);
+}
+
+TEST(LossWeighting, PaperCodeNormalisesEachAccumulationStepAlone) {
+  // Micro-batch 0 holds one sequence, micro-batch 1 holds three: the paper's code gives the lone
+  // sequence half the step; the per-sequence mean gives every sequence a quarter.
+  Segs segs = {{0, 0, 0, 0, 5, 5}, {1, 0, 1, 1, 5, 5}, {2, 0, 1, 1, 5, 5}, {3, 0, 1, 1, 5, 5}};
+  auto paper = weigh("longalign-paper-code", segs, 1, 2), exact = weigh("longalign", segs, 1, 2);
+  EXPECT_NEAR(paper[0] * 5, 0.5, 1e-12);
+  EXPECT_NEAR(exact[0] * 5, 0.25, 1e-12);
+  EXPECT_NEAR(paper[1] * 5, 0.5 / 3, 1e-12);
+  EXPECT_NEAR(target_sum(segs, paper), 1.0, 1e-12);  // still sums to 1, with the wrong shares
+}
+
+TEST(LossWeighting, PaperCodeMissesPacksAfterTheFirstInAMicroBatch) {
+  // Two packs in one micro-batch: M_g counts the first pack's sequences only.
+  Segs segs = {{0, 0, 0, 0, 4, 4}, {1, 0, 0, 1, 4, 4}, {2, 0, 0, 1, 4, 4}};
+  auto paper = weigh("longalign-paper-code", segs, 1, 1);
+  EXPECT_NEAR(target_sum(segs, paper), 3.0, 1e-12);
+  EXPECT_NEAR(target_sum(segs, weigh("longalign", segs, 1, 1)), 1.0, 1e-12);
+}
+
+TEST(LossWeighting, TokenMeanAndLongalignAgreeWhenAllNiAreEqual) {
+  Segs segs = {{0, 0, 0, 0, 6, 6}, {1, 0, 0, 0, 6, 6}, {2, 1, 1, 1, 6, 6}};
+  auto a = weigh("token-mean", segs, 2, 2), b = weigh("longalign", segs, 2, 2);
+  for (size_t i = 0; i < segs.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-15);
+  segs[2].targets = segs[2].sequence_targets = 12;  // a long answer: token-mean gives it more
+  a = weigh("token-mean", segs, 2, 2);
+  b = weigh("longalign", segs, 2, 2);
+  EXPECT_GT(a[2] * 12, b[2] * 12);
+}
+
+}  // namespace
+}  // namespace longalign::host
