@@ -41,7 +41,7 @@ TEST(Cli, PluginsListsBundledAndRejectedAsJson) {
   auto j = nlohmann::json::parse(r.out);
   std::set<std::string> names;
   for (auto& p : j["plugins"]) names.insert(p["name"].get<std::string>());
-  EXPECT_EQ(names, (std::set<std::string>{"longalign", "longalign-paper-code", "naive", "packing", "perplexity", "sorted", "synthetic-copy",
+  EXPECT_EQ(names, (std::set<std::string>{"length-mix", "longalign", "longalign-paper-code", "naive", "packing", "perplexity", "sorted", "synthetic-copy",
                                           "token-mean", "token-mean-per-row"}));
   ASSERT_EQ(j["rejected"].size(), 1u);
   EXPECT_EQ(j["rejected"][0]["reason"], "wrong API version: got 99, this host supports 1");

@@ -163,6 +163,31 @@ TEST(Loader, WrongKindAndBadParamsAreClearErrors) {
   }
 }
 
+TEST(DataSources, LengthMixAnswersAreTheQuotedPassages) {
+  DataSourceInstance src(PluginLibrary::load(kBundled / "length-mix.so"), {{"long_count", 20}, {"short_count", 100}});
+  src.open(4);
+  Example e;
+  int n = 0, long_ones = 0;
+  while (src.next(e)) {
+    ++n;
+    const std::string& user = e.messages.at(0).content;
+    const std::string& answer = e.messages.at(1).content;
+    // "... Quote the N characters after marker [k]."
+    auto q = user.rfind("\nQuote the ");
+    ASSERT_NE(q, std::string::npos);
+    size_t chars = std::stoul(user.substr(q + 11));
+    size_t k = std::stoul(user.substr(user.rfind('[') + 1));
+    EXPECT_EQ(answer.size(), chars);
+    std::string marker = "[" + std::to_string(k) + "] ";
+    auto at = user.find(marker);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(user.substr(at + marker.size(), chars), answer) << "example " << n;
+    long_ones += e.task == "long-recall";
+  }
+  EXPECT_EQ(n, 120);
+  EXPECT_EQ(long_ones, 20);
+}
+
 TEST(Loader, UnavailableServicesSaySo) {
   auto lib = PluginLibrary::load(kBundled / "perplexity.so");
   EvaluatorInstance ev(lib, nlohmann::json::object());  // no model service given

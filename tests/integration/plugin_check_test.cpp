@@ -23,7 +23,7 @@ TEST_P(BundledPlugin, PassesItsKindsChecks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, BundledPlugin,
-                         ::testing::Values("synthetic-copy", "naive", "sorted", "packing", "token-mean",
+                         ::testing::Values("synthetic-copy", "length-mix", "naive", "sorted", "packing", "token-mean",
                                            "token-mean-per-row", "longalign", "longalign-paper-code",
                                            "perplexity"));
 
