@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "batching/plan_stats.h"
+#include "cell/cell_spec.h"
 #include "cell/step_batches.h"
 #include "plugin/instance.h"
 #include "sweep_args.h"
@@ -20,8 +21,7 @@ struct Options {
 host::PlanStats batching_stats(const host::Cell& c, const nlohmann::json& plugins) {
   std::vector<host::DataPart> parts;
   host::Dataset data = host::load_dataset(c.config, plugins, c.seed, parts);
-  const std::string name = c.config["batching"]["plugin"];
-  host::BatchingInstance b(host::PluginLibrary::load(plugins[name]["file"].get<std::string>()), c.config["batching"]["params"]);
+  host::BatchingInstance b(host::load_plugin(plugins, c.config["batching"]["plugin"]), c.config["batching"]["params"]);
   return host::plan_stats(host::plan_epochs(b, data, c.config["train"], c.seed), c.config["train"]["max_tokens"]);
 }
 

@@ -65,7 +65,6 @@ class Trainer {
   // The gradient of sum w_t * l_t over the micro-batches, flattened, parameters unchanged
   // (for equivalence tests and, later, data-parallel checks).
   std::vector<float> gradient(const std::vector<MicroBatch>& micro_batches);
-  int64_t steps_done() const;
 
  private:
   struct Impl;

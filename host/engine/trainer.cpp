@@ -137,6 +137,5 @@ std::vector<float> Trainer::gradient(const std::vector<MicroBatch>& micro_batche
   return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
-int64_t Trainer::steps_done() const { return impl_->steps; }
 
 }  // namespace longalign::engine

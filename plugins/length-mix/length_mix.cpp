@@ -50,7 +50,7 @@ class LengthMix : public longalign::DataSource {
     bool is_long = rng_.below(static_cast<uint64_t>(long_left_ + short_left_)) < static_cast<uint64_t>(long_left_);
     (is_long ? long_left_ : short_left_)--;
     double tokens = is_long ? std::exp(std::log(8192.0) + rng_.uniform() * (std::log(65536.0) - std::log(8192.0)))
-                            : std::clamp(600.0 * std::exp(normal()), 16.0, 4096.0);
+                            : std::clamp(600.0 * std::exp(rng_.normal()), 16.0, 4096.0);
     const size_t length = static_cast<size_t>(std::max(24.0, tokens / scale_));
     const size_t answer = std::max<size_t>(2, static_cast<size_t>(length * (is_long ? long_share_ : short_share_)));
     const size_t markers = std::max<size_t>(1, length / 200);
@@ -81,11 +81,6 @@ class LengthMix : public longalign::DataSource {
   }
 
  private:
-  double normal() {  // Box-Muller
-    double u1 = std::max(rng_.uniform(), 1e-300), u2 = rng_.uniform();
-    return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
-  }
-
   std::string kind_;
   int64_t long_, short_;
   double scale_, long_share_, short_share_;

@@ -21,11 +21,8 @@ std::vector<uint32_t> length_mix(size_t n_long, size_t n_short, uint64_t seed) {
   std::vector<uint32_t> out;
   for (size_t i = 0; i < n_long; ++i)
     out.push_back(static_cast<uint32_t>(std::exp(std::log(8192.0) + rng.uniform() * (std::log(65536.0) - std::log(8192.0)))));
-  for (size_t i = 0; i < n_short; ++i) {
-    double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
-    double z = std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);  // Box-Muller
-    out.push_back(static_cast<uint32_t>(std::min(4096.0, std::max(16.0, 600.0 * std::exp(z)))));
-  }
+  for (size_t i = 0; i < n_short; ++i)
+    out.push_back(static_cast<uint32_t>(std::min(4096.0, std::max(16.0, 600.0 * std::exp(rng.normal())))));
   return out;
 }
 

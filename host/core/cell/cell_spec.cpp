@@ -1,6 +1,13 @@
 #include "cell/cell_spec.h"
 
+#include "plugin/library.h"
+
 namespace longalign::host {
+
+std::shared_ptr<PluginLibrary> load_plugin(const nlohmann::json& plugins, const std::string& name) {
+  if (!plugins.contains(name)) throw std::runtime_error("no file is known for plugin '" + name + "'");
+  return PluginLibrary::load(plugins[name]["file"].get<std::string>());
+}
 
 nlohmann::json CellSpec::to_json() const {
   return {{"sweep", sweep}, {"cell_id", cell_id}, {"seed", seed},         {"config", config},

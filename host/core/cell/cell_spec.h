@@ -3,9 +3,15 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 
 namespace longalign::host {
+
+class PluginLibrary;
+
+// Loads plugin `name` from a spec's plugins table (name -> {"file": ...}); throws naming it.
+std::shared_ptr<PluginLibrary> load_plugin(const nlohmann::json& plugins, const std::string& name);
 
 struct CellSpec {
   std::string sweep, cell_id;

@@ -1,5 +1,6 @@
 #include "cell/dataset.h"
 
+#include "cell/cell_spec.h"
 #include "plugin/instance.h"
 
 namespace longalign::host {
@@ -12,8 +13,7 @@ Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins
   d.pad = tok.pad();
   for (auto& [name, entry] : config["data"].items()) {
     const std::string source = entry["source"];
-    if (!plugins.contains(source)) throw std::runtime_error("no file is known for plugin '" + source + "'");
-    DataSourceInstance src(PluginLibrary::load(plugins[source]["file"].get<std::string>()), entry["params"]);
+    DataSourceInstance src(load_plugin(plugins, source), entry["params"]);
     src.open(seed);
     const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
     Example e;

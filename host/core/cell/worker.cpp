@@ -19,11 +19,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 
-std::shared_ptr<PluginLibrary> library(const CellSpec& spec, const std::string& name) {
-  if (!spec.plugins.contains(name)) throw std::runtime_error("the cell spec names no file for plugin '" + name + "'");
-  return PluginLibrary::load(spec.plugins[name]["file"].get<std::string>());
-}
-
 }  // namespace
 
 void EventSink::emit(const nlohmann::json& event) const {
@@ -66,8 +61,8 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, "data." + part.name + ".tokens", static_cast<double>(part.tokens));
   }
   const nlohmann::json& train = spec.config["train"];
-  BatchingInstance batching(library(spec, spec.config["batching"]["plugin"]), spec.config["batching"]["params"]);
-  LossWeightingInstance loss(library(spec, spec.config["loss"]["plugin"]), spec.config["loss"]["params"]);
+  BatchingInstance batching(load_plugin(spec.plugins, spec.config["batching"]["plugin"]), spec.config["batching"]["params"]);
+  LossWeightingInstance loss(load_plugin(spec.plugins, spec.config["loss"]["plugin"]), spec.config["loss"]["params"]);
 
   const uint32_t max_tokens = train["max_tokens"];
   std::vector<Plan> plans = plan_epochs(batching, data, train, spec.seed);

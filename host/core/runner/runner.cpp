@@ -128,7 +128,7 @@ class Runner {
       bool done = prev && prev->status == "done";
       bool tried = prev && (prev->status == "failed" || prev->status == "interrupted" || prev->status == "running");
       if (done && !opt_.force) {
-        warn_if_changed(c, *prev);
+        warn_if_changed(*prev);
         ++skipped;
         continue;
       }
@@ -222,7 +222,7 @@ class Runner {
     return {{"name", plan_.sweep.name}, {"cells", cells}, {"plugins", plan_.plugins}};
   }
 
-  void warn_if_changed(const Cell& c, const RunRecord& prev) {
+  void warn_if_changed(const RunRecord& prev) {
     std::vector<std::string> changed;
     if (prev.git_commit != git_commit()) changed.push_back("longalign " + prev.git_commit.substr(0, 10) + " -> " + git_commit().substr(0, 10));
     auto before = nlohmann::json::parse(prev.plugins_json, nullptr, false);
@@ -234,7 +234,6 @@ class Runner {
       for (auto& s : changed) what += (what.empty() ? "" : ", ") + s;
       say("warning: done cells were made with other code (" + what + "); their results are kept, --force retrains them");
     }
-    (void)c;
   }
 
   Child start(const Cell& cell, Store& store) {

@@ -179,18 +179,6 @@ void Store::put_run_metric(const std::string& cell_id, const std::string& name, 
       .run();
 }
 
-void Store::put_eval_result(const std::string& eval_id, const std::string& cell_id, const std::string& evaluator,
-                            const std::string& metric, const std::string& tags_json, double value) {
-  db_.prepare("INSERT OR REPLACE INTO eval_results(eval_id, cell_id, evaluator, metric, tags_json, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-      .bind(1, eval_id)
-      .bind(2, cell_id)
-      .bind(3, evaluator)
-      .bind(4, metric)
-      .bind(5, tags_json)
-      .bind(6, value)
-      .run();
-}
-
 std::vector<std::string> Store::merge(const std::string& cell_file) {
   { Store migrate(cell_file); }  // an older cell file is brought up to date first
   db_.prepare("ATTACH DATABASE ?1 AS cell").bind(1, cell_file).run();

@@ -42,8 +42,6 @@ class Store {
   void set_status(const std::string& cell_id, const std::string& status, const std::optional<std::string>& error,
                   const std::optional<std::string>& stderr_tail);
   void put_run_metric(const std::string& cell_id, const std::string& name, double value);
-  void put_eval_result(const std::string& eval_id, const std::string& cell_id, const std::string& evaluator,
-                       const std::string& metric, const std::string& tags_json, double value);
 
   // Folds a cell's results file into this one, in one transaction: the run row (keeping this
   // store's attempts), its step and run metrics, eval results and artifacts replace whatever

@@ -6,6 +6,7 @@
 
 #include <longalign/plugin.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -27,6 +28,12 @@ class Rng {
   // Uniform in [0, n), n > 0 (Lemire's multiply-shift; bias below 2^-32 for our sizes).
   uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Standard normal (Box-Muller, one draw of the pair).
+  double normal() {
+    double u1 = uniform(), u2 = uniform();
+    if (u1 < 1e-300) u1 = 1e-300;
+    return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
 
  private:
   uint64_t state_;
