@@ -28,6 +28,10 @@ ModelConfig model_preset(const std::string& name);  // throws std::invalid_argum
 const std::vector<std::string>& model_preset_names();
 int64_t param_count(const ModelConfig& c);  // computed, nothing allocated
 
+// Process-wide: keep freed tensor memory in the heap instead of returning it to the kernel
+// (glibc). Call once at the start of a program that trains.
+void keep_freed_memory_for_reuse();
+
 // One forward/backward pass: `rows` rows of `width` token slots. A padded micro-batch has one
 // sequence per row, right-padded; a packed one has several per row, with boundaries.
 struct MicroBatch {

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  engine::keep_freed_memory_for_reuse();
   host::EventSink events(events_fd);
   host::CellSpec spec;
   try {

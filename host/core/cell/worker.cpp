@@ -72,7 +72,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, static_cast<int64_t>(total_steps));
   const bool restart_positions = train["positions"] == "restart";
   MetricWriter metrics(store, spec.cell_id);
-  double train_seconds = 0, loss_last = 0;
+  double train_seconds = 0, loss_last = 0, target_tokens = 0;
   int64_t step_index = 0;
   auto last_event = Clock::now();
   for (const Plan& plan : plans) {
@@ -105,6 +105,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       if (!std::isfinite(ts.loss))
         throw std::runtime_error("the loss is " + std::to_string(ts.loss) + " at step " + std::to_string(step_index));
       train_seconds += ts.seconds;
+      target_tokens += targets;
       loss_last = ts.loss;
       metrics.add(step_index, "loss", ts.loss);
       metrics.add(step_index, "lr", ts.lr);
@@ -133,6 +134,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     for (auto& [name, value] : stats.named()) store.put_run_metric(spec.cell_id, name, value);
     store.put_run_metric(spec.cell_id, "train.seconds", train_seconds);
     store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? stats.real_tokens / train_seconds : 0);
+    store.put_run_metric(spec.cell_id, "train.target_tokens_per_s", train_seconds > 0 ? target_tokens / train_seconds : 0);
     store.put_run_metric(spec.cell_id, "train.final_loss", loss_last);
     run.status = "done";
     run.finished_at = Store::now_utc();
