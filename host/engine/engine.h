@@ -69,6 +69,8 @@ class Trainer {
   // The gradient of sum w_t * l_t over the micro-batches, flattened, parameters unchanged
   // (for equivalence tests and, later, data-parallel checks).
   std::vector<float> gradient(const std::vector<MicroBatch>& micro_batches);
+  // Every parameter, flattened in registration order.
+  std::vector<float> parameters() const;
 
  private:
   struct Impl;

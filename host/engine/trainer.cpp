@@ -16,6 +16,11 @@ torch::Tensor to_tensor(const std::vector<int64_t>& v, int64_t rows, int64_t wid
   return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, width}, torch::kLong).clone();
 }
 
+std::vector<float> flatten(const std::vector<torch::Tensor>& parts) {
+  auto flat = torch::cat(parts).to(torch::kFloat).contiguous();
+  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+}
+
 void check(const MicroBatch& mb) {
   const size_t n = static_cast<size_t>(mb.rows * mb.width);
   if (mb.ids.size() != n || mb.positions.size() != n || mb.weights.size() != n)
@@ -132,9 +137,15 @@ std::vector<float> Trainer::gradient(const std::vector<MicroBatch>& micro_batche
   std::vector<torch::Tensor> parts;
   for (auto& p : m.model->parameters())
     parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));
-  auto flat = torch::cat(parts).contiguous();
+  std::vector<float> flat = flatten(parts);
   m.opt->zero_grad();
-  return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+  return flat;
+}
+
+std::vector<float> Trainer::parameters() const {
+  std::vector<torch::Tensor> parts;
+  for (auto& p : impl_->model->parameters()) parts.push_back(p.detach().reshape({-1}));
+  return flatten(parts);
 }
 
 
