@@ -1,6 +1,7 @@
 #include "batching/plan_check.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace longalign::host {
@@ -84,6 +85,15 @@ std::string check_plan(const la_batch_input& in, const Plan& plan) {
     if (at != in.lengths[i]) return "sequence " + s(i) + " is placed with " + s(at) + " of its " + s(in.lengths[i]) + " tokens";
   }
   return {};
+}
+
+bool same_plan(const Plan& a, const Plan& b) {
+  auto eq = [](auto& x, auto& y, size_t sz) {
+    return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sz) == 0);
+  };
+  return a.layout == b.layout && eq(a.segments, b.segments, sizeof(la_segment)) && eq(a.rows, b.rows, sizeof(la_row)) &&
+         eq(a.micro_batches, b.micro_batches, sizeof(la_range)) && eq(a.steps, b.steps, sizeof(la_range)) &&
+         a.dropped == b.dropped;
 }
 
 }  // namespace longalign::host

@@ -14,4 +14,7 @@ namespace longalign::host {
 // fit max_tokens; padded rows hold one segment and share their micro-batch's width.
 std::string check_plan(const la_batch_input& input, const Plan& plan);
 
+// Field for field: the same layout, segments, rows, micro-batches, steps and dropped list.
+bool same_plan(const Plan& a, const Plan& b);
+
 }  // namespace longalign::host

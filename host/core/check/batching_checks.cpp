@@ -36,15 +36,6 @@ std::unique_ptr<Input> make_input(size_t n, uint32_t max_tokens, uint64_t seed, 
   return in;
 }
 
-bool same_plan(const Plan& a, const Plan& b) {
-  auto eq = [](auto& x, auto& y, size_t sz) {
-    return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sz) == 0);
-  };
-  return a.layout == b.layout && eq(a.segments, b.segments, sizeof(la_segment)) && eq(a.rows, b.rows, sizeof(la_row)) &&
-         eq(a.micro_batches, b.micro_batches, sizeof(la_range)) && eq(a.steps, b.steps, sizeof(la_range)) &&
-         a.dropped == b.dropped;
-}
-
 }  // namespace
 
 void batching(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
