@@ -21,6 +21,7 @@ Verb add_plan_verb(CLI::App& app);
 Verb add_run_verb(CLI::App& app);
 Verb add_cell_verb(CLI::App& app);
 Verb add_merge_verb(CLI::App& app);
+Verb add_score_verb(CLI::App& app);
 Verb add_plugin_check_verb(CLI::App& plugin);
 
 }  // namespace longalign::cli

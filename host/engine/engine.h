@@ -28,6 +28,29 @@ ModelConfig model_preset(const std::string& name);  // throws std::invalid_argum
 const std::vector<std::string>& model_preset_names();
 int64_t param_count(const ModelConfig& c);  // computed, nothing allocated
 
+// Tensors cross the engine's boundary in Hugging Face's names (LlamaForCausalLM:
+// "model.layers.0.self_attn.q_proj.weight", "lm_head.weight", ...) and these dtypes.
+enum class DType { F32, F16, BF16 };
+size_t dtype_size(DType t);
+struct TensorShape {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+// Every tensor a model of this config has, in a fixed order, with its shape.
+std::vector<TensorShape> tensor_layout(const ModelConfig& c);
+struct TensorView {  // borrowed: data lives in the caller's buffer (a mapped file, say)
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;
+};
+struct TensorData {  // owned, little-endian, row-major
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<unsigned char> bytes;
+};
+
 // Process-wide: keep freed tensor memory in the heap instead of returning it to the kernel
 // (glibc). Call once at the start of a program that trains.
 void keep_freed_memory_for_reuse();
@@ -58,10 +81,34 @@ struct StepStats {
   double lr = 0, grad_norm = 0, seconds = 0;
 };
 
+// A model's weights, for scoring and checkpoints. Randomly initialised from a seed, or loaded.
+class Model {
+ public:
+  explicit Model(const ModelConfig& config, uint64_t seed = 0);
+  ~Model();
+  Model(Model&&) noexcept;
+  const ModelConfig& config() const;
+  // Replaces every weight: `tensors` must hold exactly tensor_layout(config()) (names and
+  // shapes; any dtype), else std::invalid_argument naming the tensor.
+  void load(const std::vector<TensorView>& tensors);
+  std::vector<TensorData> tensors(DType dtype) const;  // tensor_layout's order
+  // log p(ids[t + 1] | ids[0..t]) for t = 0 .. n - 2, in fp32 whatever the weights' dtype.
+  std::vector<float> next_token_logprobs(const std::vector<int64_t>& ids) const;
+
+  struct Impl;
+
+ private:
+  friend class Trainer;
+  std::unique_ptr<Impl> impl_;
+};
+
 class Trainer {
  public:
   Trainer(const ModelConfig& model, const TrainConfig& train);
+  // Trains `model` (taken over) from its current weights.
+  Trainer(Model model, const TrainConfig& train);
   ~Trainer();
+  const Model& model() const;
   // One optimizer step over its micro-batches: gradients of sum w_t * l_t summed, clipped, applied.
   StepStats step(const std::vector<MicroBatch>& micro_batches);
   // sum w_t * l_t without training, for held-out data.

@@ -27,6 +27,10 @@ torch::nn::Linear linear(int64_t in, int64_t out) {
 
 // Parameter names follow transformers' LlamaForCausalLM (without its "model." prefix), so
 // checkpoints map one to one.
+std::string hf_name(const std::string& module_name) {
+  return module_name.rfind("lm_head.", 0) == 0 ? module_name : "model." + module_name;
+}
+
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) { weight_ = register_parameter("weight", torch::ones({dim})); }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
@@ -84,17 +88,21 @@ BlockImpl::BlockImpl(const ModelConfig& c) {
   attn_norm_ = register_module("input_layernorm", RMSNorm(c.d_model, c.norm_eps));
   mlp_norm_ = register_module("post_attention_layernorm", RMSNorm(c.d_model, c.norm_eps));
   attn_ = register_module("self_attn", Attention(c));
-  // transformers nests these under "mlp."; the checkpoint reader maps the names.
+  mlp_ = register_module("mlp", MLP(c));
+}
+
+MLPImpl::MLPImpl(const ModelConfig& c) {
   gate_ = register_module("gate_proj", linear(c.d_model, c.d_ff));
   up_ = register_module("up_proj", linear(c.d_model, c.d_ff));
   down_ = register_module("down_proj", linear(c.d_ff, c.d_model));
 }
 
+torch::Tensor MLPImpl::forward(const torch::Tensor& x) { return down_(torch::silu(gate_(x)) * up_(x)); }
+
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                  const RowSegments& seg) {
   auto h = x + attn_(attn_norm_(x), cos, sin, seg);
-  auto m = mlp_norm_(h);
-  return h + down_(torch::silu(gate_(m)) * up_(m));
+  return h + mlp_(mlp_norm_(h));
 }
 
 LlamaImpl::LlamaImpl(const ModelConfig& c) : c_(c) {

@@ -36,6 +36,16 @@ class AttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Attention);
 
+class MLPImpl : public torch::nn::Module {  // SwiGLU
+ public:
+  explicit MLPImpl(const ModelConfig& c);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Linear gate_{nullptr}, up_{nullptr}, down_{nullptr};
+};
+TORCH_MODULE(MLP);
+
 class BlockImpl : public torch::nn::Module {
  public:
   explicit BlockImpl(const ModelConfig& c);
@@ -44,7 +54,7 @@ class BlockImpl : public torch::nn::Module {
  private:
   RMSNorm attn_norm_{nullptr}, mlp_norm_{nullptr};
   Attention attn_{nullptr};
-  torch::nn::Linear gate_{nullptr}, up_{nullptr}, down_{nullptr};
+  MLP mlp_{nullptr};
 };
 TORCH_MODULE(Block);
 
@@ -67,5 +77,19 @@ class LlamaImpl : public torch::nn::Module {
   torch::Tensor inv_freq_;
 };
 TORCH_MODULE(Llama);
+
+// Hugging Face's name for one of LlamaImpl's parameters ("layers.0.mlp.up_proj.weight" ->
+// "model.layers.0.mlp.up_proj.weight"; "lm_head.weight" stays).
+std::string hf_name(const std::string& module_name);
+
+}  // namespace longalign::engine
+
+// The public handle's state: the network, shared with a Trainer that trains it.
+struct longalign::engine::Model::Impl {
+  ModelConfig config;
+  Llama net{nullptr};
+};
+
+namespace longalign::engine {
 
 }  // namespace longalign::engine

@@ -1,5 +1,6 @@
 // Model presets and their parameter counts, torch-free.
 #include <map>
+#include <string>
 #include <stdexcept>
 
 #include "engine.h"
@@ -34,12 +35,36 @@ const std::vector<std::string>& model_preset_names() {
   return names;
 }
 
-int64_t param_count(const ModelConfig& c) {
+std::vector<TensorShape> tensor_layout(const ModelConfig& c) {
   const int64_t hd = c.d_model / c.n_heads;
-  const int64_t attn = c.d_model * (c.n_heads * hd) * 2 + c.d_model * (c.n_kv_heads * hd) * 2;
-  const int64_t mlp = 3 * c.d_model * c.d_ff;
-  const int64_t layer = attn + mlp + 2 * c.d_model;
-  return c.vocab_size * c.d_model * (c.tie_embeddings ? 1 : 2) + c.n_layers * layer + c.d_model;
+  std::vector<TensorShape> t = {{"model.embed_tokens.weight", {c.vocab_size, c.d_model}}};
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    const std::string l = "model.layers." + std::to_string(i) + ".";
+    t.push_back({l + "input_layernorm.weight", {c.d_model}});
+    t.push_back({l + "self_attn.q_proj.weight", {c.n_heads * hd, c.d_model}});
+    t.push_back({l + "self_attn.k_proj.weight", {c.n_kv_heads * hd, c.d_model}});
+    t.push_back({l + "self_attn.v_proj.weight", {c.n_kv_heads * hd, c.d_model}});
+    t.push_back({l + "self_attn.o_proj.weight", {c.d_model, c.n_heads * hd}});
+    t.push_back({l + "post_attention_layernorm.weight", {c.d_model}});
+    t.push_back({l + "mlp.gate_proj.weight", {c.d_ff, c.d_model}});
+    t.push_back({l + "mlp.up_proj.weight", {c.d_ff, c.d_model}});
+    t.push_back({l + "mlp.down_proj.weight", {c.d_model, c.d_ff}});
+  }
+  t.push_back({"model.norm.weight", {c.d_model}});
+  if (!c.tie_embeddings) t.push_back({"lm_head.weight", {c.vocab_size, c.d_model}});
+  return t;
 }
+
+int64_t param_count(const ModelConfig& c) {
+  int64_t n = 0;
+  for (auto& t : tensor_layout(c)) {
+    int64_t k = 1;
+    for (int64_t d : t.shape) k *= d;
+    n += k;
+  }
+  return n;
+}
+
+size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }
 
 }  // namespace longalign::engine

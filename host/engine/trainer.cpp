@@ -32,9 +32,10 @@ void check(const MicroBatch& mb) {
 }  // namespace
 
 struct Trainer::Impl {
-  ModelConfig mc;
+  explicit Impl(Model m) : handle(std::move(m)), model(handle.impl_->net) {}
+  Model handle;
+  Llama model;
   TrainConfig tc;
-  Llama model{nullptr};
   std::unique_ptr<torch::optim::AdamW> opt;
   int64_t steps = 0;
 
@@ -80,14 +81,14 @@ struct Trainer::Impl {
   }
 };
 
-Trainer::Trainer(const ModelConfig& model, const TrainConfig& train) : impl_(std::make_unique<Impl>()) {
+Trainer::Trainer(const ModelConfig& model, const TrainConfig& train) : Trainer(Model(model, train.seed), train) {}
+
+Trainer::Trainer(Model model, const TrainConfig& train) {
   if (train.schedule != "cosine" && train.schedule != "linear" && train.schedule != "constant")
     throw std::invalid_argument("unknown schedule '" + train.schedule + "'");
   at::set_num_threads(std::max(1, train.threads));
-  torch::manual_seed(train.seed);
-  impl_->mc = model;
+  impl_ = std::make_unique<Impl>(std::move(model));
   impl_->tc = train;
-  impl_->model = Llama(model);
   impl_->opt = std::make_unique<torch::optim::AdamW>(
       impl_->model->parameters(), torch::optim::AdamWOptions(train.lr)
                                       .betas({train.beta1, train.beta2})
@@ -95,6 +96,8 @@ Trainer::Trainer(const ModelConfig& model, const TrainConfig& train) : impl_(std
 }
 
 Trainer::~Trainer() = default;
+
+const Model& Trainer::model() const { return impl_->handle; }
 
 StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
   auto t0 = std::chrono::steady_clock::now();

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cell/worker.h"
+#include "checkpoint/hf_checkpoint.h"
 #include "engine.h"
 #include "store/store.h"
 
@@ -17,6 +18,11 @@ class EngineTrainer : public host::StepTrainer {
  public:
   EngineTrainer(const engine::ModelConfig& m, const engine::TrainConfig& t) : trainer_(m, t) {}
   engine::StepStats step(const std::vector<engine::MicroBatch>& mbs) override { return trainer_.step(mbs); }
+  double evaluate(const std::vector<engine::MicroBatch>& mbs) override { return trainer_.evaluate(mbs); }
+  void save_model(const std::filesystem::path& dir) override {
+    const engine::Model& m = trainer_.model();
+    host::save_hf_checkpoint(dir, m.config(), m.tensors(engine::DType::F32));
+  }
 
  private:
   engine::Trainer trainer_;

@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -15,6 +16,10 @@ class StepTrainer {
  public:
   virtual ~StepTrainer() = default;
   virtual engine::StepStats step(const std::vector<engine::MicroBatch>& micro_batches) = 0;
+  // sum w_t * l_t over the micro-batches, without training.
+  virtual double evaluate(const std::vector<engine::MicroBatch>& micro_batches) = 0;
+  // The model as a Hugging Face checkpoint directory.
+  virtual void save_model(const std::filesystem::path& dir) = 0;
 };
 
 // Makes the trainer for a cell: its resolved config, seed, threads and number of optimizer steps.

@@ -7,6 +7,7 @@
 
 #include "batching/plan_check.h"
 #include "batching/plan_stats.h"
+#include "cell/heldout.h"
 #include "cell/step_batches.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -60,6 +61,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, "data." + part.name + ".examples", static_cast<double>(part.examples));
     store.put_run_metric(spec.cell_id, "data." + part.name + ".tokens", static_cast<double>(part.tokens));
   }
+  Dataset heldout = hold_out(data, spec.config["eval"]["heldout"].get<size_t>(), spec.seed);
   const nlohmann::json& train = spec.config["train"];
   BatchingInstance batching(load_plugin(spec.plugins, spec.config["batching"]["plugin"]), spec.config["batching"]["params"]);
   LossWeightingInstance loss(load_plugin(spec.plugins, spec.config["loss"]["plugin"]), spec.config["loss"]["params"]);
@@ -126,6 +128,15 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     }
   }
   metrics.flush();
+
+  if (!heldout.tokens.empty()) {
+    const double loss = trainer->evaluate(heldout_micro_batches(heldout));
+    const double unigram = unigram_loss(data, heldout, ByteTokenizer().vocab_size());
+    store.put_run_metric(spec.cell_id, "heldout.examples", static_cast<double>(heldout.tokens.size()));
+    store.put_run_metric(spec.cell_id, "heldout.loss", loss);
+    store.put_run_metric(spec.cell_id, "heldout.unigram_loss", unigram);
+  }
+  if (spec.config["checkpoint"]["save"].get<bool>()) trainer->save_model(std::filesystem::path(db_file).parent_path() / "model");
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const PlanStats stats = plan_stats(plans, max_tokens);

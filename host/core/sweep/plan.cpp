@@ -11,7 +11,13 @@
 namespace longalign::host {
 namespace {
 
-const std::vector<std::string> kSections = {"model", "tokenizer", "chat_template", "train", "batching", "loss", "data", "evaluate"};
+// The config's top-level keys: the schema's first components, and the entry lists.
+bool is_section(const std::string& name) {
+  if (name == "data" || name == "evaluate") return true;
+  for (auto& k : config_schema())
+    if (k.name == name || k.name.rfind(name + ".", 0) == 0) return true;
+  return false;
+}
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> parts;
@@ -97,7 +103,7 @@ class Resolver {
   void check_known_keys(const nlohmann::json& cfg) const {
     if (!cfg.is_object()) fail("", "[config] must be a table");
     for (auto& [section, v] : cfg.items()) {
-      if (std::find(kSections.begin(), kSections.end(), section) == kSections.end())
+      if (!is_section(section))
         fail(section, "unknown key" + did_you_mean(section, schema_paths_));
       if (section == "data" || section == "evaluate") continue;
       // Walk down to schema leaves; a table-typed leaf (params) is the plugin's business.

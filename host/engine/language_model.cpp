@@ -1,0 +1,92 @@
+// engine::Model, the public handle on a network: weights in and out under Hugging Face's names
+// (any of F32, F16, BF16 in; the computing dtype out), and next-token log-probabilities.
+#include <cstring>
+#include <map>
+
+#include "engine.h"
+#include "model.h"
+
+namespace longalign::engine {
+namespace {
+
+torch::ScalarType scalar_type(DType t) {
+  switch (t) {
+    case DType::F32: return torch::kFloat;
+    case DType::F16: return torch::kHalf;
+    case DType::BF16: return torch::kBFloat16;
+  }
+  throw std::invalid_argument("unknown dtype");
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+Model::Model(const ModelConfig& config, uint64_t seed) : impl_(std::make_unique<Impl>()) {
+  torch::manual_seed(seed);
+  impl_->config = config;
+  impl_->net = Llama(config);
+}
+
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+
+const ModelConfig& Model::config() const { return impl_->config; }
+
+void Model::load(const std::vector<TensorView>& tensors) {
+  std::map<std::string, const TensorView*> given;
+  for (auto& t : tensors)
+    if (!given.emplace(t.name, &t).second) throw std::invalid_argument("tensor '" + t.name + "' is given twice");
+  std::map<std::string, torch::Tensor> params;
+  for (auto& p : impl_->net->named_parameters()) params.emplace(hf_name(p.key()), p.value());
+  for (auto& t : tensors)
+    if (!params.count(t.name)) throw std::invalid_argument("tensor '" + t.name + "' is not part of this model");
+  torch::NoGradGuard no_grad;
+  for (auto& [name, param] : params) {
+    auto it = given.find(name);
+    if (it == given.end()) throw std::invalid_argument("tensor '" + name + "' is missing");
+    const TensorView& t = *it->second;
+    if (t.shape != param.sizes().vec())
+      throw std::invalid_argument("tensor '" + name + "' has shape " + shape_str(t.shape) + ", the model needs " +
+                                  shape_str(param.sizes().vec()));
+    auto src = torch::from_blob(const_cast<void*>(t.data), t.shape, torch::TensorOptions().dtype(scalar_type(t.dtype)));
+    param.copy_(src);  // converts to the parameter's dtype
+  }
+}
+
+std::vector<TensorData> Model::tensors(DType dtype) const {
+  std::map<std::string, torch::Tensor> params;
+  for (auto& p : impl_->net->named_parameters()) params.emplace(hf_name(p.key()), p.value());
+  std::vector<TensorData> out;
+  for (auto& layout : tensor_layout(impl_->config)) {
+    auto t = params.at(layout.name).detach().to(torch::kCPU, scalar_type(dtype)).contiguous();
+    TensorData d{layout.name, dtype, layout.shape, std::vector<unsigned char>(t.nbytes())};
+    std::memcpy(d.bytes.data(), t.data_ptr(), t.nbytes());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<float> Model::next_token_logprobs(const std::vector<int64_t>& ids) const {
+  if (ids.size() < 2) return {};
+  for (int64_t id : ids)
+    if (id < 0 || id >= impl_->config.vocab_size)
+      throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary (size " +
+                                  std::to_string(impl_->config.vocab_size) + ")");
+  torch::NoGradGuard no_grad;
+  impl_->net->eval();
+  const auto n = static_cast<int64_t>(ids.size());
+  auto x = torch::tensor(ids, torch::kLong).view({1, n});
+  auto positions = torch::arange(n, torch::kLong).view({1, n});
+  auto hidden = impl_->net->forward(x, positions, {false, {}}).squeeze(0).narrow(0, 0, n - 1);
+  auto logp = torch::log_softmax(impl_->net->lm_head(hidden).to(torch::kFloat), -1);
+  auto next = x.squeeze(0).narrow(0, 1, n - 1).unsqueeze(1);
+  auto picked = logp.gather(1, next).squeeze(1).contiguous();
+  return std::vector<float>(picked.data_ptr<float>(), picked.data_ptr<float>() + picked.numel());
+}
+
+}  // namespace longalign::engine

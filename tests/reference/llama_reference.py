@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""An independent Llama forward pass for checking the engine: Debian's python3-torch only (no
+transformers), reading config.json and the safetensors files itself, written from the
+transformers LlamaForCausalLM definition (RMSNorm, rotate-half RoPE, SwiGLU, grouped-query
+attention). Prints the log-probability of each next token as a JSON list, as `longalign score
+--json` does.
+
+  llama_reference.py MODEL_DIR 1,2,3 [--interleaved-rope]
+
+--interleaved-rope rotates adjacent pairs (GPT-J / Meta's original convention) instead: the
+tests use it to show that the comparison can tell the two conventions apart.
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    base = 8 + n
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        raw = bytearray(data[base + begin : base + end])
+        t = torch.frombuffer(raw, dtype=DTYPES[entry["dtype"]]) if raw else torch.empty(0, dtype=DTYPES[entry["dtype"]])
+        out[name] = t.reshape(entry["shape"]).to(torch.float64)
+    return out
+
+
+def read_weights(model_dir):
+    index = os.path.join(model_dir, "model.safetensors.index.json")
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+    else:
+        files = ["model.safetensors"]
+    weights = {}
+    for name in files:
+        weights.update(read_safetensors(os.path.join(model_dir, name)))
+    return weights
+
+
+def rms_norm(x, w, eps):
+    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def rope(x, positions, theta, interleaved):
+    d = x.shape[-1]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+    freqs = positions[:, None].to(torch.float64) * inv_freq[None, :]  # (T, d/2)
+    if interleaved:
+        cos, sin = freqs.cos().repeat_interleave(2, -1), freqs.sin().repeat_interleave(2, -1)
+        pairs = x.reshape(*x.shape[:-1], d // 2, 2)
+        rotated = torch.stack((-pairs[..., 1], pairs[..., 0]), -1).reshape(x.shape)
+    else:
+        emb = torch.cat((freqs, freqs), -1)
+        cos, sin = emb.cos(), emb.sin()
+        rotated = torch.cat((-x[..., d // 2 :], x[..., : d // 2]), -1)
+    return x * cos + rotated * sin
+
+
+def forward(cfg, w, ids, interleaved):
+    hidden, heads = cfg["hidden_size"], cfg["num_attention_heads"]
+    kv_heads = cfg.get("num_key_value_heads") or heads
+    hd = hidden // heads
+    eps = cfg.get("rms_norm_eps", 1e-6)
+    theta = cfg.get("rope_theta", 10000.0)
+    T = len(ids)
+    pos = torch.arange(T)
+    x = w["model.embed_tokens.weight"][torch.tensor(ids)]
+    causal = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        q = (h @ w[p + "self_attn.q_proj.weight"].T).reshape(T, heads, hd).transpose(0, 1)
+        k = (h @ w[p + "self_attn.k_proj.weight"].T).reshape(T, kv_heads, hd).transpose(0, 1)
+        v = (h @ w[p + "self_attn.v_proj.weight"].T).reshape(T, kv_heads, hd).transpose(0, 1)
+        q, k = rope(q, pos, theta, interleaved), rope(k, pos, theta, interleaved)
+        k = k.repeat_interleave(heads // kv_heads, 0)
+        v = v.repeat_interleave(heads // kv_heads, 0)
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + causal, -1) @ v
+        x = x + att.transpose(0, 1).reshape(T, hidden) @ w[p + "self_attn.o_proj.weight"].T
+        h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        gate = h @ w[p + "mlp.gate_proj.weight"].T
+        x = x + (torch.nn.functional.silu(gate) * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
+    logp = torch.log_softmax(x @ head.T, -1)
+    return [float(logp[t, ids[t + 1]]) for t in range(T - 1)]
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    model_dir, ids = sys.argv[1], [int(i) for i in sys.argv[2].split(",")]
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    print(json.dumps(forward(cfg, read_weights(model_dir), ids, "--interleaved-rope" in sys.argv[3:])))
+
+
+if __name__ == "__main__":
+    main()
