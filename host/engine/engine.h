@@ -74,6 +74,9 @@ struct TrainConfig {
   double beta1 = 0.9, beta2 = 0.95, weight_decay = 0.0, grad_clip = 1.0;
   uint64_t seed = 0;
   int threads = 1;
+  // "fp32", or "bf16": bf16 compute through autocast, fp32 master weights, loss and weights.
+  std::string precision = "fp32";
+  int64_t loss_chunk = 4096;  // target tokens whose logits exist at once; 0 = all at once
 };
 
 struct StepStats {

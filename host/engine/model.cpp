@@ -10,7 +10,9 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
   return torch::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
 }
 
-// q, k, v: (..., n, D). Causal softmax attention; the (n, n) scores exist for one segment only.
+}  // namespace
+
+// The (n, n) scores exist for one segment at a time only.
 torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
   const int64_t n = q.size(-2);
   auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
@@ -18,6 +20,20 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, c
   scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
   return torch::matmul(torch::softmax(scores, -1), v);
 }
+
+torch::Tensor packed_causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                     const std::vector<int64_t>& cu) {
+  const int64_t T = q.size(1);
+  std::vector<torch::Tensor> parts;
+  for (size_t i = 0; i + 1 < cu.size(); ++i) {
+    const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
+    parts.push_back(causal_attention(q.narrow(1, s0, n), k.narrow(1, s0, n), v.narrow(1, s0, n)));
+  }
+  if (cu.back() < T) parts.push_back(torch::zeros({q.size(0), T - cu.back(), q.size(2)}, q.options()));
+  return torch::cat(parts, 1);
+}
+
+namespace {
 
 torch::nn::Linear linear(int64_t in, int64_t out) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
@@ -69,16 +85,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   } else {
     // Packed rows: attention within each sequence only, all heads at once: cost sum n_i^2.
     std::vector<torch::Tensor> rows;
-    for (int64_t b = 0; b < B; ++b) {
-      const auto& cu = seg.cu_seqlens[static_cast<size_t>(b)];
-      std::vector<torch::Tensor> parts;
-      for (size_t i = 0; i + 1 < cu.size(); ++i) {
-        int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
-        parts.push_back(causal_attention(q[b].narrow(1, s0, n), k[b].narrow(1, s0, n), v[b].narrow(1, s0, n)));
-      }
-      if (cu.back() < T) parts.push_back(torch::zeros({n_heads_, T - cu.back(), head_dim_}, q.options()));
-      rows.push_back(torch::cat(parts, 1));
-    }
+    for (int64_t b = 0; b < B; ++b) rows.push_back(packed_causal_attention(q[b], k[b], v[b], seg.cu_seqlens[static_cast<size_t>(b)]));
     out = torch::stack(rows, 0);
   }
   return wo_(out.transpose(1, 2).reshape({B, T, n_heads_ * head_dim_}));

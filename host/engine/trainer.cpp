@@ -1,6 +1,8 @@
 // The trainer: weighted, chunked cross-entropy over target tokens, summed over a step's
 // micro-batches (DESIGN.md's loss contract: all normalisation lives in the weights), AdamW,
 // warmup plus a cosine, linear or constant schedule, gradient clipping.
+#include <ATen/autocast_mode.h>
+
 #include <chrono>
 #include <cmath>
 
@@ -10,7 +12,24 @@
 namespace longalign::engine {
 namespace {
 
-constexpr int64_t kLossChunk = 4096;  // target tokens whose logits exist at once
+// bf16 compute for what runs in its scope (matmuls, attention); parameters stay fp32.
+class Autocast {
+ public:
+  explicit Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::increment_nesting();
+  }
+  ~Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_cpu_enabled(false);
+  }
+
+ private:
+  bool on_;
+};
 
 torch::Tensor to_tensor(const std::vector<int64_t>& v, int64_t rows, int64_t width) {
   return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, width}, torch::kLong).clone();
@@ -42,6 +61,7 @@ struct Trainer::Impl {
   // sum over the micro-batch's target tokens of w_t * (-log p(token_t | tokens before t)).
   torch::Tensor weighted_loss(const MicroBatch& mb) {
     check(mb);
+    Autocast autocast(tc.precision == "bf16");
     auto ids = to_tensor(mb.ids, mb.rows, mb.width);
     auto hidden = model->forward(ids, to_tensor(mb.positions, mb.rows, mb.width), {mb.packed, mb.cu_seqlens});
     // Token t is predicted from position t - 1 of the same row; a sequence never starts with a
@@ -58,8 +78,9 @@ struct Trainer::Impl {
       }
     auto flat = hidden.reshape({-1, hidden.size(-1)});
     auto total = torch::zeros({}, torch::kFloat);
-    for (size_t s = 0; s < from.size(); s += kLossChunk) {
-      int64_t n = static_cast<int64_t>(std::min<size_t>(kLossChunk, from.size() - s));
+    const size_t chunk = tc.loss_chunk > 0 ? static_cast<size_t>(tc.loss_chunk) : std::max<size_t>(1, from.size());
+    for (size_t s = 0; s < from.size(); s += chunk) {
+      int64_t n = static_cast<int64_t>(std::min(chunk, from.size() - s));
       // Copies: autograd keeps these for the backward pass, after the vectors are gone.
       auto idx = torch::from_blob(from.data() + s, {n}, torch::kLong).clone();
       auto tgt = torch::from_blob(target.data() + s, {n, 1}, torch::kLong).clone();
@@ -86,6 +107,8 @@ Trainer::Trainer(const ModelConfig& model, const TrainConfig& train) : Trainer(M
 Trainer::Trainer(Model model, const TrainConfig& train) {
   if (train.schedule != "cosine" && train.schedule != "linear" && train.schedule != "constant")
     throw std::invalid_argument("unknown schedule '" + train.schedule + "'");
+  if (train.precision != "fp32" && train.precision != "bf16")
+    throw std::invalid_argument("unknown precision '" + train.precision + "' (fp32 or bf16)");
   at::set_num_threads(std::max(1, train.threads));
   impl_ = std::make_unique<Impl>(std::move(model));
   impl_->tc = train;

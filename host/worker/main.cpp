@@ -45,6 +45,7 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   tc.grad_clip = t["grad_clip"];
   tc.seed = seed;
   tc.threads = threads;
+  tc.precision = t["precision"];
   return std::make_unique<EngineTrainer>(m, tc);
 }
 

@@ -1,0 +1,224 @@
+// The engine's speed and memory, side by side in one run (2-core Debian 12 figures in the README):
+//   1. the matmul peak of each dtype (2048^3), measured here, against which MFU is counted;
+//   2. a training step of the `base` preset (d512 x 8 layers, byte vocab) on one packed row of
+//      2,048 tokens in fp32 and in mixed bf16: step time, tokens/s, MFU (DESIGN.md 2b's FLOPs:
+//      6 * params * tokens + 6 * layers * d * sum n_i^2), and bf16's speed-up;
+//   3. attention over one row of mixed lengths, forward + backward: per-segment (packed) vs
+//      masked T x T vs each sequence alone: time and peak RSS, each in a fresh process;
+//   4. peak RSS of a training step on one 32,768-token packed row, vocab 32,000, 2 layers, d512:
+//      chunked vs unchunked loss, each in a fresh process.
+// Usage: engine_bench [--skip-loss-memory]
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "model.h"
+
+namespace {
+
+using namespace longalign::engine;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+double matmul_peak(torch::ScalarType dtype) {
+  auto a = torch::randn({2048, 2048}).to(dtype), b = torch::randn({2048, 2048}).to(dtype);
+  torch::matmul(a, b);
+  auto t0 = Clock::now();
+  const int n = 5;
+  for (int i = 0; i < n; ++i) torch::matmul(a, b);
+  return 2.0 * 2048 * 2048 * 2048 * n / seconds_since(t0);
+}
+
+// One packed row of `lengths`, every token but each sequence's first a target, weights summing to 1.
+MicroBatch packed_row(const std::vector<int64_t>& lengths, int64_t vocab) {
+  MicroBatch mb;
+  mb.rows = 1;
+  mb.packed = true;
+  std::vector<int64_t> cu = {0};
+  for (int64_t n : lengths) cu.push_back(cu.back() + n);
+  mb.width = cu.back();
+  mb.cu_seqlens = {cu};
+  const float w = 1.0f / static_cast<float>(mb.width - static_cast<int64_t>(lengths.size()));
+  for (size_t s = 0; s < lengths.size(); ++s)
+    for (int64_t k = 0; k < lengths[s]; ++k) {
+      mb.ids.push_back((k * 131 + static_cast<int64_t>(s) * 7) % vocab);
+      mb.positions.push_back(k);
+      mb.weights.push_back(k == 0 ? 0.0f : w);
+    }
+  return mb;
+}
+
+double step_flops(const ModelConfig& c, const std::vector<int64_t>& lengths) {
+  double tokens = 0, sq = 0;
+  for (int64_t n : lengths) tokens += static_cast<double>(n), sq += static_cast<double>(n) * static_cast<double>(n);
+  return 6.0 * static_cast<double>(param_count(c)) * tokens + 6.0 * static_cast<double>(c.n_layers * c.d_model) * sq;
+}
+
+// Median step time of `steps` after one warm-up step.
+double median_step(Trainer& tr, const MicroBatch& mb, int steps) {
+  tr.step({mb});
+  std::vector<double> t;
+  for (int i = 0; i < steps; ++i) t.push_back(tr.step({mb}).seconds);
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+// Runs this binary with `args` and returns what it printed.
+std::string child(const std::vector<std::string>& args) {
+  int fd[2];
+  if (pipe(fd) != 0) return "";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd[1], 1);
+    close(fd[0]);
+    std::vector<char*> argv;
+    std::string self = "/proc/self/exe";
+    argv.push_back(self.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
+  close(fd[1]);
+  std::string out;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return out;
+}
+
+// Child: attention forward + backward over a row of mixed lengths; prints "seconds peak_mib".
+const std::vector<int64_t> kMixed = {3000, 1500, 900, 700, 500, 400, 300, 300, 200, 200, 100, 92};  // T = 8,192
+
+int attention_child(const std::string& variant) {
+  const int64_t H = 8, D = 64;
+  std::vector<int64_t> cu = {0};
+  for (int64_t n : kMixed) cu.push_back(cu.back() + n);
+  const int64_t T = cu.back();
+  auto make = [&] { return torch::randn({H, T, D}).requires_grad_(true); };
+  auto q = make(), k = make(), v = make();
+  auto run = [&] {
+    torch::Tensor out;
+    if (variant == "packed") {
+      out = packed_causal_attention(q, k, v, cu);
+    } else if (variant == "masked") {
+      auto seq = torch::zeros({T}, torch::kLong);
+      for (size_t i = 0; i + 1 < cu.size(); ++i) seq.narrow(0, cu[i], cu[i + 1] - cu[i]).fill_(static_cast<int64_t>(i));
+      auto same = seq.unsqueeze(0) == seq.unsqueeze(1);
+      auto allowed = same.logical_and(torch::ones({T, T}, torch::kBool).tril());
+      auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(D));
+      out = torch::matmul(torch::softmax(scores.masked_fill(allowed.logical_not(), -INFINITY), -1), v);
+    } else {  // each sequence alone, as its own call
+      std::vector<torch::Tensor> parts;
+      for (size_t i = 0; i + 1 < cu.size(); ++i) {
+        auto qi = q.narrow(1, cu[i], cu[i + 1] - cu[i]).contiguous(), ki = k.narrow(1, cu[i], cu[i + 1] - cu[i]).contiguous(),
+             vi = v.narrow(1, cu[i], cu[i + 1] - cu[i]).contiguous();
+        causal_attention(qi, ki, vi).sum().backward();
+      }
+      return;
+    }
+    out.sum().backward();
+  };
+  run();  // warm-up
+  auto t0 = Clock::now();
+  const int n = 3;
+  for (int i = 0; i < n; ++i) run();
+  std::printf("%.6f %.1f\n", seconds_since(t0) / n, peak_rss_mib());
+  return 0;
+}
+
+// Child: one training step on a 32,768-token packed row, vocab 32,000; prints "seconds peak_mib".
+int loss_child(const std::string& variant) {
+  ModelConfig c = model_preset("base");
+  c.n_layers = 2;
+  c.vocab_size = 32000;
+  TrainConfig tc;
+  tc.threads = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  tc.loss_chunk = variant == "chunked" ? 4096 : 0;
+  Trainer tr(c, tc);
+  MicroBatch mb = packed_row(std::vector<int64_t>(16, 2048), c.vocab_size);
+  auto t0 = Clock::now();
+  tr.step({mb});
+  std::printf("%.3f %.1f\n", seconds_since(t0), peak_rss_mib());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  keep_freed_memory_for_reuse();
+  const int threads = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  at::set_num_threads(threads);
+  if (argc == 3 && std::strcmp(argv[1], "--attention") == 0) return attention_child(argv[2]);
+  if (argc == 3 && std::strcmp(argv[1], "--loss") == 0) return loss_child(argv[2]);
+  const bool skip_loss = argc > 1 && std::strcmp(argv[1], "--skip-loss-memory") == 0;
+
+  std::printf("engine_bench: %d threads\n\n1. matmul peak (2048^3)\n", threads);
+  const double peak32 = matmul_peak(torch::kFloat), peak16 = matmul_peak(torch::kBFloat16);
+  std::printf("   fp32 %.0f GFLOP/s   bf16 %.0f GFLOP/s\n\n", peak32 / 1e9, peak16 / 1e9);
+
+  std::printf("2. training step, preset base (d512 x 8 layers, %.1fM params), one packed row of 2,048 tokens\n",
+              static_cast<double>(param_count(model_preset("base"))) / 1e6);
+  const std::vector<int64_t> one = {2048};
+  const double flops = step_flops(model_preset("base"), one);
+  double tps32 = 0;
+  for (const char* precision : {"fp32", "bf16"}) {
+    TrainConfig tc;
+    tc.threads = threads;
+    tc.precision = precision;
+    Trainer tr(model_preset("base"), tc);
+    const double s = median_step(tr, packed_row(one, 259), 3);
+    const double peak = std::string(precision) == "fp32" ? peak32 : peak16;
+    const double tps = 2048 / s;
+    if (tps32 == 0) tps32 = tps;
+    std::printf("   %s: %.2f s/step, %.0f tokens/s, MFU %.1f%% of the %s peak%s\n", precision, s, tps,
+                100.0 * flops / s / peak, precision, tps32 != tps ? (", " + std::to_string(tps / tps32).substr(0, 4) + "x fp32's tokens/s").c_str() : "");
+  }
+
+  std::printf("\n3. attention forward + backward, 8 heads x 64, one row of %zu sequences (T = 8,192, sum n_i^2 / T^2 = ",
+              kMixed.size());
+  double sq = 0;
+  for (int64_t n : kMixed) sq += static_cast<double>(n * n);
+  std::printf("%.3f)\n", sq / (8192.0 * 8192.0));
+  double t_packed = 0, t_alone = 0, t_masked = 0;
+  for (const char* variant : {"packed", "masked", "alone"}) {
+    double sec = 0, mib = 0;
+    std::sscanf(child({"--attention", variant}).c_str(), "%lf %lf", &sec, &mib);
+    std::printf("   %-7s %.3f s, peak RSS %.0f MiB\n", variant, sec, mib);
+    (std::string(variant) == "packed" ? t_packed : std::string(variant) == "masked" ? t_masked : t_alone) = sec;
+  }
+  std::printf("   packed / alone %.2f (goal <= 1.1); masked / packed %.1f (goal >= 0.5 * T^2 / sum n_i^2 = %.1f)\n",
+              t_packed / t_alone, t_masked / t_packed, 0.5 * 8192.0 * 8192.0 / sq);
+
+  if (!skip_loss) {
+    std::printf("\n4. one training step, 32,768-token packed row, vocab 32,000, 2 layers, d512\n");
+    double mib[2] = {0, 0};
+    int i = 0;
+    for (const char* variant : {"chunked", "unchunked"}) {
+      double sec = 0;
+      std::sscanf(child({"--loss", variant}).c_str(), "%lf %lf", &sec, &mib[i]);
+      std::printf("   %-9s loss: %.1f s, peak RSS %.0f MiB\n", variant, sec, mib[i++]);
+    }
+    std::printf("   chunked / unchunked peak RSS %.2f (goal <= 0.5)\n", mib[0] / mib[1]);
+  }
+  return 0;
+}
