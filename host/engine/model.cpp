@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include "attention.h"
+
 #include <cmath>
 
 namespace longalign::engine {
@@ -11,27 +13,6 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
 }
 
 }  // namespace
-
-// The (n, n) scores exist for one segment at a time only.
-torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v) {
-  const int64_t n = q.size(-2);
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
-  auto future = torch::ones({n, n}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
-  scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
-  return torch::matmul(torch::softmax(scores, -1), v);
-}
-
-torch::Tensor packed_causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                     const std::vector<int64_t>& cu) {
-  const int64_t T = q.size(1);
-  std::vector<torch::Tensor> parts;
-  for (size_t i = 0; i + 1 < cu.size(); ++i) {
-    const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
-    parts.push_back(causal_attention(q.narrow(1, s0, n), k.narrow(1, s0, n), v.narrow(1, s0, n)));
-  }
-  if (cu.back() < T) parts.push_back(torch::zeros({q.size(0), T - cu.back(), q.size(2)}, q.options()));
-  return torch::cat(parts, 1);
-}
 
 namespace {
 
@@ -70,7 +51,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   auto q = wq_(x).view({B, T, n_heads_, head_dim_}).transpose(1, 2);
   auto k = wk_(x).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
   auto v = wv_(x).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
-  auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+  // In the projections' dtype (bf16 under autocast), so attention runs in it too.
+  auto c = cos.unsqueeze(1).to(q.scalar_type()), s = sin.unsqueeze(1).to(q.scalar_type());
   q = q * c + rotate_half(q) * s;
   k = k * c + rotate_half(k) * s;
   if (n_kv_heads_ != n_heads_) {
@@ -80,12 +62,16 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   torch::Tensor out;
   if (!seg.packed) {
     // Padded rows: right padding never precedes a real token, so causal attention over the
-    // whole width is exact for the real tokens (and costs what padding costs on a GPU).
-    out = causal_attention(q, k, v);
+    // whole width is exact for the real tokens (and costs what padding costs on a GPU). Every
+    // row has the same one segment: rows and heads go through together.
+    const int64_t D = head_dim_;
+    out = segment_attention(q.reshape({B * n_heads_, T, D}), k.reshape({B * n_heads_, T, D}),
+                            v.reshape({B * n_heads_, T, D}), {0, T})
+              .view({B, n_heads_, T, D});
   } else {
-    // Packed rows: attention within each sequence only, all heads at once: cost sum n_i^2.
+    // Packed rows: attention within each sequence only: cost sum n_i^2.
     std::vector<torch::Tensor> rows;
-    for (int64_t b = 0; b < B; ++b) rows.push_back(packed_causal_attention(q[b], k[b], v[b], seg.cu_seqlens[static_cast<size_t>(b)]));
+    for (int64_t b = 0; b < B; ++b) rows.push_back(segment_attention(q[b], k[b], v[b], seg.cu_seqlens[static_cast<size_t>(b)]));
     out = torch::stack(rows, 0);
   }
   return wo_(out.transpose(1, 2).reshape({B, T, n_heads_ * head_dim_}));

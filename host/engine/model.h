@@ -13,13 +13,6 @@ struct RowSegments {
   std::vector<std::vector<int64_t>> cu_seqlens;  // per row
 };
 
-// q, k, v: (..., n, head_dim). Causal softmax attention over one sequence.
-torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
-// One packed row, q, k, v: (heads, T, head_dim), segments at cu (starts, then the end): each
-// attends within itself only; slots past the last segment give zeros.
-torch::Tensor packed_causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                     const std::vector<int64_t>& cu);
-
 class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t dim, double eps);

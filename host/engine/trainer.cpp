@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "engine.h"
+#include "attention.h"
 #include "model.h"
 
 namespace longalign::engine {
@@ -59,7 +60,8 @@ struct Trainer::Impl {
   int64_t steps = 0;
 
   // sum over the micro-batch's target tokens of w_t * (-log p(token_t | tokens before t)).
-  torch::Tensor weighted_loss(const MicroBatch& mb) {
+  // loss_seconds, when given, gathers the time of the loss head (logits and cross-entropy).
+  torch::Tensor weighted_loss(const MicroBatch& mb, double* loss_seconds = nullptr) {
     check(mb);
     Autocast autocast(tc.precision == "bf16");
     auto ids = to_tensor(mb.ids, mb.rows, mb.width);
@@ -76,6 +78,7 @@ struct Trainer::Impl {
         target.push_back(mb.ids[i]);
         w.push_back(mb.weights[i]);
       }
+    const auto t_loss = std::chrono::steady_clock::now();
     auto flat = hidden.reshape({-1, hidden.size(-1)});
     auto total = torch::zeros({}, torch::kFloat);
     const size_t chunk = tc.loss_chunk > 0 ? static_cast<size_t>(tc.loss_chunk) : std::max<size_t>(1, from.size());
@@ -88,6 +91,7 @@ struct Trainer::Impl {
       auto logp = torch::log_softmax(model->lm_head(flat.index_select(0, idx)).to(torch::kFloat), -1);
       total = total - (logp.gather(1, tgt).squeeze(1) * wt).sum();
     }
+    if (loss_seconds) *loss_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_loss).count();
     return total;
   }
 
@@ -123,24 +127,34 @@ Trainer::~Trainer() = default;
 const Model& Trainer::model() const { return impl_->handle; }
 
 StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
-  auto t0 = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const auto t0 = Clock::now();
+  const double attention0 = attention_seconds_total();
   Impl& m = *impl_;
+  StepStats st;
   m.model->train();
   m.opt->zero_grad();
   auto total = torch::zeros({}, torch::kFloat);
   for (auto& mb : micro_batches) {
-    auto loss = m.weighted_loss(mb);
+    auto t = Clock::now();
+    auto loss = m.weighted_loss(mb, &st.loss_seconds);
+    st.forward_seconds += since(t);
+    t = Clock::now();
     if (loss.requires_grad()) loss.backward();  // gradients sum across micro-batches; none without targets
+    st.backward_seconds += since(t);
     total += loss.detach();
   }
-  StepStats st;
+  const auto t_opt = Clock::now();
   st.lr = m.lr_at(m.steps);
   for (auto& g : m.opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(st.lr);
   st.grad_norm = torch::nn::utils::clip_grad_norm_(m.model->parameters(), m.tc.grad_clip > 0 ? m.tc.grad_clip : 1e30);
   m.opt->step();
+  st.optimizer_seconds = since(t_opt);
   ++m.steps;
   st.loss = total.item<double>();
-  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  st.attention_seconds = attention_seconds_total() - attention0;
+  st.seconds = since(t0);
   return st;
 }
 

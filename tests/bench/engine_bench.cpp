@@ -3,7 +3,7 @@
 //   2. a training step of the `base` preset (d512 x 8 layers, byte vocab) on one packed row of
 //      2,048 tokens in fp32 and in mixed bf16: step time, tokens/s, MFU (DESIGN.md 2b's FLOPs:
 //      6 * params * tokens + 6 * layers * d * sum n_i^2), and bf16's speed-up;
-//   3. attention over one row of mixed lengths, forward + backward: per-segment (packed) vs
+//   3. attention over one row of mixed lengths, forward + backward: tiled per segment (packed) vs
 //      masked T x T vs each sequence alone: time and peak RSS, each in a fresh process;
 //   4. peak RSS of a training step on one 32,768-token packed row, vocab 32,000, 2 layers, d512:
 //      chunked vs unchunked loss, each in a fresh process.
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "attention.h"
 #include "model.h"
 
 namespace {
@@ -69,12 +70,12 @@ double step_flops(const ModelConfig& c, const std::vector<int64_t>& lengths) {
   return 6.0 * static_cast<double>(param_count(c)) * tokens + 6.0 * static_cast<double>(c.n_layers * c.d_model) * sq;
 }
 
-// Median step time of `steps` after one warm-up step.
-double median_step(Trainer& tr, const MicroBatch& mb, int steps) {
+// The median step of `steps` after one warm-up step.
+StepStats median_step(Trainer& tr, const MicroBatch& mb, int steps) {
   tr.step({mb});
-  std::vector<double> t;
-  for (int i = 0; i < steps; ++i) t.push_back(tr.step({mb}).seconds);
-  std::sort(t.begin(), t.end());
+  std::vector<StepStats> t;
+  for (int i = 0; i < steps; ++i) t.push_back(tr.step({mb}));
+  std::sort(t.begin(), t.end(), [](auto& a, auto& b) { return a.seconds < b.seconds; });
   return t[t.size() / 2];
 }
 
@@ -109,17 +110,17 @@ std::string child(const std::vector<std::string>& args) {
 // Child: attention forward + backward over a row of mixed lengths; prints "seconds peak_mib".
 const std::vector<int64_t> kMixed = {3000, 1500, 900, 700, 500, 400, 300, 300, 200, 200, 100, 92};  // T = 8,192
 
-int attention_child(const std::string& variant) {
+int attention_child(const std::string& variant, torch::ScalarType dtype) {
   const int64_t H = 8, D = 64;
   std::vector<int64_t> cu = {0};
   for (int64_t n : kMixed) cu.push_back(cu.back() + n);
   const int64_t T = cu.back();
-  auto make = [&] { return torch::randn({H, T, D}).requires_grad_(true); };
+  auto make = [&] { return torch::randn({H, T, D}).to(dtype).requires_grad_(true); };
   auto q = make(), k = make(), v = make();
   auto run = [&] {
     torch::Tensor out;
     if (variant == "packed") {
-      out = packed_causal_attention(q, k, v, cu);
+      out = segment_attention(q, k, v, cu);
     } else if (variant == "masked") {
       auto seq = torch::zeros({T}, torch::kLong);
       for (size_t i = 0; i + 1 < cu.size(); ++i) seq.narrow(0, cu[i], cu[i + 1] - cu[i]).fill_(static_cast<int64_t>(i));
@@ -132,7 +133,7 @@ int attention_child(const std::string& variant) {
       for (size_t i = 0; i + 1 < cu.size(); ++i) {
         auto qi = q.narrow(1, cu[i], cu[i + 1] - cu[i]).contiguous(), ki = k.narrow(1, cu[i], cu[i + 1] - cu[i]).contiguous(),
              vi = v.narrow(1, cu[i], cu[i + 1] - cu[i]).contiguous();
-        causal_attention(qi, ki, vi).sum().backward();
+        segment_attention(qi, ki, vi, {0, cu[i + 1] - cu[i]}).sum().backward();
       }
       return;
     }
@@ -168,7 +169,8 @@ int main(int argc, char** argv) {
   keep_freed_memory_for_reuse();
   const int threads = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
   at::set_num_threads(threads);
-  if (argc == 3 && std::strcmp(argv[1], "--attention") == 0) return attention_child(argv[2]);
+  if (argc == 4 && std::strcmp(argv[1], "--attention") == 0)
+    return attention_child(argv[2], std::strcmp(argv[3], "bf16") == 0 ? torch::kBFloat16 : torch::kFloat);
   if (argc == 3 && std::strcmp(argv[1], "--loss") == 0) return loss_child(argv[2]);
   const bool skip_loss = argc > 1 && std::strcmp(argv[1], "--skip-loss-memory") == 0;
 
@@ -186,12 +188,15 @@ int main(int argc, char** argv) {
     tc.threads = threads;
     tc.precision = precision;
     Trainer tr(model_preset("base"), tc);
-    const double s = median_step(tr, packed_row(one, 259), 3);
+    const StepStats st = median_step(tr, packed_row(one, 259), 3);
+    const double s = st.seconds;
     const double peak = std::string(precision) == "fp32" ? peak32 : peak16;
     const double tps = 2048 / s;
     if (tps32 == 0) tps32 = tps;
     std::printf("   %s: %.2f s/step, %.0f tokens/s, MFU %.1f%% of the %s peak%s\n", precision, s, tps,
                 100.0 * flops / s / peak, precision, tps32 != tps ? (", " + std::to_string(tps / tps32).substr(0, 4) + "x fp32's tokens/s").c_str() : "");
+    std::printf("         forward %.2f s, backward %.2f s (attention in both: %.2f s; loss head forward: %.3f s), optimizer %.2f s\n",
+                st.forward_seconds, st.backward_seconds, st.attention_seconds, st.loss_seconds, st.optimizer_seconds);
   }
 
   std::printf("\n3. attention forward + backward, 8 heads x 64, one row of %zu sequences (T = 8,192, sum n_i^2 / T^2 = ",
@@ -202,12 +207,15 @@ int main(int argc, char** argv) {
   double t_packed = 0, t_alone = 0, t_masked = 0;
   for (const char* variant : {"packed", "masked", "alone"}) {
     double sec = 0, mib = 0;
-    std::sscanf(child({"--attention", variant}).c_str(), "%lf %lf", &sec, &mib);
+    std::sscanf(child({"--attention", variant, "fp32"}).c_str(), "%lf %lf", &sec, &mib);
     std::printf("   %-7s %.3f s, peak RSS %.0f MiB\n", variant, sec, mib);
     (std::string(variant) == "packed" ? t_packed : std::string(variant) == "masked" ? t_masked : t_alone) = sec;
   }
   std::printf("   packed / alone %.2f (goal <= 1.1); masked / packed %.1f (goal >= 0.5 * T^2 / sum n_i^2 = %.1f)\n",
               t_packed / t_alone, t_masked / t_packed, 0.5 * 8192.0 * 8192.0 / sq);
+  double sec16 = 0, mib16 = 0;
+  std::sscanf(child({"--attention", "packed", "bf16"}).c_str(), "%lf %lf", &sec16, &mib16);
+  std::printf("   packed in bf16: %.3f s, peak RSS %.0f MiB\n", sec16, mib16);
 
   if (!skip_loss) {
     std::printf("\n4. one training step, 32,768-token packed row, vocab 32,000, 2 layers, d512\n");

@@ -1,0 +1,104 @@
+#include "attention.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace longalign::engine {
+namespace {
+
+using torch::Tensor;
+using Clock = std::chrono::steady_clock;
+
+double g_attention_seconds = 0;  // the engine trains on one thread of control
+
+struct AttentionTimer {
+  Clock::time_point t0 = Clock::now();
+  ~AttentionTimer() { g_attention_seconds += std::chrono::duration<double>(Clock::now() - t0).count(); }
+};
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// One query tile of one segment: queries [s0 + a, s0 + b), keys [s0, s0 + b). Returns the fp32
+// scores with the future masked (q comes scaled by 1 / sqrt(D), which saves a pass here).
+Tensor tile_scores(const Tensor& q, const Tensor& k, int64_t s0, int64_t a, int64_t b) {
+  auto s = torch::bmm(q.narrow(1, s0 + a, b - a), k.narrow(1, s0, b).transpose(1, 2)).to(torch::kFloat);
+  // Only the diagonal block [a, b) x [a, b) holds future keys.
+  auto future = torch::ones({b - a, b - a}, torch::TensorOptions().dtype(torch::kBool)).triu(1);
+  s.narrow(2, a, b - a).masked_fill_(future, -std::numeric_limits<float>::infinity());
+  return s;
+}
+
+struct SegmentAttention : public torch::autograd::Function<SegmentAttention> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
+                        std::vector<int64_t> cu, int64_t tile) {
+    AttentionTimer timer;
+    const int64_t N = q_in.size(0), T = q_in.size(1), D = q_in.size(2);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+    auto q = (q_in * scale).contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+    auto out = torch::zeros({N, T, D}, q.options());
+    auto lse = torch::zeros({N, T}, q.options().dtype(torch::kFloat));
+    for (size_t i = 0; i + 1 < cu.size(); ++i) {
+      const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
+      for (int64_t a = 0; a < n; a += tile) {
+        const int64_t b = std::min(n, a + tile);
+        auto s = tile_scores(q, k, s0, a, b);
+        // One fused pass for the normalised log-probabilities; the segment's first key is
+        // visible to every query, so lse = score - log p there.
+        auto logp = torch::log_softmax(s, -1);
+        lse.narrow(1, s0 + a, b - a).copy_(s.select(2, 0) - logp.select(2, 0));
+        auto p = logp.exp_().to(q.scalar_type());
+        out.narrow(1, s0 + a, b - a).copy_(torch::bmm(p, v.narrow(1, s0, b)));
+      }
+    }
+    ctx->save_for_backward({q, k, v, out, lse});
+    ctx->saved_data["cu"] = cu;
+    ctx->saved_data["tile"] = tile;
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    AttentionTimer timer;
+    auto saved = ctx->get_saved_variables();
+    const Tensor &q = saved[0], &k = saved[1], &v = saved[2], &out = saved[3], &lse = saved[4];
+    const std::vector<int64_t> cu = ctx->saved_data["cu"].toIntVector();
+    const int64_t tile = ctx->saved_data["tile"].toInt();
+    auto dout = grads[0].to(q.scalar_type()).contiguous();
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(2)));
+    // fp32 accumulators: a key gathers gradient from every query tile after it.
+    auto f32 = q.options().dtype(torch::kFloat);
+    auto dq = torch::zeros(q.sizes(), f32), dk = torch::zeros(k.sizes(), f32), dv = torch::zeros(v.sizes(), f32);
+    auto delta = (dout.to(torch::kFloat) * out.to(torch::kFloat)).sum(-1);  // (N, T): rowsum(dO * O)
+    for (size_t i = 0; i + 1 < cu.size(); ++i) {
+      const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
+      for (int64_t a = 0; a < n; a += tile) {
+        const int64_t b = std::min(n, a + tile);
+        // In place over the one big (N, m, b) tensor of the tile; the softmax scale is applied
+        // to dq and dk's small results instead of to it.
+        auto p = tile_scores(q, k, s0, a, b).sub_(lse.narrow(1, s0 + a, b - a).unsqueeze(-1)).exp_();
+        auto do_t = dout.narrow(1, s0 + a, b - a);
+        dv.narrow(1, s0, b).add_(torch::bmm(p.to(q.scalar_type()).transpose(1, 2), do_t).to(torch::kFloat));
+        auto ds = torch::bmm(do_t, v.narrow(1, s0, b).transpose(1, 2)).to(torch::kFloat);
+        ds.sub_(delta.narrow(1, s0 + a, b - a).unsqueeze(-1)).mul_(p);
+        auto ds_c = ds.to(q.scalar_type());
+        dq.narrow(1, s0 + a, b - a).add_(torch::bmm(ds_c, k.narrow(1, s0, b)).to(torch::kFloat), scale);
+        dk.narrow(1, s0, b).add_(torch::bmm(ds_c.transpose(1, 2), q.narrow(1, s0 + a, b - a)).to(torch::kFloat));  // q is scaled
+      }
+    }
+    return {dq.to(q.scalar_type()), dk.to(k.scalar_type()), dv.to(v.scalar_type()), Tensor(), Tensor()};
+  }
+};
+
+}  // namespace
+
+double attention_seconds_total() { return g_attention_seconds; }
+
+Tensor segment_attention(const Tensor& q, const Tensor& k, const Tensor& v, const std::vector<int64_t>& cu, int64_t tile) {
+  if (cu.empty() || cu.front() != 0 || cu.back() > q.size(1) || tile < 0)
+    throw std::invalid_argument("segment_attention: segments must start at 0 and end within the row");
+  // One dtype for the three (autocast may have left them apart).
+  auto dtype = q.scalar_type();
+  if (tile == 0) tile = dtype == torch::kFloat ? 512 : 256;
+  return SegmentAttention::apply(q, k.to(dtype), v.to(dtype), cu, tile);
+}
+
+}  // namespace longalign::engine

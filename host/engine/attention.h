@@ -1,0 +1,24 @@
+// Causal attention within the segments of a row, tiled like FlashAttention, forward and
+// backward: queries go through in tiles, each against the keys of its own segment up to
+// itself, so the largest scores tensor is heads x tile x (segment length) and the backward
+// keeps only the output and the log-sum-exp of each query (it recomputes the scores). All
+// heads at once, no per-head loops; cost sum n_i^2, never T^2.
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace longalign::engine {
+
+// q, k, v: (N, T, D), N heads (or rows x heads sharing one segmentation). cu: segment starts,
+// then the end of the last (<= T); slots past it get zeros. Softmax statistics are fp32
+// whatever the inputs' dtype; the matmuls run in the inputs' dtype. tile 0 picks the query
+// tile measured fastest on our CPUs (engine_bench): 512 queries in fp32, 256 in bf16.
+torch::Tensor segment_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                const std::vector<int64_t>& cu, int64_t tile = 0);
+
+// Seconds spent in segment_attention's forward and backward passes since the program started
+// (the trainer reports differences, per step).
+double attention_seconds_total();
+
+}  // namespace longalign::engine
