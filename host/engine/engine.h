@@ -83,7 +83,8 @@ struct StepStats {
   double loss = 0;  // sum over the step of w_t * l_t
   double lr = 0, grad_norm = 0, seconds = 0;
   // Where the time went: forward and backward passes (each including its attention), the
-  // attention alone (forward + backward), the loss head (forward), clipping and the optimizer.
+  // attention alone (forward + backward), the loss head (logits, cross-entropy and their
+  // backward, chunk by chunk; counted in forward), clipping and the optimizer.
   double forward_seconds = 0, backward_seconds = 0, attention_seconds = 0, loss_seconds = 0, optimizer_seconds = 0;
 };
 

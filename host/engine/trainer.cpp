@@ -60,8 +60,11 @@ struct Trainer::Impl {
   int64_t steps = 0;
 
   // sum over the micro-batch's target tokens of w_t * (-log p(token_t | tokens before t)).
-  // loss_seconds, when given, gathers the time of the loss head (logits and cross-entropy).
-  torch::Tensor weighted_loss(const MicroBatch& mb, double* loss_seconds = nullptr) {
+  // With `root` (training), the loss head runs its backward chunk by chunk as it goes, so one
+  // chunk's logits are freed before the next chunk's exist, and *root is set to what carries the
+  // gradient on into the model: sum(hidden * dL/dhidden) (undefined when there are no targets).
+  // loss_seconds, when given, gathers the time of the loss head (forward, and backward with root).
+  torch::Tensor weighted_loss(const MicroBatch& mb, double* loss_seconds = nullptr, torch::Tensor* root = nullptr) {
     check(mb);
     Autocast autocast(tc.precision == "bf16");
     auto ids = to_tensor(mb.ids, mb.rows, mb.width);
@@ -80,6 +83,7 @@ struct Trainer::Impl {
       }
     const auto t_loss = std::chrono::steady_clock::now();
     auto flat = hidden.reshape({-1, hidden.size(-1)});
+    torch::Tensor head_input = root ? flat.detach().requires_grad_(true) : flat;
     auto total = torch::zeros({}, torch::kFloat);
     const size_t chunk = tc.loss_chunk > 0 ? static_cast<size_t>(tc.loss_chunk) : std::max<size_t>(1, from.size());
     for (size_t s = 0; s < from.size(); s += chunk) {
@@ -88,9 +92,15 @@ struct Trainer::Impl {
       auto idx = torch::from_blob(from.data() + s, {n}, torch::kLong).clone();
       auto tgt = torch::from_blob(target.data() + s, {n, 1}, torch::kLong).clone();
       auto wt = torch::from_blob(w.data() + s, {n}, torch::kFloat).clone();
-      auto logp = torch::log_softmax(model->lm_head(flat.index_select(0, idx)).to(torch::kFloat), -1);
-      total = total - (logp.gather(1, tgt).squeeze(1) * wt).sum();
+      auto logp = torch::log_softmax(model->lm_head(head_input.index_select(0, idx)).to(torch::kFloat), -1);
+      auto part = -(logp.gather(1, tgt).squeeze(1) * wt).sum();
+      if (root) {
+        part.backward();  // into the head's weights and head_input's gradient
+        part = part.detach();
+      }
+      total = total + part;
     }
+    if (root && head_input.grad().defined()) *root = (flat * head_input.grad()).sum();
     if (loss_seconds) *loss_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_loss).count();
     return total;
   }
@@ -138,12 +148,13 @@ StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
   auto total = torch::zeros({}, torch::kFloat);
   for (auto& mb : micro_batches) {
     auto t = Clock::now();
-    auto loss = m.weighted_loss(mb, &st.loss_seconds);
+    torch::Tensor root;
+    auto loss = m.weighted_loss(mb, &st.loss_seconds, &root);
     st.forward_seconds += since(t);
     t = Clock::now();
-    if (loss.requires_grad()) loss.backward();  // gradients sum across micro-batches; none without targets
+    if (root.defined()) root.backward();  // gradients sum across micro-batches; none without targets
     st.backward_seconds += since(t);
-    total += loss.detach();
+    total += loss;
   }
   const auto t_opt = Clock::now();
   st.lr = m.lr_at(m.steps);
@@ -171,8 +182,9 @@ std::vector<float> Trainer::gradient(const std::vector<MicroBatch>& micro_batche
   m.model->train();
   m.opt->zero_grad();
   for (auto& mb : micro_batches) {
-    auto loss = m.weighted_loss(mb);
-    if (loss.requires_grad()) loss.backward();
+    torch::Tensor root;
+    m.weighted_loss(mb, nullptr, &root);
+    if (root.defined()) root.backward();
   }
   std::vector<torch::Tensor> parts;
   for (auto& p : m.model->parameters())

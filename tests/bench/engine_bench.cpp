@@ -6,8 +6,11 @@
 //   3. attention over one row of mixed lengths, forward + backward: tiled per segment (packed) vs
 //      masked T x T vs each sequence alone: time and peak RSS, each in a fresh process;
 //   4. peak RSS of a training step on one 32,768-token packed row, vocab 32,000, 2 layers, d512:
-//      chunked vs unchunked loss, each in a fresh process.
-// Usage: engine_bench [--skip-loss-memory]
+//      chunked vs unchunked loss, each in a fresh process;
+//   5. the C++ trainer against the same model, weights (one safetensors file) and row in Python
+//      PyTorch eager (tests/bench/python_step.py, Debian's python3-torch), fp32 against fp32 and
+//      bf16 autocast against bf16 autocast: step time ratio and the losses side by side.
+// Usage: engine_bench [--skip-loss-memory] [--skip-python]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,11 +19,17 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "engine.h"
+#include <nlohmann/json.hpp>
+
 #include "attention.h"
+#include "checkpoint/hf_checkpoint.h"
+#include "util/subprocess.h"
 #include "model.h"
 
 namespace {
@@ -163,6 +172,66 @@ int loss_child(const std::string& variant) {
   return 0;
 }
 
+// Section 5: 3 timed steps (after a warm-up) of the C++ trainer and of python_step.py.
+void python_comparison(int threads) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("longalign-bench-" + std::to_string(getpid()));
+  const ModelConfig c = model_preset("base");
+  longalign::host::save_hf_checkpoint(dir / "model", c, Model(c, 1).tensors(DType::F32));
+  const MicroBatch row = packed_row({2048}, c.vocab_size);
+  {
+    std::string ids;
+    for (int64_t id : row.ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    std::ofstream(dir / "ids.txt") << ids;
+  }
+  const int steps = 3;
+  for (const char* precision : {"fp32", "bf16"}) {
+    auto ck = longalign::host::load_hf_checkpoint(dir / "model");
+    Model m(ck.config);
+    m.load(ck.tensors);
+    TrainConfig tc;
+    tc.lr = 1e-3;
+    tc.schedule = "constant";
+    tc.threads = threads;
+    tc.precision = precision;
+    Trainer tr(std::move(m), tc);
+    std::vector<double> ours, our_s;
+    for (int i = 0; i <= steps; ++i) {
+      StepStats st = tr.step({row});
+      ours.push_back(st.loss);
+      our_s.push_back(st.seconds);
+    }
+    auto r = longalign::host::run_process({"/usr/bin/python3", LONGALIGN_SOURCE_DIR "/tests/bench/python_step.py",
+                                           (dir / "model").string(), (dir / "ids.txt").string(), std::to_string(steps),
+                                           std::to_string(threads), precision},
+                                          std::chrono::minutes(10));
+    if (!r.ok()) {
+      std::printf("   %s: python_step.py %s\n%s", precision, r.describe().c_str(), r.err.c_str());
+      continue;
+    }
+    auto py = nlohmann::json::parse(r.out);
+    std::vector<double> theirs = py["losses"], their_s = py["seconds"];
+    double worst = 0;
+    std::string losses;
+    for (size_t i = 0; i < ours.size(); ++i) {
+      worst = std::max(worst, std::fabs(ours[i] - theirs[i]) / std::fabs(theirs[i]));
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s%.6f/%.6f", i ? ", " : "", ours[i], theirs[i]);
+      losses += buf;
+    }
+    auto median = [](std::vector<double> v) {
+      v.erase(v.begin());  // the warm-up step
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    std::printf("   %s: C++ %.2f s/step, Python %.2f s/step: %.2fx the steps/s (goal >= 2)\n", precision, median(our_s),
+                median(their_s), median(their_s) / median(our_s));
+    std::printf("         losses C++/Python by step: %s; largest relative difference %.1e%s\n", losses.c_str(), worst,
+                std::string(precision) == "fp32" ? " (goal <= 1e-5)" : "");
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,7 +241,11 @@ int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "--attention") == 0)
     return attention_child(argv[2], std::strcmp(argv[3], "bf16") == 0 ? torch::kBFloat16 : torch::kFloat);
   if (argc == 3 && std::strcmp(argv[1], "--loss") == 0) return loss_child(argv[2]);
-  const bool skip_loss = argc > 1 && std::strcmp(argv[1], "--skip-loss-memory") == 0;
+  bool skip_loss = false, skip_python = false;
+  for (int i = 1; i < argc; ++i) {
+    skip_loss |= std::strcmp(argv[i], "--skip-loss-memory") == 0;
+    skip_python |= std::strcmp(argv[i], "--skip-python") == 0;
+  }
 
   std::printf("engine_bench: %d threads\n\n1. matmul peak (2048^3)\n", threads);
   const double peak32 = matmul_peak(torch::kFloat), peak16 = matmul_peak(torch::kBFloat16);
@@ -195,7 +268,7 @@ int main(int argc, char** argv) {
     if (tps32 == 0) tps32 = tps;
     std::printf("   %s: %.2f s/step, %.0f tokens/s, MFU %.1f%% of the %s peak%s\n", precision, s, tps,
                 100.0 * flops / s / peak, precision, tps32 != tps ? (", " + std::to_string(tps / tps32).substr(0, 4) + "x fp32's tokens/s").c_str() : "");
-    std::printf("         forward %.2f s, backward %.2f s (attention in both: %.2f s; loss head forward: %.3f s), optimizer %.2f s\n",
+    std::printf("         forward %.2f s, backward %.2f s (attention in both: %.2f s; loss head, forward and backward: %.3f s), optimizer %.2f s\n",
                 st.forward_seconds, st.backward_seconds, st.attention_seconds, st.loss_seconds, st.optimizer_seconds);
   }
 
@@ -227,6 +300,10 @@ int main(int argc, char** argv) {
       std::printf("   %-9s loss: %.1f s, peak RSS %.0f MiB\n", variant, sec, mib[i++]);
     }
     std::printf("   chunked / unchunked peak RSS %.2f (goal <= 0.5)\n", mib[0] / mib[1]);
+  }
+  if (!skip_python) {
+    std::printf("\n5. the same model, weights and row (base, T 2,048) in C++ and in Python PyTorch eager\n");
+    python_comparison(threads);
   }
   return 0;
 }

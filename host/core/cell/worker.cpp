@@ -113,6 +113,11 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       metrics.add(step_index, "lr", ts.lr);
       metrics.add(step_index, "grad_norm", ts.grad_norm);
       metrics.add(step_index, "step_seconds", ts.seconds);
+      metrics.add(step_index, "forward_seconds", ts.forward_seconds);
+      metrics.add(step_index, "backward_seconds", ts.backward_seconds);
+      metrics.add(step_index, "attention_seconds", ts.attention_seconds);
+      metrics.add(step_index, "loss_head_seconds", ts.loss_seconds);
+      metrics.add(step_index, "optimizer_seconds", ts.optimizer_seconds);
       metrics.add(step_index, "tokens_per_s", ts.seconds > 0 ? real / ts.seconds : 0);
       metrics.add(step_index, "sequences", sequences);
       metrics.add(step_index, "real_tokens", real);
