@@ -24,6 +24,10 @@ Verb add_run_verb(CLI::App& app) {
   cmd->add_option("--jobs,-j", opt->run.jobs, "Cells at once; the cores are shared among them")->check(CLI::PositiveNumber);
   cmd->add_option("--cores", opt->run.cores, "Cores to use (default: all)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--timeout", opt->run.timeout_s, "Seconds a cell may run (default: the sweep's timeout_s; 0: none)");
+  cmd->add_option("--metrics-port", opt->run.metrics_port, "Serve live Prometheus metrics on this port while running (0: off)")
+      ->capture_default_str()
+      ->envname("LONGALIGN_METRICS_PORT");
+  cmd->add_option("--metrics-bind", opt->run.metrics_bind, "Address the metrics endpoint listens on")->capture_default_str();
   cmd->add_flag("--force", opt->run.force, "Run done cells again too");
   cmd->add_flag("--rerun-failed", opt->run.rerun_failed, "Run only the cells that failed or were interrupted before");
   cmd->footer("Exit code 0 when every cell is done, 1 when some failed or the run was stopped, 2 on bad input.");

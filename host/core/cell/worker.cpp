@@ -74,7 +74,8 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, static_cast<int64_t>(total_steps));
   const bool restart_positions = train["positions"] == "restart";
   MetricWriter metrics(store, spec.cell_id);
-  double train_seconds = 0, loss_last = 0, target_tokens = 0;
+  double train_seconds = 0, loss_last = 0, target_tokens = 0, real_total = 0, padded_total = 0;
+  nlohmann::json step_seconds = nlohmann::json::array();  // since the last progress event
   int64_t step_index = 0;
   auto last_event = Clock::now();
   for (const Plan& plan : plans) {
@@ -108,6 +109,9 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
         throw std::runtime_error("the loss is " + std::to_string(ts.loss) + " at step " + std::to_string(step_index));
       train_seconds += ts.seconds;
       target_tokens += targets;
+      real_total += real;
+      padded_total += slots - real;
+      step_seconds.push_back(ts.seconds);
       loss_last = ts.loss;
       metrics.add(step_index, "loss", ts.loss);
       metrics.add(step_index, "lr", ts.lr);
@@ -127,7 +131,10 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       metrics.add(step_index, "micro_batches", step.count);
       ++step_index;
       if (Clock::now() - last_event > std::chrono::milliseconds(200) || step_index == static_cast<int64_t>(total_steps)) {
-        events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}, {"loss", ts.loss}});
+        events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}, {"loss", ts.loss},
+                     {"lr", ts.lr}, {"grad_norm", ts.grad_norm}, {"tokens_per_s", ts.seconds > 0 ? real / ts.seconds : 0.0},
+                     {"real_tokens", real_total}, {"padded_slots", padded_total}, {"step_seconds", step_seconds}});
+        step_seconds = nlohmann::json::array();
         last_event = Clock::now();
       }
     }

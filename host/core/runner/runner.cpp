@@ -18,9 +18,12 @@
 #include <thread>
 
 #include "cell/cell_spec.h"
+#include "metrics/exposer.h"
+#include "runner/sweep_metrics.h"
 #include "store/store.h"
 #include "util/build_info.h"
 #include "util/sha256.h"
+#include "util/input_error.h"
 #include "util/subprocess.h"
 
 namespace longalign::host {
@@ -114,6 +117,17 @@ class Runner {
 
   int run() {
     const Sweep& sw = plan_.sweep;
+    // The endpoint first: a port in use is bad input, found before anything is written.
+    metrics::Registry registry;
+    std::unique_ptr<metrics::Exposer> exposer;
+    if (opt_.metrics_port != 0) {
+      try {
+        exposer = std::make_unique<metrics::Exposer>(opt_.metrics_bind, opt_.metrics_port, registry);
+      } catch (const std::runtime_error& e) {
+        throw InputError({"--metrics-port"}, "", e.what());
+      }
+    }
+    metrics_ = std::make_unique<SweepMetrics>(registry, plan_);
     std::string db_file = opt_.db.empty() ? default_db_path(sw) : opt_.db;
     fs::create_directories(fs::absolute(db_file).parent_path());
     lock(db_file + ".lock");
@@ -129,13 +143,16 @@ class Runner {
       bool tried = prev && (prev->status == "failed" || prev->status == "interrupted" || prev->status == "running");
       if (done && !opt_.force) {
         warn_if_changed(*prev);
+        metrics_->state(c, "done");
         ++skipped;
         continue;
       }
       if (opt_.rerun_failed && !tried && !opt_.force) {
+        if (prev) metrics_->state(c, prev->status);
         ++skipped;
         continue;
       }
+      metrics_->state(c, "pending");
       RunRecord r = prev.value_or(RunRecord{});
       r.cell_id = c.id;
       r.sweep = sw.name;
@@ -153,7 +170,8 @@ class Runner {
     const double timeout = opt_.timeout_s >= 0 ? opt_.timeout_s : sw.timeout_s;
     say("sweep " + sw.name + ": " + std::to_string(plan_.cells.size()) + " cells, " + std::to_string(total_) + " to run, " +
         std::to_string(skipped) + " already done or skipped; " + std::to_string(jobs) + " at a time, " +
-        std::to_string(threads_) + " threads each; results in " + db_file);
+        std::to_string(threads_) + " threads each; results in " + db_file +
+        (exposer ? "; live metrics at " + exposer->url() : ""));
 
     SignalPipe signals;
     std::vector<Child> running;
@@ -183,6 +201,8 @@ class Runner {
         }
       }
       for (auto& c : running) read_events(c);
+      for (auto& c : running) metrics_->sample_memory(*c.cell, c.pid);
+      metrics_->sample_process();
       for (auto& c : running) {
         double age = std::chrono::duration<double>(Clock::now() - c.start).count();
         if (timeout > 0 && age > timeout && !c.timed_out) {
@@ -290,6 +310,7 @@ class Runner {
     c.fd = p[0];
     fcntl(c.fd, F_SETFL, O_NONBLOCK);
     c.start = Clock::now();
+    metrics_->state(cell, "running");
     if (!opt_.progress_tty) say("cell " + cell.id + " (" + describe_grid(cell) + ") started");
     return c;
   }
@@ -325,6 +346,7 @@ class Runner {
       if (kind == "progress") {
         c.step = e.value("step", int64_t{0});
         c.steps = e.value("steps", int64_t{0});
+        metrics_->progress(*c.cell, e);
       } else if (kind == "error") {
         c.error = e.value("message", "");
       }
@@ -373,6 +395,8 @@ class Runner {
       error = "exited 0 but did not mark itself done";
     }
     if (outcome != "done") store.set_status(c.cell->id, outcome, error, tail.empty() ? std::nullopt : std::optional(tail));
+    metrics_->state(*c.cell, outcome);
+    metrics_->forget_memory(*c.cell);
     if (outcome == "done") ++done_;
     else if (outcome == "interrupted") ++interrupted_cells_;
     else ++failed_;
@@ -406,6 +430,7 @@ class Runner {
   const SweepPlan& plan_;
   const RunOptions& opt_;
   fs::path cells_dir_;
+  std::unique_ptr<SweepMetrics> metrics_;
   int lock_fd_ = -1;
   int threads_ = 1;
   size_t total_ = 0, done_ = 0, failed_ = 0, interrupted_cells_ = 0;

@@ -19,6 +19,8 @@ struct RunOptions {
   double timeout_s = -1;    // per cell; < 0: the sweep's timeout_s
   std::filesystem::path exe;  // the worker binary, longalign-cell
   bool progress_tty = false;  // redraw one status line instead of printing plain lines
+  int metrics_port = 9464;    // live metrics at http://metrics_bind:metrics_port/metrics; 0: off
+  std::string metrics_bind = "127.0.0.1";
 };
 
 // Returns the exit code: 0 when every cell is done, 1 when some failed or the run was
