@@ -28,6 +28,9 @@ Verb add_run_verb(CLI::App& app) {
       ->capture_default_str()
       ->envname("LONGALIGN_METRICS_PORT");
   cmd->add_option("--metrics-bind", opt->run.metrics_bind, "Address the metrics endpoint listens on")->capture_default_str();
+  cmd->add_option("--pushgateway", opt->run.pushgateway, "Push each finished cell's final metrics to this Prometheus Pushgateway (http://HOST:PORT)");
+  cmd->add_flag("--pushgateway-delete", opt->run.pushgateway_delete,
+                "Delete the pushed groups at the end, once the results DB holds everything");
   cmd->add_flag("--force", opt->run.force, "Run done cells again too");
   cmd->add_flag("--rerun-failed", opt->run.rerun_failed, "Run only the cells that failed or were interrupted before");
   cmd->footer("Exit code 0 when every cell is done, 1 when some failed or the run was stopped, 2 on bad input.");

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "test_dirs.h"
@@ -125,6 +126,55 @@ TEST(MetricsEndpoint, ARealPrometheusScrapesARunningSweep) {
   }
   stop(sweep);
   stop(prom);
+}
+
+TEST(MetricsEndpoint, FinishedCellsReachARealPushgatewayAndLeaveItWhenAsked) {
+  ASSERT_TRUE(run_process({"/usr/bin/prometheus-pushgateway", "--version"}, 30s).ok())
+      << "needs Debian's prometheus-pushgateway (apt install prometheus-pushgateway)";
+  test::ScratchDir d("pushgateway");
+  const int port = free_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  // Debian's build persists to /var/lib by default: this one keeps to memory.
+  pid_t gateway = spawn({"/usr/bin/prometheus-pushgateway", "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                         "--persistence.file="},
+                        d.path / "pushgateway.log");
+  std::ofstream(d.path / "short.toml") << "name = \"short\"\nseeds = [0, 1]\n[config]\ncheckpoint.save = false\n"
+                                          "[[data]]\nsource = \"synthetic-copy\"\nparams = { count = 20 }\n";
+  while (curl(url + "/metrics").empty()) std::this_thread::sleep_for(100ms);
+  auto run = [&](const std::string& db, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {test::kBin.string(), "run", (d.path / "short.toml").string(), "--db", (d.path / db).string(),
+                                     "--metrics-port", "0", "--pushgateway", url};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_process(argv, 120s);
+  };
+  ProcessResult r = run("a.sqlite", {});
+  ASSERT_TRUE(r.ok()) << r.err;
+  // The Pushgateway applies writes asynchronously (202 Accepted): poll for what to see.
+  auto final_losses = [&] {
+    std::istringstream lines(curl(url + "/metrics"));
+    size_t n = 0;
+    for (std::string line; std::getline(lines, line);)
+      n += line.rfind("longalign_cell_result{", 0) == 0 && line.find("metric=\"train.final_loss\"") != std::string::npos;
+    return n;
+  };
+  auto wait_for = [&](size_t n) {
+    for (auto until = std::chrono::steady_clock::now() + 10s; final_losses() != n && std::chrono::steady_clock::now() < until;)
+      std::this_thread::sleep_for(100ms);
+    return final_losses();
+  };
+  EXPECT_EQ(wait_for(2), 2u) << "one group per cell, with its final loss";
+  EXPECT_NE(curl(url + "/metrics").find("longalign_cell_succeeded{"), std::string::npos);
+
+  r = run("b.sqlite", {"--pushgateway-delete"});
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(wait_for(0), 0u) << "the groups are deleted";
+  stop(gateway);
+
+  // Unreachable: a warning, and the sweep goes on.
+  r = run("c.sqlite", {});
+  EXPECT_TRUE(r.ok()) << r.err;
+  EXPECT_NE(r.err.find("warning: the Pushgateway at 127.0.0.1:" + std::to_string(port) + " did not answer"), std::string::npos)
+      << r.err;
 }
 
 TEST(MetricsEndpoint, APortInUseIsBadInputNamingAFreeOne) {

@@ -39,8 +39,8 @@ Exposer::Exposer(const std::string& bind_address, int port, const Registry& regi
     : registry_(registry), address_(bind_address), port_(port) {
   in_addr probe{};
   if (inet_pton(AF_INET, bind_address.c_str(), &probe) != 1)
-    throw std::runtime_error("--metrics-bind: '" + bind_address + "' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
-  if (port < 1 || port > 65535) throw std::runtime_error("--metrics-port: " + std::to_string(port) + " is not a port (1-65535, or 0 for off)");
+    throw std::invalid_argument("'" + bind_address + "' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
+  if (port < 1 || port > 65535) throw std::runtime_error(std::to_string(port) + " is not a port (1-65535, or 0 for off)");
   if (!port_free(bind_address, port)) {
     std::string hint = " (--metrics-port 0 turns the endpoint off)";
     for (int p = port + 1; p < port + 50 && p <= 65535; ++p)

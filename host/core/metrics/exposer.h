@@ -10,8 +10,9 @@ namespace longalign::metrics {
 
 class Exposer {
  public:
-  // Listens on bind_address:port. Throws std::runtime_error when it cannot, saying why and, when
-  // the port is taken, which nearby port is free (or that port 0 turns the endpoint off).
+  // Listens on bind_address:port. Throws std::invalid_argument for a bad address, and
+  // std::runtime_error when it cannot listen, saying why and, when the port is taken, which
+  // nearby port is free (or that port 0 turns the endpoint off).
   Exposer(const std::string& bind_address, int port, const Registry& registry);
   ~Exposer();
   Exposer(const Exposer&) = delete;

@@ -19,6 +19,7 @@
 
 #include "cell/cell_spec.h"
 #include "metrics/exposer.h"
+#include "metrics/pushgateway.h"
 #include "runner/sweep_metrics.h"
 #include "store/store.h"
 #include "util/build_info.h"
@@ -123,11 +124,20 @@ class Runner {
     if (opt_.metrics_port != 0) {
       try {
         exposer = std::make_unique<metrics::Exposer>(opt_.metrics_bind, opt_.metrics_port, registry);
+      } catch (const std::invalid_argument& e) {
+        throw InputError({"--metrics-bind"}, "", e.what());
       } catch (const std::runtime_error& e) {
         throw InputError({"--metrics-port"}, "", e.what());
       }
     }
     metrics_ = std::make_unique<SweepMetrics>(registry, plan_);
+    if (!opt_.pushgateway.empty()) {
+      try {
+        pushgateway_ = std::make_unique<metrics::Pushgateway>(opt_.pushgateway);
+      } catch (const std::invalid_argument& e) {
+        throw InputError({"--pushgateway"}, "", e.what());
+      }
+    }
     std::string db_file = opt_.db.empty() ? default_db_path(sw) : opt_.db;
     fs::create_directories(fs::absolute(db_file).parent_path());
     lock(db_file + ".lock");
@@ -223,6 +233,8 @@ class Runner {
       draw(running);
     }
     if (opt_.progress_tty) std::cerr << "\r\033[K";
+    if (pushgateway_ && opt_.pushgateway_delete)
+      for (auto& id : pushed_) push_warning(pushgateway_->remove({{"sweep", sw.name}, {"cell", id}}));
     say(std::to_string(done_) + " done, " + std::to_string(failed_) + " failed" +
         (interrupted_ ? ", " + std::to_string(interrupted_cells_) + " interrupted" : "") + " (of " +
         std::to_string(total_) + " run now; " + std::to_string(skipped) + " skipped)");
@@ -397,6 +409,7 @@ class Runner {
     if (outcome != "done") store.set_status(c.cell->id, outcome, error, tail.empty() ? std::nullopt : std::optional(tail));
     metrics_->state(*c.cell, outcome);
     metrics_->forget_memory(*c.cell);
+    if (pushgateway_) push_final(*c.cell, outcome, seconds, store);
     if (outcome == "done") ++done_;
     else if (outcome == "interrupted") ++interrupted_cells_;
     else ++failed_;
@@ -406,6 +419,31 @@ class Runner {
     else
       say("cell " + c.cell->id + " (" + describe_grid(*c.cell) + ") " + (outcome == "failed" ? "FAILED" : "interrupted") +
           ": " + error.value_or("") + (outcome == "failed" ? "\n    (stderr: " + (c.dir / "stderr.log").string() + ")" : ""));
+  }
+
+  // A finished cell's results, as the Pushgateway group sweep/cell: its state, duration and
+  // every run metric the results DB now holds for it.
+  void push_final(const Cell& cell, const std::string& outcome, double seconds, Store& store) {
+    metrics::Registry r;
+    const metrics::Labels l = {{"sweep", plan_.sweep.name}, {"cell", cell.id}};
+    metrics::BuildGauge().Name("longalign_cell_succeeded").Help("1 when the cell finished done, 0 otherwise").Register(r)
+        .Add(l).Set(outcome == "done" ? 1 : 0);
+    metrics::BuildGauge().Name("longalign_cell_duration_seconds").Help("The cell's run time").Register(r).Add(l).Set(seconds);
+    auto& results = metrics::BuildGauge().Name("longalign_cell_result").Help("The cell's run metrics, by name").Register(r);
+    for (auto& [name, value] : store.run_metrics(cell.id)) {
+      metrics::Labels m = l;
+      m["metric"] = name;
+      results.Add(m).Set(value);
+    }
+    std::string err = pushgateway_->push({{"sweep", plan_.sweep.name}, {"cell", cell.id}}, r.Serialize());
+    if (err.empty()) pushed_.push_back(cell.id);
+    push_warning(err);
+  }
+
+  void push_warning(const std::string& err) {
+    if (err.empty() || push_warned_) return;
+    push_warned_ = true;
+    say("warning: " + err + "; the sweep goes on (later push failures are not reported)");
   }
 
   void draw(const std::vector<Child>& running) {
@@ -431,6 +469,9 @@ class Runner {
   const RunOptions& opt_;
   fs::path cells_dir_;
   std::unique_ptr<SweepMetrics> metrics_;
+  std::unique_ptr<metrics::Pushgateway> pushgateway_;
+  std::vector<std::string> pushed_;
+  bool push_warned_ = false;
   int lock_fd_ = -1;
   int threads_ = 1;
   size_t total_ = 0, done_ = 0, failed_ = 0, interrupted_cells_ = 0;

@@ -21,6 +21,8 @@ struct RunOptions {
   bool progress_tty = false;  // redraw one status line instead of printing plain lines
   int metrics_port = 9464;    // live metrics at http://metrics_bind:metrics_port/metrics; 0: off
   std::string metrics_bind = "127.0.0.1";
+  std::string pushgateway;        // push each finished cell's final metrics here (http://HOST:PORT)
+  bool pushgateway_delete = false;  // and delete their groups once the sweep's results are merged
 };
 
 // Returns the exit code: 0 when every cell is done, 1 when some failed or the run was

@@ -179,6 +179,14 @@ void Store::put_run_metric(const std::string& cell_id, const std::string& name, 
       .run();
 }
 
+std::vector<std::pair<std::string, double>> Store::run_metrics(const std::string& cell_id) {
+  auto s = db_.prepare("SELECT name, value FROM run_metrics WHERE cell_id = ?1 ORDER BY name");
+  s.bind(1, cell_id);
+  std::vector<std::pair<std::string, double>> out;
+  while (s.step()) out.emplace_back(s.text_at(0), s.real_at(1));
+  return out;
+}
+
 std::vector<std::string> Store::merge(const std::string& cell_file) {
   { Store migrate(cell_file); }  // an older cell file is brought up to date first
   db_.prepare("ATTACH DATABASE ?1 AS cell").bind(1, cell_file).run();

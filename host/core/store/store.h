@@ -42,6 +42,7 @@ class Store {
   void set_status(const std::string& cell_id, const std::string& status, const std::optional<std::string>& error,
                   const std::optional<std::string>& stderr_tail);
   void put_run_metric(const std::string& cell_id, const std::string& name, double value);
+  std::vector<std::pair<std::string, double>> run_metrics(const std::string& cell_id);  // by name
 
   // Folds a cell's results file into this one, in one transaction: the run row (keeping this
   // store's attempts), its step and run metrics, eval results and artifacts replace whatever
