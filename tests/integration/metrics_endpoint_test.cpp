@@ -106,11 +106,21 @@ TEST(MetricsEndpoint, ARealPrometheusScrapesARunningSweep) {
   ProcessResult check = run_process({"/bin/sh", "-c", "promtool check metrics < " + (d.path / "scrape.txt").string()}, 30s);
   EXPECT_TRUE(check.ok()) << check.out << check.err;
 
-  // Prometheus has it, through PromQL.
-  const std::vector<std::string> queries = {"longalign_cell_step", "longalign_cells{state=\"running\"}",
-                                            "rate(longalign_cell_real_tokens_total[5s])",
-                                            "longalign_cell_loss * on(cell) group_left(batching_plugin) longalign_cell_info",
-                                            "histogram_quantile(0.5, rate(longalign_cell_step_seconds_bucket[5s]))"};
+  // Prometheus has it, through PromQL: a few queries of our own, and every query of the live
+  // dashboard (Grafana's variables filled in as Grafana would).
+  std::vector<std::string> queries = {"longalign_cell_step", "longalign_cells{state=\"running\"}",
+                                      "rate(longalign_cell_real_tokens_total[5s])"};
+  nlohmann::json dashboard = nlohmann::json::parse(std::ifstream(LONGALIGN_SOURCE_DIR "/dashboards/live-sweep.json"));
+  size_t from_dashboard = 0;
+  for (auto& panel : dashboard["panels"])
+    for (auto& target : panel["targets"]) {
+      std::string q = target["expr"];
+      for (auto [var, value] : {std::pair<std::string, std::string>{"$sweep", ".+"}, {"$__rate_interval", "10s"}})
+        for (size_t at; (at = q.find(var)) != std::string::npos;) q.replace(at, var.size(), value);
+      queries.push_back(q);
+      ++from_dashboard;
+    }
+  ASSERT_GE(from_dashboard, 8u);
   for (const std::string& q : queries) {
     nlohmann::json answer;
     bool found = false;
