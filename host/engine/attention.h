@@ -12,8 +12,9 @@ namespace longalign::engine {
 
 // q, k, v: (N, T, D), N heads (or rows x heads sharing one segmentation). cu: segment starts,
 // then the end of the last (<= T); slots past it get zeros. Softmax statistics are fp32
-// whatever the inputs' dtype; the matmuls run in the inputs' dtype. tile 0 picks the query
-// tile measured fastest on our CPUs (engine_bench): 512 queries in fp32, 256 in bf16.
+// whatever the inputs' dtype; the matmuls run in the inputs' dtype. tile 0 picks what measured
+// fastest on our CPUs (engine_bench): plain softmax attention when no segment is over 256
+// tokens, else query tiles of 512 in fp32 and 256 in bf16.
 torch::Tensor segment_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                 const std::vector<int64_t>& cu, int64_t tile = 0);
 

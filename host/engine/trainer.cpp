@@ -60,9 +60,10 @@ struct Trainer::Impl {
   int64_t steps = 0;
 
   // sum over the micro-batch's target tokens of w_t * (-log p(token_t | tokens before t)).
-  // With `root` (training), the loss head runs its backward chunk by chunk as it goes, so one
-  // chunk's logits are freed before the next chunk's exist, and *root is set to what carries the
-  // gradient on into the model: sum(hidden * dL/dhidden) (undefined when there are no targets).
+  // With `root` (training), *root is set to what the caller runs backward from (undefined when
+  // there are no targets). Over several chunks, the loss head runs its backward chunk by chunk
+  // as it goes, so one chunk's logits are freed before the next chunk's exist, and *root is
+  // sum(hidden * dL/dhidden), which carries the gradient on into the model.
   // loss_seconds, when given, gathers the time of the loss head (forward, and backward with root).
   torch::Tensor weighted_loss(const MicroBatch& mb, double* loss_seconds = nullptr, torch::Tensor* root = nullptr) {
     check(mb);
@@ -83,9 +84,11 @@ struct Trainer::Impl {
       }
     const auto t_loss = std::chrono::steady_clock::now();
     auto flat = hidden.reshape({-1, hidden.size(-1)});
-    torch::Tensor head_input = root ? flat.detach().requires_grad_(true) : flat;
     auto total = torch::zeros({}, torch::kFloat);
     const size_t chunk = tc.loss_chunk > 0 ? static_cast<size_t>(tc.loss_chunk) : std::max<size_t>(1, from.size());
+    // One chunk needs no early backward: the caller's backward covers the head too.
+    const bool per_chunk = root && from.size() > chunk;
+    torch::Tensor head_input = per_chunk ? flat.detach().requires_grad_(true) : flat;
     for (size_t s = 0; s < from.size(); s += chunk) {
       int64_t n = static_cast<int64_t>(std::min(chunk, from.size() - s));
       // Copies: autograd keeps these for the backward pass, after the vectors are gone.
@@ -94,13 +97,17 @@ struct Trainer::Impl {
       auto wt = torch::from_blob(w.data() + s, {n}, torch::kFloat).clone();
       auto logp = torch::log_softmax(model->lm_head(head_input.index_select(0, idx)).to(torch::kFloat), -1);
       auto part = -(logp.gather(1, tgt).squeeze(1) * wt).sum();
-      if (root) {
+      if (per_chunk) {
         part.backward();  // into the head's weights and head_input's gradient
         part = part.detach();
       }
       total = total + part;
     }
-    if (root && head_input.grad().defined()) *root = (flat * head_input.grad()).sum();
+    if (per_chunk && head_input.grad().defined()) *root = (flat * head_input.grad()).sum();
+    if (root && !per_chunk && total.requires_grad()) {
+      *root = total;
+      total = total.detach();
+    }
     if (loss_seconds) *loss_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_loss).count();
     return total;
   }

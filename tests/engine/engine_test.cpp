@@ -123,6 +123,20 @@ TEST(Engine, WeightedLossIsLinearInItsWeights) {
   EXPECT_NEAR(tr.evaluate({mb}), expected, 1e-5 * expected);
 }
 
+TEST(Engine, ChunkedLossHasTheUnchunkedGradient) {
+  // Chunks of 3 targets (each chunk's backward run at once) against all targets in one.
+  auto seqs = sequences();
+  TrainConfig chunked, whole;
+  chunked.loss_chunk = 3;
+  whole.loss_chunk = 0;
+  Trainer a(tiny_gqa(), chunked), b(tiny_gqa(), whole);
+  auto mb = packed(seqs);
+  auto ga = a.gradient({mb}), gb = b.gradient({mb});
+  EXPECT_LT(max_abs_diff(ga, gb), 1e-6 * max_abs(gb));
+  EXPECT_GT(max_abs(gb), 0.0);
+  EXPECT_NEAR(a.evaluate({mb}), b.evaluate({mb}), 1e-6);
+}
+
 TEST(Engine, ATinyModelLearnsToCopy) {
   // "abcd|abcd": the answer half is the target. Its letters are uniform over 8, so their unigram
   // entropy is ln 8: after training, held-out loss must fall below half of that.
