@@ -126,6 +126,17 @@ class Trainer {
   // Every parameter, flattened in registration order.
   std::vector<float> parameters() const;
 
+  // For resuming: the optimizer steps taken, and AdamW's state as fp32 tensors named
+  // "<tensor>.exp_avg" and "<tensor>.exp_avg_sq" with each tensor's own step count in
+  // `steps_by_tensor` (a tensor without a gradient yet has no state).
+  int64_t steps_done() const;
+  std::vector<TensorData> optimizer_state(std::vector<std::pair<std::string, int64_t>>& steps_by_tensor) const;
+  // Puts back what the three above gave (weights through model().load first); exact, so the
+  // run goes on bit for bit. Throws std::invalid_argument on a tensor that does not fit.
+  void restore(int64_t steps, const std::vector<TensorView>& optimizer_state,
+               const std::vector<std::pair<std::string, int64_t>>& steps_by_tensor);
+  Model& model();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -4,6 +4,8 @@
 #include <ATen/autocast_mode.h>
 
 #include <chrono>
+#include <cstring>
+#include <map>
 #include <cmath>
 
 #include "engine.h"
@@ -142,6 +144,63 @@ Trainer::Trainer(Model model, const TrainConfig& train) {
 Trainer::~Trainer() = default;
 
 const Model& Trainer::model() const { return impl_->handle; }
+Model& Trainer::model() { return impl_->handle; }
+
+int64_t Trainer::steps_done() const { return impl_->steps; }
+
+namespace {
+
+// AdamW keeps its state by the parameter's TensorImpl address.
+std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+}  // namespace
+
+std::vector<TensorData> Trainer::optimizer_state(std::vector<std::pair<std::string, int64_t>>& steps_by_tensor) const {
+  std::vector<TensorData> out;
+  steps_by_tensor.clear();
+  auto& state = impl_->opt->state();
+  for (auto& p : impl_->model->named_parameters()) {
+    auto it = state.find(state_key(p.value()));
+    if (it == state.end()) continue;
+    auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    const std::string name = hf_name(p.key());
+    steps_by_tensor.emplace_back(name, st.step());
+    for (auto& [suffix, t] : {std::pair<const char*, torch::Tensor>{".exp_avg", st.exp_avg()}, {".exp_avg_sq", st.exp_avg_sq()}}) {
+      auto c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
+      TensorData d{name + suffix, DType::F32, c.sizes().vec(), std::vector<unsigned char>(c.nbytes())};
+      std::memcpy(d.bytes.data(), c.data_ptr(), c.nbytes());
+      out.push_back(std::move(d));
+    }
+  }
+  return out;
+}
+
+void Trainer::restore(int64_t steps, const std::vector<TensorView>& optimizer_state,
+                      const std::vector<std::pair<std::string, int64_t>>& steps_by_tensor) {
+  std::map<std::string, const TensorView*> given;
+  for (auto& t : optimizer_state) given[t.name] = &t;
+  std::map<std::string, int64_t> step_of(steps_by_tensor.begin(), steps_by_tensor.end());
+  auto& state = impl_->opt->state();
+  state.clear();
+  auto tensor = [&](const std::string& name, const torch::Tensor& like) {
+    auto it = given.find(name);
+    if (it == given.end()) throw std::invalid_argument("optimizer state '" + name + "' is missing");
+    if (it->second->shape != like.sizes().vec() || it->second->dtype != DType::F32)
+      throw std::invalid_argument("optimizer state '" + name + "' does not fit its parameter");
+    return torch::from_blob(const_cast<void*>(it->second->data), it->second->shape, torch::kFloat).to(like.dtype()).clone();
+  };
+  for (auto& p : impl_->model->named_parameters()) {
+    const std::string name = hf_name(p.key());
+    auto s = step_of.find(name);
+    if (s == step_of.end()) continue;
+    auto st = std::make_unique<torch::optim::AdamWParamState>();
+    st->step(s->second);
+    st->exp_avg(tensor(name + ".exp_avg", p.value()));
+    st->exp_avg_sq(tensor(name + ".exp_avg_sq", p.value()));
+    state[state_key(p.value())] = std::move(st);
+  }
+  impl_->steps = steps;
+}
 
 StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
   using Clock = std::chrono::steady_clock;

@@ -3,10 +3,12 @@
 #include <CLI/CLI.hpp>
 
 #include <fstream>
+#include <map>
 #include <iostream>
 
 #include "cell/worker.h"
 #include "checkpoint/hf_checkpoint.h"
+#include "checkpoint/safetensors.h"
 #include "engine.h"
 #include "store/store.h"
 
@@ -22,6 +24,33 @@ class EngineTrainer : public host::StepTrainer {
   void save_model(const std::filesystem::path& dir) override {
     const engine::Model& m = trainer_.model();
     host::save_hf_checkpoint(dir, m.config(), m.tensors(engine::DType::F32));
+  }
+
+  void save_checkpoint(const std::filesystem::path& dir) override {
+    std::filesystem::create_directories(dir);
+    save_model(dir / "model");
+    std::vector<std::pair<std::string, int64_t>> steps;
+    auto state = trainer_.optimizer_state(steps);
+    std::map<std::string, std::string> meta;
+    for (auto& [name, step] : steps) meta["step:" + name] = std::to_string(step);
+    host::write_safetensors(dir / "optimizer.safetensors", state, meta);
+    host::write_file_atomically(dir / "state.json", nlohmann::json{{"step", trainer_.steps_done()}}.dump() + "\n");
+  }
+
+  int64_t restore_checkpoint(const std::filesystem::path& dir) override {
+    host::HfCheckpoint ck = host::load_hf_checkpoint(dir / "model");
+    trainer_.model().load(ck.tensors);
+    host::MappedFile file(dir / "optimizer.safetensors");
+    auto header = host::parse_safetensors_header(file.bytes(), file.bytes().size(), (dir / "optimizer.safetensors").string());
+    std::vector<engine::TensorView> views;
+    for (auto& e : header.tensors) views.push_back({e.name, e.dtype, e.shape, file.bytes().data() + header.data_start + e.begin});
+    std::vector<std::pair<std::string, int64_t>> steps;
+    for (auto& [key, value] : header.metadata)
+      if (key.rfind("step:", 0) == 0) steps.emplace_back(key.substr(5), std::stoll(value));
+    std::ifstream in(dir / "state.json");
+    const int64_t step = nlohmann::json::parse(in).at("step").get<int64_t>();
+    trainer_.restore(step, views, steps);
+    return step;
   }
 
  private:

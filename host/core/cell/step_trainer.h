@@ -20,6 +20,10 @@ class StepTrainer {
   virtual double evaluate(const std::vector<engine::MicroBatch>& micro_batches) = 0;
   // The model as a Hugging Face checkpoint directory.
   virtual void save_model(const std::filesystem::path& dir) = 0;
+  // The whole training state (model, optimizer, step) into `dir`, a new directory; and back,
+  // returning the step to go on from.
+  virtual void save_checkpoint(const std::filesystem::path& dir) = 0;
+  virtual int64_t restore_checkpoint(const std::filesystem::path& dir) = 0;
 };
 
 // Makes the trainer for a cell: its resolved config, seed, threads and number of optimizer steps.

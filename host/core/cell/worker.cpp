@@ -8,6 +8,7 @@
 #include "batching/plan_check.h"
 #include "batching/plan_stats.h"
 #include "cell/heldout.h"
+#include "checkpoint/training_checkpoint.h"
 #include "cell/step_batches.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -74,6 +75,17 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, static_cast<int64_t>(total_steps));
   const bool restart_positions = train["positions"] == "restart";
   MetricWriter metrics(store, spec.cell_id);
+
+  // A killed attempt left checkpoints: go on from the newest (its steps' metrics are stored).
+  const std::filesystem::path cell_dir = std::filesystem::path(db_file).parent_path();
+  const nlohmann::json& ckpt = spec.config["checkpoint"];
+  const int64_t every = ckpt["every"], keep = ckpt["keep"];
+  int64_t resume_from = 0;
+  if (auto latest = latest_training_checkpoint(cell_dir)) {
+    resume_from = trainer->restore_checkpoint(latest->dir);
+    store.put_run_metric(spec.cell_id, "resumed_from_step", static_cast<double>(resume_from));
+    events.emit({{"event", "resumed"}, {"step", resume_from}});
+  }
   double train_seconds = 0, loss_last = 0, target_tokens = 0, real_total = 0, padded_total = 0;
   nlohmann::json step_seconds = nlohmann::json::array();  // since the last progress event
   int64_t step_index = 0;
@@ -81,6 +93,10 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   for (const Plan& plan : plans) {
     const std::vector<uint32_t> n_i = sequence_targets(plan, data);
     for (const la_range& step : plan.steps) {
+      if (step_index < resume_from) {
+        ++step_index;
+        continue;
+      }
       auto segs = step_segments(plan, step, data, n_i);
       la_step st{sizeof(la_step), segs.data(), segs.size(), 0, 1, step.count};
       for (auto& s : segs) st.n_rows = std::max(st.n_rows, s.row + 1);
@@ -130,6 +146,15 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       metrics.add(step_index, "weight_sum", weight_sum);
       metrics.add(step_index, "micro_batches", step.count);
       ++step_index;
+      if (every > 0 && step_index % every == 0 && step_index < static_cast<int64_t>(total_steps)) {
+        metrics.flush();  // the steps a checkpoint covers are stored before it exists
+        const std::filesystem::path dir = training_checkpoint_dir(cell_dir, step_index);
+        const std::filesystem::path saving = dir.string() + ".saving";
+        std::filesystem::remove_all(saving);
+        trainer->save_checkpoint(saving);
+        std::filesystem::rename(saving, dir);
+        store.put_run_metric(spec.cell_id, "checkpoint.bytes", static_cast<double>(prune_training_checkpoints(cell_dir, static_cast<int>(keep))));
+      }
       if (Clock::now() - last_event > std::chrono::milliseconds(200) || step_index == static_cast<int64_t>(total_steps)) {
         events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}, {"loss", ts.loss},
                      {"lr", ts.lr}, {"grad_norm", ts.grad_norm}, {"tokens_per_s", ts.seconds > 0 ? real / ts.seconds : 0.0},

@@ -273,7 +273,11 @@ class Runner {
     c.cell = &cell;
     c.dir = cells_dir_ / cell.id;
     fs::create_directories(c.dir);
-    for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"}) fs::remove(c.dir / stale);
+    // A killed attempt's checkpoints and results file let the cell resume; --force starts over.
+    if (opt_.force || !fs::exists(c.dir / "checkpoints")) {
+      for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"}) fs::remove(c.dir / stale);
+      fs::remove_all(c.dir / "checkpoints");
+    }
     CellSpec spec{plan_.sweep.name, cell.id, cell.seed, cell.config, cell.grid, {}, {}, threads_};
     for (auto& name : used_plugins(cell.config)) spec.plugins[name] = plan_.plugins.at(name);
     spec.eval_ids = cell.eval_ids;

@@ -279,7 +279,10 @@ SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
     for (uint64_t seed : sw.seeds) {
       Cell cell;
       cell.seed = seed;
-      cell.id = content_id({{"config", config}, {"seed", seed}});
+      // Checkpointing does not change what a cell trains: it stays out of the id.
+      nlohmann::json identity = config;
+      identity.erase("checkpoint");
+      cell.id = content_id({{"config", identity}, {"seed", seed}});
       if (!seen.insert(cell.id).second) continue;  // an include may repeat a grid cell
       cell.grid = c.overrides;
       cell.config = config;
