@@ -77,6 +77,7 @@ struct TrainConfig {
   // "fp32", or "bf16": bf16 compute through autocast, fp32 master weights, loss and weights.
   std::string precision = "fp32";
   int64_t loss_chunk = 4096;  // target tokens whose logits exist at once; 0 = all at once
+  bool gradient_checkpointing = false;  // recompute each layer in the backward pass
 };
 
 struct StepStats {

@@ -16,6 +16,56 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
 
 namespace {
 
+// One layer under gradient checkpointing: the forward keeps only the layer's input; the
+// backward runs the layer again with autograd on (under the autocast state the forward had)
+// and takes the gradients of its input and parameters from that. libtorch's C++ API has no
+// checkpoint utility, hence this function.
+struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
+                               const torch::Tensor& sin, at::TensorList params, BlockImpl* block, const RowSegments* seg) {
+    ctx->save_for_backward({x, cos, sin});
+    ctx->saved_data["autocast"] = at::autocast::is_cpu_enabled();
+    // The block outlives the backward pass (the model owns it); the segments are copied, as
+    // [rows, then each row's length and boundaries].
+    ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
+    ctx->saved_data["packed"] = seg->packed;
+    std::vector<int64_t> flat = {static_cast<int64_t>(seg->cu_seqlens.size())};
+    for (auto& row : seg->cu_seqlens) {
+      flat.push_back(static_cast<int64_t>(row.size()));
+      flat.insert(flat.end(), row.begin(), row.end());
+    }
+    ctx->saved_data["segments"] = flat;
+    return block->forward(x, cos, sin, *seg);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    auto* block = reinterpret_cast<BlockImpl*>(ctx->saved_data["block"].toInt());
+    RowSegments seg{ctx->saved_data["packed"].toBool(), {}};
+    const std::vector<int64_t> flat = ctx->saved_data["segments"].toIntVector();
+    for (size_t at = 1, row = 0; row < static_cast<size_t>(flat[0]); ++row) {
+      const auto n = static_cast<size_t>(flat[at]);
+      seg.cu_seqlens.emplace_back(flat.begin() + static_cast<std::ptrdiff_t>(at + 1), flat.begin() + static_cast<std::ptrdiff_t>(at + 1 + n));
+      at += 1 + n;
+    }
+    torch::autograd::variable_list inputs = {saved[0].detach().requires_grad_(true)};
+    for (auto& p : block->parameters()) inputs.push_back(p);
+    torch::Tensor out;
+    {
+      torch::AutoGradMode grad_on(true);
+      Autocast autocast(ctx->saved_data["autocast"].toBool());
+      out = block->forward(inputs[0], saved[1], saved[2], seg);
+    }
+    auto g = torch::autograd::grad({out}, inputs, {grads[0]}, /*retain_graph=*/false, /*create_graph=*/false,
+                                   /*allow_unused=*/true);
+    torch::autograd::variable_list result = {g[0], torch::Tensor(), torch::Tensor()};
+    result.insert(result.end(), g.begin() + 1, g.end());
+    result.push_back(torch::Tensor());  // block
+    result.push_back(torch::Tensor());  // seg
+    return result;
+  }
+};
+
 torch::nn::Linear linear(int64_t in, int64_t out) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
 }
@@ -123,7 +173,15 @@ torch::Tensor LlamaImpl::forward(const torch::Tensor& ids, const torch::Tensor& 
   auto emb = torch::cat({freqs, freqs}, -1);
   auto cos = emb.cos(), sin = emb.sin();
   auto h = embed_(ids);
-  for (auto& b : blocks_) h = b(h, cos, sin, seg);
+  const bool recompute = checkpoint_layers_ && torch::GradMode::is_enabled();
+  for (auto& b : blocks_) {
+    if (recompute) {
+      std::vector<torch::Tensor> params = b->parameters();
+      h = CheckpointedBlock::apply(h, cos, sin, at::TensorList(params), b.get(), &seg);
+    } else {
+      h = b(h, cos, sin, seg);
+    }
+  }
   return norm_(h);
 }
 

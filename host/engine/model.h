@@ -1,11 +1,32 @@
 // A Llama-style decoder in libtorch: RMSNorm, RoPE (rotate-half, as transformers does), SwiGLU,
 // multi-head attention with optional grouped-query heads, tied or untied embeddings.
 #pragma once
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include "engine.h"
 
 namespace longalign::engine {
+
+// bf16 compute (CPU autocast) for what runs in its scope (matmuls, attention); parameters
+// stay fp32.
+class Autocast {
+ public:
+  explicit Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::increment_nesting();
+  }
+  ~Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_cpu_enabled(false);
+  }
+
+ private:
+  bool on_;
+};
 
 // How a micro-batch's rows split into sequences, for attention.
 struct RowSegments {
@@ -66,6 +87,9 @@ class LlamaImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg);
   torch::Tensor lm_head(const torch::Tensor& hidden);
   const ModelConfig& config() const { return c_; }
+  // Gradient checkpointing: keep only each layer's input in training and recompute the layer
+  // in the backward pass (the same gradients, less memory, about a third more compute).
+  void set_checkpoint_layers(bool on) { checkpoint_layers_ = on; }
 
  private:
   ModelConfig c_;
@@ -74,6 +98,7 @@ class LlamaImpl : public torch::nn::Module {
   std::vector<Block> blocks_;
   RMSNorm norm_{nullptr};
   torch::nn::Linear head_{nullptr};
+  bool checkpoint_layers_ = false;
   torch::Tensor inv_freq_;
 };
 TORCH_MODULE(Llama);

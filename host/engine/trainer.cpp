@@ -15,25 +15,6 @@
 namespace longalign::engine {
 namespace {
 
-// bf16 compute for what runs in its scope (matmuls, attention); parameters stay fp32.
-class Autocast {
- public:
-  explicit Autocast(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::increment_nesting();
-  }
-  ~Autocast() {
-    if (!on_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_cpu_enabled(false);
-  }
-
- private:
-  bool on_;
-};
-
 torch::Tensor to_tensor(const std::vector<int64_t>& v, int64_t rows, int64_t width) {
   return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, width}, torch::kLong).clone();
 }
@@ -135,6 +116,7 @@ Trainer::Trainer(Model model, const TrainConfig& train) {
   at::set_num_threads(std::max(1, train.threads));
   impl_ = std::make_unique<Impl>(std::move(model));
   impl_->tc = train;
+  impl_->model->set_checkpoint_layers(train.gradient_checkpointing);
   impl_->opt = std::make_unique<torch::optim::AdamW>(
       impl_->model->parameters(), torch::optim::AdamWOptions(train.lr)
                                       .betas({train.beta1, train.beta2})

@@ -75,6 +75,7 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   tc.seed = seed;
   tc.threads = threads;
   tc.precision = t["precision"];
+  tc.gradient_checkpointing = t["gradient_checkpointing"];
   return std::make_unique<EngineTrainer>(m, tc);
 }
 

@@ -7,10 +7,12 @@
 //      masked T x T vs each sequence alone: time and peak RSS, each in a fresh process;
 //   4. peak RSS of a training step on one 32,768-token packed row, vocab 32,000, 2 layers, d512:
 //      chunked vs unchunked loss, each in a fresh process;
+//   6. gradient checkpointing: a `base` step on one packed row of 8,192 tokens (4 x 2,048) with
+//      and without recomputing each layer, each in a fresh process: peak RSS and step time;
 //   5. the C++ trainer against the same model, weights (one safetensors file) and row in Python
 //      PyTorch eager (tests/bench/python_step.py, Debian's python3-torch), fp32 against fp32 and
 //      bf16 autocast against bf16 autocast: step time ratio and the losses side by side.
-// Usage: engine_bench [--skip-loss-memory] [--skip-python]
+// Usage: engine_bench [--skip-loss-memory] [--skip-python] [--skip-checkpointing]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -172,6 +174,19 @@ int loss_child(const std::string& variant) {
   return 0;
 }
 
+// Child: a base step with or without gradient checkpointing; prints "seconds peak_mib".
+int checkpointing_child(bool on) {
+  TrainConfig tc;
+  tc.threads = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  tc.gradient_checkpointing = on;
+  Trainer tr(model_preset("base"), tc);
+  const MicroBatch row = packed_row({2048, 2048, 2048, 2048}, 259);
+  tr.step({row});  // warm-up
+  const double s = tr.step({row}).seconds;
+  std::printf("%.3f %.1f\n", s, peak_rss_mib());
+  return 0;
+}
+
 // Section 5: 3 timed steps (after a warm-up) of the C++ trainer and of python_step.py.
 void python_comparison(int threads) {
   namespace fs = std::filesystem;
@@ -241,10 +256,12 @@ int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "--attention") == 0)
     return attention_child(argv[2], std::strcmp(argv[3], "bf16") == 0 ? torch::kBFloat16 : torch::kFloat);
   if (argc == 3 && std::strcmp(argv[1], "--loss") == 0) return loss_child(argv[2]);
-  bool skip_loss = false, skip_python = false;
+  if (argc == 3 && std::strcmp(argv[1], "--checkpointing") == 0) return checkpointing_child(std::strcmp(argv[2], "on") == 0);
+  bool skip_loss = false, skip_python = false, skip_checkpointing = false;
   for (int i = 1; i < argc; ++i) {
     skip_loss |= std::strcmp(argv[i], "--skip-loss-memory") == 0;
     skip_python |= std::strcmp(argv[i], "--skip-python") == 0;
+    skip_checkpointing |= std::strcmp(argv[i], "--skip-checkpointing") == 0;
   }
 
   std::printf("engine_bench: %d threads\n\n1. matmul peak (2048^3)\n", threads);
@@ -300,6 +317,15 @@ int main(int argc, char** argv) {
       std::printf("   %-9s loss: %.1f s, peak RSS %.0f MiB\n", variant, sec, mib[i++]);
     }
     std::printf("   chunked / unchunked peak RSS %.2f (goal <= 0.5)\n", mib[0] / mib[1]);
+  }
+  if (!skip_checkpointing) {
+    std::printf("\n6. gradient checkpointing, base, one packed row of 8,192 tokens (4 x 2,048), fp32\n");
+    double sec[2] = {0, 0}, mib[2] = {0, 0};
+    for (int on = 0; on < 2; ++on) {
+      std::sscanf(child({"--checkpointing", on ? "on" : "off"}).c_str(), "%lf %lf", &sec[on], &mib[on]);
+      std::printf("   %-13s %.2f s/step, peak RSS %.0f MiB\n", on ? "recomputing" : "keeping all", sec[on], mib[on]);
+    }
+    std::printf("   memory %.2fx, time %.2fx\n", mib[1] / mib[0], sec[1] / sec[0]);
   }
   if (!skip_python) {
     std::printf("\n5. the same model, weights and row (base, T 2,048) in C++ and in Python PyTorch eager\n");

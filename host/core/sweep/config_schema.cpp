@@ -35,6 +35,8 @@ const std::vector<ParamInfo>& config_schema() {
       key("train.grad_clip", LA_PARAM_FLOAT, 1.0, "Clip the gradient norm to this; 0 = no clipping", 0.0),
       key("train.precision", LA_PARAM_STRING, "fp32",
           "fp32, or bf16: bf16 compute (CPU autocast), fp32 master weights, loss and weights", std::nullopt, {"fp32", "bf16"}),
+      key("train.gradient_checkpointing", LA_PARAM_BOOL, false,
+          "Recompute each layer in the backward pass: less memory for about a third more compute, the same gradients"),
       key("train.positions", LA_PARAM_STRING, "restart", "Position ids restart for each sequence of a packed row, or run on (the paper's code)",
           std::nullopt, {"restart", "running"}),
       key("eval.heldout", LA_PARAM_INT, 0,
