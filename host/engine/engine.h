@@ -103,6 +103,16 @@ class Model {
   // log p(ids[t + 1] | ids[0..t]) for t = 0 .. n - 2, in fp32 whatever the weights' dtype.
   std::vector<float> next_token_logprobs(const std::vector<int64_t>& ids) const;
 
+  struct Sampling {
+    int64_t max_new_tokens = 64;
+    double temperature = 0;  // 0: greedy
+    uint64_t seed = 0;       // for temperature sampling
+    int64_t stop_token = -1;  // generation ends after this one (EOS), when >= 0
+    bool use_cache = true;   // keys and values of past positions kept (false: recomputed each token)
+  };
+  // The tokens that follow `prompt`.
+  std::vector<int64_t> generate(const std::vector<int64_t>& prompt, const Sampling& s) const;
+
   struct Impl;
 
  private:

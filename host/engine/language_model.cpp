@@ -2,6 +2,7 @@
 // (any of F32, F16, BF16 in; the computing dtype out), and next-token log-probabilities.
 #include <cstring>
 #include <map>
+#include <random>
 
 #include "engine.h"
 #include "model.h"
@@ -87,6 +88,51 @@ std::vector<float> Model::next_token_logprobs(const std::vector<int64_t>& ids) c
   auto next = x.squeeze(0).narrow(0, 1, n - 1).unsqueeze(1);
   auto picked = logp.gather(1, next).squeeze(1).contiguous();
   return std::vector<float>(picked.data_ptr<float>(), picked.data_ptr<float>() + picked.numel());
+}
+
+namespace {
+
+// The next token from the last position's logits: argmax, or a draw from softmax(logits / T)
+// with our own generator, so a seed gives the same text on any libtorch.
+int64_t pick(const torch::Tensor& logits, double temperature, std::mt19937_64& rng) {
+  if (temperature <= 0) return logits.argmax().item<int64_t>();
+  auto p = torch::softmax(logits.to(torch::kDouble) / temperature, -1).contiguous();
+  const double* q = p.data_ptr<double>();
+  double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng), acc = 0;
+  for (int64_t i = 0; i < p.numel(); ++i)
+    if ((acc += q[i]) > u) return i;
+  return p.numel() - 1;
+}
+
+}  // namespace
+
+std::vector<int64_t> Model::generate(const std::vector<int64_t>& prompt, const Sampling& s) const {
+  if (prompt.empty()) throw std::invalid_argument("an empty prompt");
+  for (int64_t id : prompt)
+    if (id < 0 || id >= impl_->config.vocab_size)
+      throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary (size " +
+                                  std::to_string(impl_->config.vocab_size) + ")");
+  torch::NoGradGuard no_grad;
+  impl_->net->eval();
+  std::mt19937_64 rng(s.seed);
+  std::vector<int64_t> ids = prompt, out;
+  std::vector<LayerCache> cache;
+  auto run = [&](int64_t from) {  // logits of the last position, feeding ids[from..]
+    const auto n = static_cast<int64_t>(ids.size()) - from;
+    auto x = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), torch::kLong).view({1, n});
+    auto positions = torch::arange(from, from + n, torch::kLong).view({1, n});
+    auto hidden = impl_->net->forward(x, positions, {false, {}}, s.use_cache ? &cache : nullptr);
+    return impl_->net->lm_head(hidden[0][n - 1]).to(torch::kFloat);
+  };
+  auto logits = run(0);
+  for (int64_t k = 0; k < s.max_new_tokens; ++k) {
+    const int64_t next = pick(logits, s.temperature, rng);
+    out.push_back(next);
+    ids.push_back(next);
+    if (next == s.stop_token || k + 1 == s.max_new_tokens) break;
+    logits = run(s.use_cache ? static_cast<int64_t>(ids.size()) - 1 : 0);
+  }
+  return out;
 }
 
 }  // namespace longalign::engine

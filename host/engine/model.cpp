@@ -95,7 +95,7 @@ AttentionImpl::AttentionImpl(const ModelConfig& c)
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                     const RowSegments& seg) {
+                                     const RowSegments& seg, LayerCache* cache) {
   const int64_t B = x.size(0), T = x.size(1);
   // (B, T, C) -> (B, heads, T, head_dim)
   auto q = wq_(x).view({B, T, n_heads_, head_dim_}).transpose(1, 2);
@@ -105,12 +105,26 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   auto c = cos.unsqueeze(1).to(q.scalar_type()), s = sin.unsqueeze(1).to(q.scalar_type());
   q = q * c + rotate_half(q) * s;
   k = k * c + rotate_half(k) * s;
+  bool decoding = false;
+  if (cache) {
+    if (B != 1 || seg.packed) throw std::invalid_argument("a key/value cache takes one unpacked row");
+    decoding = cache->k.defined();
+    if (decoding && T != 1) throw std::invalid_argument("after the prompt, the cache takes one token at a time");
+    cache->k = decoding ? torch::cat({cache->k, k}, 2) : k;
+    cache->v = decoding ? torch::cat({cache->v, v}, 2) : v;
+    k = cache->k;
+    v = cache->v;
+  }
   if (n_kv_heads_ != n_heads_) {
     k = k.repeat_interleave(n_heads_ / n_kv_heads_, 1);
     v = v.repeat_interleave(n_heads_ / n_kv_heads_, 1);
   }
   torch::Tensor out;
-  if (!seg.packed) {
+  if (decoding) {
+    // One new query against every cached key: nothing lies in its future.
+    auto scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat) / std::sqrt(static_cast<double>(head_dim_));
+    out = torch::matmul(torch::softmax(scores, -1).to(v.scalar_type()), v);
+  } else if (!seg.packed) {
     // Padded rows: right padding never precedes a real token, so causal attention over the
     // whole width is exact for the real tokens (and costs what padding costs on a GPU). Every
     // row has the same one segment: rows and heads go through together.
@@ -143,8 +157,8 @@ MLPImpl::MLPImpl(const ModelConfig& c) {
 torch::Tensor MLPImpl::forward(const torch::Tensor& x) { return down_(torch::silu(gate_(x)) * up_(x)); }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                 const RowSegments& seg) {
-  auto h = x + attn_(attn_norm_(x), cos, sin, seg);
+                                 const RowSegments& seg, LayerCache* cache) {
+  auto h = x + attn_(attn_norm_(x), cos, sin, seg, cache);
   return h + mlp_(mlp_norm_(h));
 }
 
@@ -168,18 +182,21 @@ LlamaImpl::LlamaImpl(const ModelConfig& c) : c_(c) {
     if (p.key().find("norm") == std::string::npos) p.value().normal_(0.0, 0.02);
 }
 
-torch::Tensor LlamaImpl::forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg) {
+torch::Tensor LlamaImpl::forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg,
+                                 std::vector<LayerCache>* cache) {
+  if (cache) cache->resize(blocks_.size());
   auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, head_dim / 2)
   auto emb = torch::cat({freqs, freqs}, -1);
   auto cos = emb.cos(), sin = emb.sin();
   auto h = embed_(ids);
-  const bool recompute = checkpoint_layers_ && torch::GradMode::is_enabled();
-  for (auto& b : blocks_) {
+  const bool recompute = checkpoint_layers_ && torch::GradMode::is_enabled() && !cache;
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    auto& b = blocks_[i];
     if (recompute) {
       std::vector<torch::Tensor> params = b->parameters();
       h = CheckpointedBlock::apply(h, cos, sin, at::TensorList(params), b.get(), &seg);
     } else {
-      h = b(h, cos, sin, seg);
+      h = b->forward(h, cos, sin, seg, cache ? &(*cache)[i] : nullptr);
     }
   }
   return norm_(h);

@@ -34,6 +34,12 @@ struct RowSegments {
   std::vector<std::vector<int64_t>> cu_seqlens;  // per row
 };
 
+// Generation's key/value cache for one layer: the keys (after RoPE) and values of every
+// position so far, (1, kv_heads, positions, head_dim).
+struct LayerCache {
+  torch::Tensor k, v;
+};
+
 class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t dim, double eps);
@@ -48,8 +54,10 @@ TORCH_MODULE(RMSNorm);
 class AttentionImpl : public torch::nn::Module {
  public:
   explicit AttentionImpl(const ModelConfig& c);
-  // x: (B, T, C); cos, sin: (B, T, head_dim). Returns (B, T, C).
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const RowSegments& seg);
+  // x: (B, T, C); cos, sin: (B, T, head_dim). Returns (B, T, C). With a cache (one row, not
+  // packed), x holds the positions after the cached ones: all of a prompt, or one new token.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const RowSegments& seg,
+                        LayerCache* cache = nullptr);
 
  private:
   int64_t n_heads_, n_kv_heads_, head_dim_;
@@ -70,7 +78,8 @@ TORCH_MODULE(MLP);
 class BlockImpl : public torch::nn::Module {
  public:
   explicit BlockImpl(const ModelConfig& c);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const RowSegments& seg);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const RowSegments& seg,
+                        LayerCache* cache = nullptr);
 
  private:
   RMSNorm attn_norm_{nullptr}, mlp_norm_{nullptr};
@@ -84,7 +93,9 @@ class LlamaImpl : public torch::nn::Module {
   explicit LlamaImpl(const ModelConfig& c);
   // ids, positions: (B, T) int64. Returns the final hidden states (B, T, C); logits come from
   // lm_head() on the positions that need them, so no (T, vocab) tensor is made for the rest.
-  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg);
+  // cache: one LayerCache per layer, for generation (see AttentionImpl::forward).
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg,
+                        std::vector<LayerCache>* cache = nullptr);
   torch::Tensor lm_head(const torch::Tensor& hidden);
   const ModelConfig& config() const { return c_; }
   // Gradient checkpointing: keep only each layer's input in training and recompute the layer

@@ -9,10 +9,12 @@
 //      chunked vs unchunked loss, each in a fresh process;
 //   6. gradient checkpointing: a `base` step on one packed row of 8,192 tokens (4 x 2,048) with
 //      and without recomputing each layer, each in a fresh process: peak RSS and step time;
+//   7. generation with and without the key/value cache, `base`, prompts of 512, 2,048 and
+//      8,192 tokens, 16 new tokens (greedy): new tokens per second, prompt included;
 //   5. the C++ trainer against the same model, weights (one safetensors file) and row in Python
 //      PyTorch eager (tests/bench/python_step.py, Debian's python3-torch), fp32 against fp32 and
 //      bf16 autocast against bf16 autocast: step time ratio and the losses side by side.
-// Usage: engine_bench [--skip-loss-memory] [--skip-python] [--skip-checkpointing]
+// Usage: engine_bench [--skip-loss-memory] [--skip-python] [--skip-checkpointing] [--skip-generation]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -257,11 +259,12 @@ int main(int argc, char** argv) {
     return attention_child(argv[2], std::strcmp(argv[3], "bf16") == 0 ? torch::kBFloat16 : torch::kFloat);
   if (argc == 3 && std::strcmp(argv[1], "--loss") == 0) return loss_child(argv[2]);
   if (argc == 3 && std::strcmp(argv[1], "--checkpointing") == 0) return checkpointing_child(std::strcmp(argv[2], "on") == 0);
-  bool skip_loss = false, skip_python = false, skip_checkpointing = false;
+  bool skip_loss = false, skip_python = false, skip_checkpointing = false, skip_generation = false;
   for (int i = 1; i < argc; ++i) {
     skip_loss |= std::strcmp(argv[i], "--skip-loss-memory") == 0;
     skip_python |= std::strcmp(argv[i], "--skip-python") == 0;
     skip_checkpointing |= std::strcmp(argv[i], "--skip-checkpointing") == 0;
+    skip_generation |= std::strcmp(argv[i], "--skip-generation") == 0;
   }
 
   std::printf("engine_bench: %d threads\n\n1. matmul peak (2048^3)\n", threads);
@@ -326,6 +329,25 @@ int main(int argc, char** argv) {
       std::printf("   %-13s %.2f s/step, peak RSS %.0f MiB\n", on ? "recomputing" : "keeping all", sec[on], mib[on]);
     }
     std::printf("   memory %.2fx, time %.2fx\n", mib[1] / mib[0], sec[1] / sec[0]);
+  }
+  if (!skip_generation) {
+    std::printf("\n7. generation, base, 16 new tokens (greedy), prompt included\n");
+    Model m(model_preset("base"), 1);
+    for (int64_t n : {512, 2048, 8192}) {
+      std::vector<int64_t> prompt = {256};
+      for (int64_t i = 1; i < n; ++i) prompt.push_back((i * 131) % 256);
+      double tps[2] = {0, 0};
+      for (int cached = 1; cached >= 0; --cached) {
+        Model::Sampling s;
+        s.max_new_tokens = 16;
+        s.use_cache = cached;
+        auto t0 = Clock::now();
+        m.generate(prompt, s);
+        tps[cached] = 16 / seconds_since(t0);
+      }
+      std::printf("   prompt %5lld: %.1f tokens/s with the cache, %.2f without: %.1fx\n", static_cast<long long>(n), tps[1], tps[0],
+                  tps[1] / tps[0]);
+    }
   }
   if (!skip_python) {
     std::printf("\n5. the same model, weights and row (base, T 2,048) in C++ and in Python PyTorch eager\n");

@@ -238,5 +238,31 @@ TEST(Checkpoint, ScoreTextUsesTheByteTokenizerAndRejectsBadInput) {
   EXPECT_EQ(none.exit_code, 2);
 }
 
+TEST(Checkpoint, GenerateContinuesAPromptAndCutsItInTheMiddle) {
+  engine::ModelConfig c = gqa_config();
+  TempDir d;
+  engine::Model m = random_model(c, 9);
+  save_hf_checkpoint(d.path / "m", c, m.tensors(engine::DType::F32));
+  const std::string dir = (d.path / "m").string();
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {kBin.string(), "generate", "--model", dir, "--max-new-tokens", "12", "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ProcessResult r = run_process(argv, std::chrono::seconds(60));
+    EXPECT_TRUE(r.ok()) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  };
+  engine::Model::Sampling greedy;
+  greedy.max_new_tokens = 12;
+  greedy.stop_token = 257;
+  std::vector<int64_t> prompt = {256, 'a', 'b', 'c', 'd', 'e', 'f'};
+  auto j = run({"--prompt", "abcdef"});
+  EXPECT_EQ(j["ids"].get<std::vector<int64_t>>(), m.generate(prompt, greedy));
+  EXPECT_EQ(run({"--prompt", "abcdef", "--no-cache"})["ids"], j["ids"]);
+  // 7 tokens cut to 4: BOS and 'a', then 'e' and 'f'.
+  auto cut = run({"--prompt", "abcdef", "--max-prompt-tokens", "4"});
+  EXPECT_EQ(cut["prompt_tokens"], 4);
+  EXPECT_EQ(cut["ids"].get<std::vector<int64_t>>(), m.generate({256, 'a', 'e', 'f'}, greedy));
+}
+
 }  // namespace
 }  // namespace longalign::host
