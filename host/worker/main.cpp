@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <iostream>
 
 #include "cell/worker.h"
@@ -18,7 +19,7 @@ using namespace longalign;
 
 class EngineTrainer : public host::StepTrainer {
  public:
-  EngineTrainer(const engine::ModelConfig& m, const engine::TrainConfig& t) : trainer_(m, t) {}
+  EngineTrainer(engine::Model m, const engine::TrainConfig& t) : trainer_(std::move(m), t) {}
   engine::StepStats step(const std::vector<engine::MicroBatch>& mbs) override { return trainer_.step(mbs); }
   double evaluate(const std::vector<engine::MicroBatch>& mbs) override { return trainer_.evaluate(mbs); }
   void save_model(const std::filesystem::path& dir) override {
@@ -58,9 +59,19 @@ class EngineTrainer : public host::StepTrainer {
 };
 
 std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint64_t seed, int threads, int64_t total_steps) {
-  engine::ModelConfig m = engine::model_preset(cfg["model"]["preset"]);
+  // From a preset (random weights), or from init_from's weights and config.json.
+  const std::string init_from = cfg["model"]["init_from"];
+  std::optional<host::HfCheckpoint> init;
+  engine::ModelConfig m;
+  if (init_from.empty()) {
+    m = engine::model_preset(cfg["model"]["preset"]);
+    m.vocab_size = 259;  // the byte tokenizer
+  } else {
+    init = host::load_hf_checkpoint(init_from);
+    m = init->config;
+  }
+  // A new RoPE base over loaded weights is the paper's context extension (10k -> 2M).
   if (cfg["model"]["rope_theta"].get<double>() > 0) m.rope_theta = cfg["model"]["rope_theta"];
-  m.vocab_size = 259;  // the byte tokenizer (the only one until sentencepiece lands)
   const nlohmann::json& t = cfg["train"];
   engine::TrainConfig tc;
   tc.lr = t["lr"];
@@ -76,7 +87,9 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   tc.threads = threads;
   tc.precision = t["precision"];
   tc.gradient_checkpointing = t["gradient_checkpointing"];
-  return std::make_unique<EngineTrainer>(m, tc);
+  engine::Model model(m, seed);
+  if (init) model.load(init->tensors);
+  return std::make_unique<EngineTrainer>(std::move(model), tc);
 }
 
 }  // namespace

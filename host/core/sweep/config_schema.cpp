@@ -15,7 +15,10 @@ ParamInfo key(const char* name, la_param_type t, nlohmann::json def, const char*
 const std::vector<ParamInfo>& config_schema() {
   static const std::vector<ParamInfo> keys = {
       key("model.preset", LA_PARAM_STRING, "tiny", "Model size preset", std::nullopt, engine::model_preset_names()),
-      key("model.rope_theta", LA_PARAM_FLOAT, 0.0, "RoPE base; 0 keeps the preset's (10,000)", 0.0),
+      key("model.rope_theta", LA_PARAM_FLOAT, 0.0, "RoPE base; 0 keeps the preset's or init_from's (10,000 for the presets)", 0.0),
+      key("model.init_from", LA_PARAM_STRING, "",
+          "Start from these weights: a Hugging Face Llama directory (a cell's model/ is one), or RESULTS_DB#CELL_ID for a "
+          "done cell of another sweep; its config.json replaces model.preset"),
       key("tokenizer", LA_PARAM_STRING, "byte", "Tokenizer: byte (256 byte tokens + BOS, EOS, PAD)", std::nullopt, {"byte"}),
       key("chat_template", LA_PARAM_STRING, "llama2", "How chats become tokens: llama2 ([INST] ... [/INST]) or plain",
           std::nullopt, {"llama2", "plain"}),

@@ -1,8 +1,13 @@
 #include "sweep/plan.h"
 
+#include <filesystem>
+#include <map>
 #include <set>
 
+#include "checkpoint/checkpoint_error.h"
+#include "checkpoint/hf_checkpoint.h"
 #include "plugin/instance.h"
+#include "store/sqlite.h"
 #include "plugin/params.h"
 #include "sweep/config_schema.h"
 #include "util/nearest.h"
@@ -75,6 +80,7 @@ class Resolver {
       if (auto e = check_param_value(k, *v); !e.empty()) fail(k.name, e);
       if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
     }
+    resolve_init_from(cfg);
     cfg["batching"]["params"] = plugin_params(cfg, "batching", LA_KIND_BATCHING);
     cfg["loss"]["params"] = plugin_params(cfg, "loss", LA_KIND_LOSS_WEIGHTING);
     if (!cfg.contains("data") || !cfg["data"].is_object() || cfg["data"].empty())
@@ -115,6 +121,48 @@ class Resolver {
       };
       walk(v, section);
     }
+  }
+
+  // model.init_from: found, checked (config.json and every tensor it implies) and pinned by
+  // content, so a cell's id changes when the weights it starts from do.
+  void resolve_init_from(nlohmann::json& cfg) {
+    const std::string given = cfg["model"]["init_from"];
+    if (given.empty()) return;
+    const std::filesystem::path base = std::filesystem::absolute(sw_.file).parent_path();
+    std::filesystem::path dir;
+    if (auto hash = given.find('#'); hash != std::string::npos) {
+      const std::filesystem::path db_file = base / given.substr(0, hash);
+      const std::string cell = given.substr(hash + 1);
+      if (!std::filesystem::exists(db_file)) fail("model.init_from", "no results file " + db_file.string());
+      if (cell.size() < 8) fail("model.init_from", "give at least 8 characters of the cell id after '#'");
+      Database db(db_file.string(), false);
+      auto q = db.prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done'");
+      q.bind(1, cell);
+      if (!q.step()) fail("model.init_from", "no done cell " + cell + " in " + db_file.string());
+      const std::string id = q.text_at(0), sweep = q.text_at(1);
+      if (q.step()) fail("model.init_from", "cell id " + cell + " matches several cells in " + db_file.string());
+      dir = db_file.parent_path() / sweep / "cells" / id / "model";
+    } else {
+      dir = base / given;
+    }
+    dir = std::filesystem::weakly_canonical(dir);
+    auto cached = init_hashes_.find(dir.string());
+    if (cached == init_hashes_.end()) {
+      std::string combined;
+      try {
+        HfCheckpoint ck = load_hf_checkpoint(dir);
+        if (cfg["tokenizer"] == "byte" && ck.config.vocab_size < 259)
+          fail("model.init_from", dir.string() + " has a vocabulary of " + std::to_string(ck.config.vocab_size) +
+                                      ", too small for the byte tokenizer's 259 ids");
+        for (auto& f : std::filesystem::directory_iterator(dir))
+          if (f.is_regular_file()) combined += f.path().filename().string() + " " + sha256_file(f.path()) + "\n";
+      } catch (const CheckpointError& e) {
+        fail("model.init_from", e.what());
+      }
+      cached = init_hashes_.emplace(dir.string(), sha256_hex(combined)).first;
+    }
+    cfg["model"]["init_from"] = dir.string();
+    cfg["model"]["init_sha256"] = cached->second;
   }
 
   const PluginEntry& plugin(const std::string& path, const std::string& name, la_plugin_kind kind) {
@@ -205,6 +253,7 @@ class Resolver {
   const Sweep& sw_;
   const Registry& reg_;
   SweepPlan& plan_;
+  std::map<std::string, std::string> init_hashes_;  // model dir -> the sha256 of its files
   std::vector<std::string> schema_paths_;
   const std::map<std::string, std::string>* origin_ = nullptr;
   std::map<std::string, std::optional<int64_t>> counts_;

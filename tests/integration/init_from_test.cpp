@@ -1,0 +1,68 @@
+// model.init_from: a sweep starts from another sweep's trained cell, named by its results file
+// and cell id or by its model/ directory, with a new RoPE base (the paper's context extension);
+// it starts where that cell ended (its first loss is the trained model's, not a random one's),
+// and a missing or broken starting point is bad input at plan time, naming the key.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "store/sqlite.h"
+#include "test_dirs.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string sweep(const std::string& name, const std::string& extra) {
+  return "name = \"" + name + "\"\n[config]\ntrain.epochs = 2\ntrain.sequences_per_step = 4\n" + extra +
+         "\n[[data]]\nsource = \"synthetic-copy\"\nparams = { count = 120 }\n";
+}
+
+double first_loss(const std::filesystem::path& db) {
+  Database d(db.string(), false);
+  auto s = d.prepare("SELECT value FROM step_metrics WHERE name = 'loss' AND step = 0");
+  return s.step() ? s.real_at(0) : -1;
+}
+
+TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
+  test::ScratchDir d("init-from");
+  auto run = [&](const std::string& file, const std::string& text, const std::string& db) {
+    std::ofstream(d.path / file) << text;
+    return run_process({test::kBin.string(), "run", (d.path / file).string(), "--db", (d.path / db).string()}, 300s);
+  };
+  ASSERT_TRUE(run("base.toml", sweep("base", "train.lr = 0.005"), "base.sqlite").ok());
+  std::string cell;
+  {
+    Database db((d.path / "base.sqlite").string(), false);
+    auto s = db.prepare("SELECT cell_id FROM runs");
+    ASSERT_TRUE(s.step());
+    cell = s.text_at(0);
+  }
+  const double trained_from_scratch = first_loss(d.path / "base.sqlite");
+
+  ProcessResult by_id = run("tune.toml", sweep("tune", "model.init_from = \"base.sqlite#" + cell.substr(0, 8) + "\"\nmodel.rope_theta = 1e6"),
+                            "tune.sqlite");
+  ASSERT_TRUE(by_id.ok()) << by_id.err;
+  const double tuned = first_loss(d.path / "tune.sqlite");
+  EXPECT_LT(tuned, trained_from_scratch - 1.0) << "the first step starts from the trained weights";
+
+  ProcessResult by_dir = run("tune2.toml", sweep("tune2", "model.init_from = \"base/cells/" + cell + "/model\"\nmodel.rope_theta = 1e6"),
+                             "tune2.sqlite");
+  ASSERT_TRUE(by_dir.ok()) << by_dir.err;
+  EXPECT_EQ(first_loss(d.path / "tune2.sqlite"), tuned) << "both ways name the same weights";
+
+  std::ofstream(d.path / "bad.toml") << sweep("bad", "model.init_from = \"nowhere\"");
+  ProcessResult bad = run_process({test::kBin.string(), "plan", (d.path / "bad.toml").string()}, 60s);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.toml:5:7: key 'model.init_from': "), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("nowhere: not a directory"), std::string::npos) << bad.err;
+  std::ofstream(d.path / "bad2.toml") << sweep("bad2", "model.init_from = \"base.sqlite#ffffffffffff\"");
+  bad = run_process({test::kBin.string(), "plan", (d.path / "bad2.toml").string()}, 60s);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("no done cell ffffffffffff in"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace longalign::host
