@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
   verbs.push_back(add_run_verb(app));
   verbs.push_back(add_cell_verb(app));
   verbs.push_back(add_merge_verb(app));
-  verbs.push_back(add_model_verb(app, "score", "Log-probability of each next token under a model"));
-  verbs.push_back(add_model_verb(app, "generate", "Continue a prompt with a model (greedy or sampled, key/value cache)"));
+  verbs.push_back(add_score_verb(app));
+  verbs.push_back(add_generate_verb(app));
   verbs.push_back(add_plugins_verb(app));
   CLI::App* plugin = app.add_subcommand("plugin", "Work with one plugin file");
   plugin->require_subcommand(1);

@@ -1,32 +1,139 @@
-// longalign score | generate ...: verbs that need the engine. They exec longalign-model, the
-// binary beside this one that links libtorch, with the command line as given; it parses and
-// checks the options (and answers --help), so they are defined in one place.
+// longalign score | generate: the verbs that need the engine. This torch-free binary reads the
+// model directory's config.json and tokenizer (sentencepiece's tokenizer.model, else bytes),
+// turns text into token ids and back, and runs longalign-model, the binary beside it that links
+// libtorch, on the ids. (Tokenizers stay out of the engine's process: Debian's sentencepiece
+// and libtorch cannot share one.)
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "checkpoint/checkpoint_error.h"
+#include "checkpoint/hf_config.h"
 #include "plugin/registry.h"
+#include "text/sentencepiece_tokenizer.h"
+#include "util/input_error.h"
+#include "util/subprocess.h"
 #include "verbs.h"
 
 namespace longalign::cli {
+namespace {
 
-Verb add_model_verb(CLI::App& app, const std::string& name, const std::string& description) {
-  CLI::App* cmd = app.add_subcommand(name, description + " (`longalign " + name + " --help` for its options)");
-  cmd->set_help_flag();  // longalign-model answers --help
-  cmd->allow_extras();
-  cmd->prefix_command();
-  return {cmd, [cmd, name] {
-            const std::string exe = (host::host_scanner().parent_path() / "longalign-model").string();
-            std::vector<std::string> args = {exe, name};
-            for (auto& a : cmd->remaining()) args.push_back(a);
+std::string model_exe() { return (host::host_scanner().parent_path() / "longalign-model").string(); }
+
+// The directory's tokenizer, for its vocabulary.
+std::unique_ptr<host::Tokenizer> tokenizer(const std::string& dir) {
+  try {
+    std::ifstream in(std::filesystem::path(dir) / "config.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    engine::ModelConfig c = host::parse_hf_config(text.str(), (std::filesystem::path(dir) / "config.json").string());
+    return host::tokenizer_for_model(dir, c.vocab_size);
+  } catch (const host::CheckpointError& e) {
+    throw host::InputError({"--model"}, "", e.what());
+  } catch (const std::invalid_argument& e) {
+    throw host::InputError({"--model"}, "", e.what());
+  }
+}
+
+std::string join(const std::vector<uint32_t>& ids) {
+  std::string s;
+  for (uint32_t id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  return s;
+}
+
+struct ScoreOptions {
+  std::string model, text, ids;
+  bool json = false;
+};
+
+struct GenerateOptions {
+  std::string model, prompt;
+  int64_t max_new_tokens = 64, max_prompt_tokens = 0;
+  double temperature = 0;
+  uint64_t seed = 0;
+  bool no_cache = false, json = false;
+};
+
+}  // namespace
+
+Verb add_score_verb(CLI::App& app) {
+  auto opt = std::make_shared<ScoreOptions>();
+  CLI::App* cmd = app.add_subcommand("score", "Log-probability of each next token under a model (position t scores token t+1)");
+  cmd->add_option("--model", opt->model, "A Hugging Face Llama directory or a cell's model/")->required()->check(CLI::ExistingDirectory);
+  auto* text = cmd->add_option("--text", opt->text, "Text, with the model's tokenizer.model, else bytes (BOS first)");
+  auto* ids = cmd->add_option("--ids", opt->ids, "Token ids, comma-separated, e.g. 1,2,3");
+  text->excludes(ids);
+  cmd->add_flag("--json", opt->json, "Print a JSON list of log-probabilities");
+  cmd->callback([text, ids] {
+    if (!*text && !*ids) throw CLI::RequiredError("--text or --ids");
+  });
+  return {cmd, [opt, text] {
+            std::string ids = opt->ids;
+            if (*text) {
+              auto tok = tokenizer(opt->model);
+              std::vector<uint32_t> t{tok->bos()};
+              tok->encode(opt->text, t);
+              ids = join(t);
+            }
+            std::vector<std::string> args = {model_exe(), "score", "--model", opt->model, "--ids", ids};
+            if (opt->json) args.push_back("--json");
             std::vector<char*> argv;
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
-            execv(exe.c_str(), argv.data());
-            std::cerr << "longalign " << name << ": cannot execute " << exe << ": " << std::strerror(errno) << "\n";
+            execv(argv[0], argv.data());
+            std::cerr << "longalign score: cannot execute " << args[0] << ": " << std::strerror(errno) << "\n";
             return kExitFailed;
+          }};
+}
+
+Verb add_generate_verb(CLI::App& app) {
+  auto opt = std::make_shared<GenerateOptions>();
+  CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with a model (greedy or sampled, key/value cache)");
+  cmd->add_option("--model", opt->model, "A Hugging Face Llama directory or a cell's model/")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--prompt", opt->prompt, "The prompt, with the model's tokenizer.model, else bytes (BOS first)")->required();
+  cmd->add_option("--max-new-tokens", opt->max_new_tokens, "Tokens to generate at most")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--temperature", opt->temperature, "0: greedy; above: sample from softmax(logits / T)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", opt->seed, "Seed for sampling: the same seed, the same text");
+  cmd->add_option("--max-prompt-tokens", opt->max_prompt_tokens, "Cut a longer prompt in the middle to this many tokens (0: no cut)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-cache", opt->no_cache, "Recompute every position for each token (slow; for checks)");
+  cmd->add_flag("--json", opt->json, "Print {prompt_tokens, ids, text} as JSON");
+  return {cmd, [opt] {
+            auto tok = tokenizer(opt->model);
+            std::vector<uint32_t> ids{tok->bos()};
+            tok->encode(opt->prompt, ids);
+            const auto budget = static_cast<size_t>(opt->max_prompt_tokens);
+            if (budget > 0 && ids.size() > budget) {
+              // Keep the beginning and the end, as LongBench-Chat does for prompts over the budget.
+              std::vector<uint32_t> cut(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(budget / 2));
+              cut.insert(cut.end(), ids.end() - static_cast<std::ptrdiff_t>(budget - budget / 2), ids.end());
+              ids = std::move(cut);
+            }
+            std::vector<std::string> args = {model_exe(), "generate", "--model", opt->model, "--prompt-ids", join(ids),
+                                             "--max-new-tokens", std::to_string(opt->max_new_tokens), "--temperature",
+                                             std::to_string(opt->temperature), "--seed", std::to_string(opt->seed),
+                                             "--stop-token", std::to_string(tok->eos())};
+            if (opt->no_cache) args.push_back("--no-cache");
+            host::ProcessResult r = host::run_process(args, std::chrono::hours(24 * 365));
+            if (!r.ok()) {
+              std::cerr << r.err;
+              return r.exit_code == kExitBadInput ? kExitBadInput : kExitFailed;
+            }
+            const std::vector<uint32_t> out = nlohmann::json::parse(r.out).get<std::vector<uint32_t>>();
+            const std::string text = tok->decode(out);
+            // A model may well emit bytes that are not UTF-8: JSON shows them as U+FFFD, the ids stay exact.
+            if (opt->json)
+              std::cout << nlohmann::json{{"prompt_tokens", ids.size()}, {"ids", out}, {"text", text}}.dump(
+                               -1, ' ', false, nlohmann::json::error_handler_t::replace)
+                        << "\n";
+            else
+              std::cout << text << "\n";
+            return kExitOk;
           }};
 }
 

@@ -21,8 +21,9 @@ Verb add_plan_verb(CLI::App& app);
 Verb add_run_verb(CLI::App& app);
 Verb add_cell_verb(CLI::App& app);
 Verb add_merge_verb(CLI::App& app);
-// score, generate: run by longalign-model (the engine), with the command line passed on.
-Verb add_model_verb(CLI::App& app, const std::string& name, const std::string& description);
+// score, generate: tokenized here, run by longalign-model (the engine) on token ids.
+Verb add_score_verb(CLI::App& app);
+Verb add_generate_verb(CLI::App& app);
 Verb add_plugin_check_verb(CLI::App& plugin);
 
 }  // namespace longalign::cli

@@ -1,10 +1,9 @@
-// longalign-model: the engine's command-line front, which `longalign score` and `longalign
-// generate` exec (this binary links libtorch; the CLI does not).
-//   score --model DIR (--text TEXT | --ids 1,2,3) [--json]: the log-probability of each next
-//     token (position t scores token t + 1);
-//   generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--seed S]
-//     [--max-prompt-tokens N] [--no-cache] [--json]: greedy or sampled continuation, with a
-//     key/value cache, the prompt cut in the middle to N tokens when asked (as LongBench does).
+// longalign-model: the engine's command-line back end, on token ids (the torch-free CLI
+// tokenizes: `longalign score` and `longalign generate` run this binary, which links libtorch).
+//   score --model DIR --ids 1,2,3 [--json]: the log-probability of each next token (position t
+//     scores token t + 1);
+//   generate --model DIR --prompt-ids 1,2,3 [--max-new-tokens N] [--temperature T] [--seed S]
+//     [--stop-token ID] [--no-cache]: the new token ids as a JSON list, with a key/value cache.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -15,7 +14,6 @@
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "engine.h"
-#include "text/tokenizer.h"
 
 namespace {
 
@@ -23,7 +21,7 @@ using namespace longalign;
 
 constexpr int kExitBadInput = 2;
 
-std::vector<int64_t> parse_ids(const std::string& text) {
+std::vector<int64_t> parse_ids(const std::string& text, const char* option) {
   std::vector<int64_t> ids;
   std::stringstream ss(text);
   std::string item;
@@ -34,21 +32,10 @@ std::vector<int64_t> parse_ids(const std::string& text) {
       v = std::stoll(item, &used);
     } catch (const std::exception&) {
     }
-    if (used != item.size() || v < 0) throw std::invalid_argument("--ids: '" + item + "' is not a token id");
+    if (used != item.size() || v < 0) throw std::invalid_argument(std::string(option) + ": '" + item + "' is not a token id");
     ids.push_back(v);
   }
   return ids;
-}
-
-// BOS, then the text's bytes; the model must have the byte tokenizer's ids.
-std::vector<int64_t> byte_tokens(const std::string& text, const engine::ModelConfig& c, const char* option) {
-  host::ByteTokenizer bytes;
-  if (c.vocab_size < bytes.vocab_size())
-    throw std::invalid_argument(std::string(option) + " uses the byte tokenizer's " + std::to_string(bytes.vocab_size()) +
-                                " ids, and this model's vocabulary has " + std::to_string(c.vocab_size));
-  std::vector<uint32_t> t{bytes.bos()};
-  bytes.encode(text, t);
-  return {t.begin(), t.end()};
 }
 
 engine::Model load_model(const std::string& dir) {
@@ -58,11 +45,9 @@ engine::Model load_model(const std::string& dir) {
   return model;
 }
 
-int score(const std::string& dir, const std::string& text, const std::string& ids_text, bool by_ids, bool json) {
-  engine::Model model = load_model(dir);
-  std::vector<int64_t> ids = by_ids ? parse_ids(ids_text) : byte_tokens(text, model.config(), "--text");
+int score(const std::string& dir, const std::vector<int64_t>& ids, bool json) {
   if (ids.size() < 2) throw std::invalid_argument("need at least two tokens to score one");
-  std::vector<float> logp = model.next_token_logprobs(ids);
+  std::vector<float> logp = load_model(dir).next_token_logprobs(ids);
   if (json) {
     std::cout << nlohmann::json(logp).dump() << "\n";
     return 0;
@@ -77,69 +62,40 @@ int score(const std::string& dir, const std::string& text, const std::string& id
   return 0;
 }
 
-int generate(const std::string& dir, const std::string& prompt, engine::Model::Sampling sampling, int64_t max_prompt,
-             bool json) {
-  engine::Model model = load_model(dir);
-  std::vector<int64_t> ids = byte_tokens(prompt, model.config(), "--prompt");
-  if (max_prompt > 0 && static_cast<int64_t>(ids.size()) > max_prompt) {
-    // Keep the beginning and the end, as LongBench-Chat does for prompts over the budget.
-    const int64_t head = max_prompt / 2, tail = max_prompt - head;
-    std::vector<int64_t> cut(ids.begin(), ids.begin() + head);
-    cut.insert(cut.end(), ids.end() - tail, ids.end());
-    ids = std::move(cut);
-  }
-  host::ByteTokenizer bytes;
-  sampling.stop_token = bytes.eos();
-  std::vector<int64_t> out = model.generate(ids, sampling);
-  const std::string text = bytes.decode(std::vector<uint32_t>(out.begin(), out.end()));
-  // A model may well emit bytes that are not UTF-8: JSON shows them as U+FFFD, the ids stay exact.
-  if (json)
-    std::cout << nlohmann::json{{"prompt_tokens", ids.size()}, {"ids", out}, {"text", text}}.dump(
-                     -1, ' ', false, nlohmann::json::error_handler_t::replace)
-              << "\n";
-  else std::cout << text << "\n";
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"longalign-model: score or generate with a Hugging Face Llama checkpoint", "longalign"};
+  CLI::App app{"longalign-model: score or generate with a Hugging Face Llama checkpoint, on token ids", "longalign-model"};
   app.require_subcommand(1);
-  std::string model_dir, text, ids_text, prompt;
+  std::string model_dir, ids_text;
   bool json = false, no_cache = false;
   engine::Model::Sampling sampling;
-  int64_t max_prompt = 0;
 
   CLI::App* score_cmd = app.add_subcommand("score", "Log-probability of each next token (position t scores token t+1)");
   score_cmd->add_option("--model", model_dir, "A Hugging Face Llama directory or a cell's model/")->required();
-  auto* text_opt = score_cmd->add_option("--text", text, "Text, with the byte tokenizer (BOS first)");
-  auto* ids_opt = score_cmd->add_option("--ids", ids_text, "Token ids, comma-separated, e.g. 1,2,3");
-  text_opt->excludes(ids_opt);
+  score_cmd->add_option("--ids", ids_text, "Token ids, comma-separated")->required();
   score_cmd->add_flag("--json", json, "Print a JSON list of log-probabilities");
 
-  CLI::App* gen_cmd = app.add_subcommand("generate", "Continue a prompt (greedy, or sampled with --temperature)");
+  CLI::App* gen_cmd = app.add_subcommand("generate", "The tokens that follow a prompt, as a JSON list");
   gen_cmd->add_option("--model", model_dir, "A Hugging Face Llama directory or a cell's model/")->required();
-  gen_cmd->add_option("--prompt", prompt, "The prompt, with the byte tokenizer (BOS first)")->required();
+  gen_cmd->add_option("--prompt-ids", ids_text, "The prompt's token ids, comma-separated")->required();
   gen_cmd->add_option("--max-new-tokens", sampling.max_new_tokens, "Tokens to generate at most")->check(CLI::PositiveNumber);
   gen_cmd->add_option("--temperature", sampling.temperature, "0: greedy; above: sample from softmax(logits / T)")
       ->check(CLI::NonNegativeNumber);
   gen_cmd->add_option("--seed", sampling.seed, "Seed for sampling");
-  gen_cmd->add_option("--max-prompt-tokens", max_prompt, "Cut a longer prompt in the middle to this many tokens (0: no cut)")
-      ->check(CLI::NonNegativeNumber);
+  gen_cmd->add_option("--stop-token", sampling.stop_token, "End after this token (EOS)");
   gen_cmd->add_flag("--no-cache", no_cache, "Recompute every position for each token (slow; for checks)");
-  gen_cmd->add_flag("--json", json, "Print {prompt_tokens, ids, text} as JSON");
   try {
     app.parse(argc, argv);
-    if (score_cmd->parsed() && !*text_opt && !*ids_opt) throw CLI::RequiredError("--text or --ids");
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitBadInput;
   }
   const char* verb = score_cmd->parsed() ? "longalign score" : "longalign generate";
   try {
-    if (score_cmd->parsed()) return score(model_dir, text, ids_text, static_cast<bool>(*ids_opt), json);
+    if (score_cmd->parsed()) return score(model_dir, parse_ids(ids_text, "--ids"), json);
     sampling.use_cache = !no_cache;
-    return generate(model_dir, prompt, sampling, max_prompt, json);
+    std::cout << nlohmann::json(load_model(model_dir).generate(parse_ids(ids_text, "--prompt-ids"), sampling)).dump() << "\n";
+    return 0;
   } catch (const host::CheckpointError& e) {
     std::cerr << verb << ": " << e.what() << "\n";
     return kExitBadInput;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/checkpoint_error.h"
@@ -262,6 +263,48 @@ TEST(Checkpoint, GenerateContinuesAPromptAndCutsItInTheMiddle) {
   auto cut = run({"--prompt", "abcdef", "--max-prompt-tokens", "4"});
   EXPECT_EQ(cut["prompt_tokens"], 4);
   EXPECT_EQ(cut["ids"].get<std::vector<int64_t>>(), m.generate({256, 'a', 'e', 'f'}, greedy));
+}
+
+TEST(Checkpoint, AModelDirectorysSentencepieceTokenizerIsUsedAndATokenizerJsonAloneIsRefused) {
+  // The pieces come from Debian's spm_encode: this binary links libtorch, and sentencepiece
+  // stays out of such processes (the CLI tokenizes).
+  TempDir d;
+  {
+    std::ofstream corpus(d.path / "corpus.txt");
+    for (int i = 0; i < 200; ++i)
+      corpus << "the quick brown fox " << i << " jumps over the lazy dog; long context alignment needs long data\n";
+  }
+  ProcessResult train = run_process({"/usr/bin/spm_train", "--input=" + (d.path / "corpus.txt").string(),
+                                     "--model_prefix=" + (d.path / "sp").string(), "--vocab_size=120", "--model_type=bpe",
+                                     "--unk_id=0", "--bos_id=1", "--eos_id=2"},
+                                    std::chrono::seconds(120));
+  ASSERT_TRUE(train.ok()) << "needs Debian's sentencepiece (spm_train)\n" << train.err;
+  const std::string text = "the lazy fox";
+  {
+    std::ofstream(d.path / "text.txt") << text << "\n";
+  }
+  ProcessResult encoded = run_process({"/usr/bin/spm_encode", "--model=" + (d.path / "sp.model").string(), "--output_format=id",
+                                       "--input=" + (d.path / "text.txt").string()},
+                                      std::chrono::seconds(60));
+  ASSERT_TRUE(encoded.ok()) << encoded.err;
+  std::vector<int64_t> pieces = {1};  // BOS
+  std::istringstream in(encoded.out);
+  for (int64_t id; in >> id;) pieces.push_back(id);
+  ASSERT_LT(pieces.size(), text.size()) << "pieces, not bytes";
+
+  engine::ModelConfig c = gqa_config();
+  c.vocab_size = 120;
+  engine::Model m = random_model(c, 10);
+  save_hf_checkpoint(d.path / "m", c, m.tensors(engine::DType::F32));
+  fs::copy_file(d.path / "sp.model", d.path / "m" / "tokenizer.model");
+  const std::string dir = (d.path / "m").string();
+  EXPECT_EQ(run_json({kBin.string(), "score", "--model", dir, "--text", text, "--json"}), m.next_token_logprobs(pieces));
+
+  fs::remove(d.path / "m" / "tokenizer.model");
+  std::ofstream(d.path / "m" / "tokenizer.json") << "{}";
+  ProcessResult refused = run_process({kBin.string(), "score", "--model", dir, "--text", text}, std::chrono::seconds(60));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("has a tokenizer.json but no tokenizer.model"), std::string::npos) << refused.err;
 }
 
 }  // namespace

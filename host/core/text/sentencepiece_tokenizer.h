@@ -1,0 +1,37 @@
+// Tokenizers for model directories: sentencepiece (`tokenizer.model`, as Llama checkpoints
+// ship it) through Debian's libsentencepiece, and the choice a model directory implies.
+// Its own library, linked only into torch-free binaries: Debian's libsentencepiece carries
+// protobuf symbols that clash with libtorch's protobuf in one process (a crash at load).
+#pragma once
+#include <filesystem>
+#include <memory>
+
+#include "text/tokenizer.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace longalign::host {
+
+class SentencePieceTokenizer : public Tokenizer {
+ public:
+  explicit SentencePieceTokenizer(const std::filesystem::path& model_file);  // throws std::invalid_argument
+  ~SentencePieceTokenizer() override;
+  void encode(std::string_view text, std::vector<uint32_t>& out) const override;
+  std::string decode(const std::vector<uint32_t>& ids) const override;
+  uint32_t vocab_size() const override;
+  uint32_t bos() const override;
+  uint32_t eos() const override;
+  uint32_t pad() const override;  // the model's pad, else its EOS (Llama's has none)
+
+ private:
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+};
+
+// A model directory's tokenizer: its tokenizer.model when it has one, else the byte tokenizer
+// when the vocabulary holds its ids. A directory with only a tokenizer.json (a Hugging Face
+// fast tokenizer, which is not read) is an error, never a silent fall-back to bytes.
+std::unique_ptr<Tokenizer> tokenizer_for_model(const std::filesystem::path& dir, int64_t vocab_size);
+
+}  // namespace longalign::host
