@@ -8,8 +8,8 @@
 #include "batching/plan_check.h"
 #include "batching/plan_stats.h"
 #include "cell/heldout.h"
-#include "checkpoint/training_checkpoint.h"
 #include "cell/step_batches.h"
+#include "checkpoint/training_checkpoint.h"
 #include "plugin/instance.h"
 #include "store/store.h"
 #include "text/chat_template.h"
@@ -19,7 +19,6 @@ namespace longalign::host {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
 
 }  // namespace
 
@@ -148,12 +147,9 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       ++step_index;
       if (every > 0 && step_index % every == 0 && step_index < static_cast<int64_t>(total_steps)) {
         metrics.flush();  // the steps a checkpoint covers are stored before it exists
-        const std::filesystem::path dir = training_checkpoint_dir(cell_dir, step_index);
-        const std::filesystem::path saving = dir.string() + ".saving";
-        std::filesystem::remove_all(saving);
-        trainer->save_checkpoint(saving);
-        std::filesystem::rename(saving, dir);
-        store.put_run_metric(spec.cell_id, "checkpoint.bytes", static_cast<double>(prune_training_checkpoints(cell_dir, static_cast<int>(keep))));
+        const uint64_t bytes = save_training_checkpoint(cell_dir, step_index, static_cast<int>(keep),
+                                                        [&](const std::filesystem::path& dir) { trainer->save_checkpoint(dir); });
+        store.put_run_metric(spec.cell_id, "checkpoint.bytes", static_cast<double>(bytes));
       }
       if (Clock::now() - last_event > std::chrono::milliseconds(200) || step_index == static_cast<int64_t>(total_steps)) {
         events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}, {"loss", ts.loss},
@@ -173,7 +169,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, "heldout.loss", loss);
     store.put_run_metric(spec.cell_id, "heldout.unigram_loss", unigram);
   }
-  if (spec.config["checkpoint"]["save"].get<bool>()) trainer->save_model(std::filesystem::path(db_file).parent_path() / "model");
+  if (ckpt["save"].get<bool>()) trainer->save_model(cell_dir / "model");
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const PlanStats stats = plan_stats(plans, max_tokens);

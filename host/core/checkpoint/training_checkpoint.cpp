@@ -33,20 +33,20 @@ std::optional<TrainingCheckpoint> latest_training_checkpoint(const fs::path& cel
   return all.back();
 }
 
-fs::path training_checkpoint_dir(const fs::path& cell_dir, int64_t step) {
+uint64_t save_training_checkpoint(const fs::path& cell_dir, int64_t step, int keep,
+                                  const std::function<void(const fs::path&)>& write) {
   char name[32];
   std::snprintf(name, sizeof name, "step-%08lld", static_cast<long long>(step));
-  return cell_dir / "checkpoints" / name;
-}
+  const fs::path dir = cell_dir / "checkpoints" / name, saving = dir.string() + ".saving";
+  fs::remove_all(saving);
+  write(saving);
+  fs::rename(saving, dir);
 
-uint64_t prune_training_checkpoints(const fs::path& cell_dir, int keep) {
   auto all = whole_checkpoints(cell_dir);
   for (size_t i = 0; i + static_cast<size_t>(std::max(keep, 1)) < all.size(); ++i) fs::remove_all(all[i].dir);
   uint64_t bytes = 0;
-  const fs::path root = cell_dir / "checkpoints";
-  if (!fs::is_directory(root)) return 0;
-  for (auto& e : fs::directory_iterator(root)) {
-    if (e.path().extension() == ".saving") {
+  for (auto& e : fs::directory_iterator(cell_dir / "checkpoints")) {
+    if (e.path().extension() == ".saving") {  // a killed attempt's, half written
       fs::remove_all(e.path());
       continue;
     }

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 namespace longalign::host {
@@ -16,9 +17,10 @@ struct TrainingCheckpoint {
 };
 
 std::optional<TrainingCheckpoint> latest_training_checkpoint(const std::filesystem::path& cell_dir);
-std::filesystem::path training_checkpoint_dir(const std::filesystem::path& cell_dir, int64_t step);
-// Removes all but the newest `keep` checkpoints (and any half-written one); returns the bytes
-// the remaining ones take.
-uint64_t prune_training_checkpoints(const std::filesystem::path& cell_dir, int keep);
+
+// Writes the checkpoint of `step`: `write` fills a new directory, which becomes the checkpoint
+// once whole; then all but the newest `keep` go. Returns the bytes the kept ones take.
+uint64_t save_training_checkpoint(const std::filesystem::path& cell_dir, int64_t step, int keep,
+                                  const std::function<void(const std::filesystem::path&)>& write);
 
 }  // namespace longalign::host
