@@ -25,5 +25,6 @@ Verb add_merge_verb(CLI::App& app);
 Verb add_score_verb(CLI::App& app);
 Verb add_generate_verb(CLI::App& app);
 Verb add_plugin_check_verb(CLI::App& plugin);
+Verb add_data_verb(CLI::App& app);
 
 }  // namespace longalign::cli

@@ -1,6 +1,8 @@
 // `plugin check` passes every bundled plugin and fails each broken fixture with its reason.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "check/conformance.h"
 #include "test_dirs.h"
 
@@ -26,6 +28,24 @@ INSTANTIATE_TEST_SUITE_P(All, BundledPlugin,
                          ::testing::Values("synthetic-copy", "length-mix", "naive", "sorted", "packing", "token-mean",
                                            "token-mean-per-row", "longalign", "longalign-paper-code",
                                            "perplexity"));
+
+// Sources that read files are checked with params naming some (`plugin check --params`).
+TEST(PluginCheck, PassesFileReadingSourcesGivenTheirInputs) {
+  test::ScratchDir dir("check-inputs");
+  std::ofstream(dir.path / "chats.jsonl")
+      << R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]})" << "\n";
+  const std::vector<std::pair<std::string, nlohmann::json>> cases = {
+      {"jsonl-messages", {{"files", {(dir.path / "chats.jsonl").string()}}}},
+      {"corpus-tasks", {{"sources", {{"docs", std::string(LONGALIGN_SOURCE_DIR) + "/*.md"}}}, {"count", 200}}},
+  };
+  for (auto& [name, params] : cases) {
+    CheckReport r = check_plugin(test::kBundled / (name + ".so"), std::chrono::minutes(2), params);
+    EXPECT_TRUE(r.passed()) << name << ": " << first_failure(r);
+    EXPECT_EQ(r.results.size(), 5u) << name;
+    CheckReport defaults = check_plugin(test::kBundled / (name + ".so"));
+    EXPECT_FALSE(defaults.passed()) << name << " reads nothing without inputs";
+  }
+}
 
 TEST(PluginCheck, FailsBrokenPluginsWithTheirReasons) {
   struct Case {

@@ -38,7 +38,7 @@ std::unique_ptr<Input> make_input(size_t n, uint32_t max_tokens, uint64_t seed, 
 
 }  // namespace
 
-void batching(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
+void batching(const std::shared_ptr<PluginLibrary>& lib, const nlohmann::json& params, const Report& report) {
   struct Case {
     const char* name;
     size_t n;
@@ -52,7 +52,7 @@ void batching(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
                         {"2000 mixed lengths, wide rows", 2000, 4096, false}};
   for (const Case& c : cases) {
     run_check(report, std::string("valid plan: ") + c.name, [&] {
-      BatchingInstance b(lib, {});
+      BatchingInstance b(lib, params);
       auto in = make_input(c.n, c.max_tokens, 42 + c.n, c.overlong);
       Plan p = b.plan(in->raw);
       if (auto why = check_plan(in->raw, p); !why.empty()) throw std::runtime_error(why);
@@ -61,7 +61,7 @@ void batching(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
     });
   }
   run_check(report, "deterministic for a seed and epoch", [&] {
-    BatchingInstance a(lib, {}), b(lib, {});
+    BatchingInstance a(lib, params), b(lib, params);
     auto in = make_input(300, 64, 5, true);
     for (uint32_t epoch : {0u, 1u}) {
       in->raw.epoch = epoch;
@@ -75,7 +75,7 @@ void batching(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
     return std::string("same plans for epochs 0 and 1, across instances and repeated calls");
   });
   run_check(report, "zero budget is an error value", [&] {
-    BatchingInstance b(lib, {});
+    BatchingInstance b(lib, params);
     auto in = make_input(10, 64, 1, false);
     for (int which = 0; which < 2; ++which) {
       la_batch_input bad = in->raw;

@@ -45,7 +45,7 @@ void run_check(const Report& report, const std::string& name, const std::functio
 namespace {
 
 // Writes one JSON line per event to fd; the parent reads them back.
-void run_suites(const std::filesystem::path& file, int fd) {
+void run_suites(const std::filesystem::path& file, const nlohmann::json& params, int fd) {
   auto emit = [fd](const nlohmann::json& j) {
     std::string line = j.dump() + "\n";
     if (write(fd, line.data(), line.size()) < 0) _exit(3);
@@ -65,24 +65,25 @@ void run_suites(const std::filesystem::path& file, int fd) {
   report({"schema", true, std::to_string(info.params.size()) + " parameters, every default valid"});
   checks::run_check(report, "create with defaults", [&] {
     switch (info.kind) {
-      case LA_KIND_DATA_SOURCE: DataSourceInstance(lib, {}); break;
-      case LA_KIND_BATCHING: BatchingInstance(lib, {}); break;
-      case LA_KIND_LOSS_WEIGHTING: LossWeightingInstance(lib, {}); break;
-      case LA_KIND_EVALUATOR: EvaluatorInstance(lib, {}); break;
+      case LA_KIND_DATA_SOURCE: DataSourceInstance(lib, params); break;
+      case LA_KIND_BATCHING: BatchingInstance(lib, params); break;
+      case LA_KIND_LOSS_WEIGHTING: LossWeightingInstance(lib, params); break;
+      case LA_KIND_EVALUATOR: EvaluatorInstance(lib, params); break;
     }
     return std::string("created and destroyed");
   });
   switch (info.kind) {
-    case LA_KIND_DATA_SOURCE: checks::data_source(lib, report); break;
-    case LA_KIND_BATCHING: checks::batching(lib, report); break;
-    case LA_KIND_LOSS_WEIGHTING: checks::loss_weighting(lib, report); break;
-    case LA_KIND_EVALUATOR: checks::evaluator(lib, report); break;
+    case LA_KIND_DATA_SOURCE: checks::data_source(lib, params, report); break;
+    case LA_KIND_BATCHING: checks::batching(lib, params, report); break;
+    case LA_KIND_LOSS_WEIGHTING: checks::loss_weighting(lib, params, report); break;
+    case LA_KIND_EVALUATOR: checks::evaluator(lib, params, report); break;
   }
 }
 
 }  // namespace
 
-CheckReport check_plugin(const std::filesystem::path& file, std::chrono::milliseconds timeout) {
+CheckReport check_plugin(const std::filesystem::path& file, std::chrono::milliseconds timeout,
+                         const nlohmann::json& params) {
   CheckReport rep;
   rep.file = file.string();
   int fds[2];
@@ -92,7 +93,7 @@ CheckReport check_plugin(const std::filesystem::path& file, std::chrono::millise
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     close(fds[0]);
-    run_suites(file, fds[1]);
+    run_suites(file, params, fds[1]);
     close(fds[1]);
     _exit(0);
   }

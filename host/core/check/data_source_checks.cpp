@@ -49,9 +49,9 @@ std::string why_malformed(const Example& e) {
 
 }  // namespace
 
-void data_source(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
+void data_source(const std::shared_ptr<PluginLibrary>& lib, const nlohmann::json& params, const Report& report) {
   run_check(report, "examples well-formed", [&] {
-    DataSourceInstance src(lib, {});
+    DataSourceInstance src(lib, params);
     src.open(1);
     Example e;
     size_t n = 0;
@@ -64,7 +64,7 @@ void data_source(const std::shared_ptr<PluginLibrary>& lib, const Report& report
     return std::to_string(n) + " examples read, each well-formed";
   });
   run_check(report, "deterministic for a seed", [&] {
-    DataSourceInstance a(lib, {}), b(lib, {});
+    DataSourceInstance a(lib, params), b(lib, params);
     bool ea, eb;
     auto sa = read_stream(a, 7, &ea), sb = read_stream(b, 7, &eb);
     if (sa != sb) throw std::runtime_error("two instances opened with seed 7 gave different examples");
@@ -73,7 +73,7 @@ void data_source(const std::shared_ptr<PluginLibrary>& lib, const Report& report
     return "two instances and a reopen with seed 7 gave the same " + std::to_string(sa.size()) + " examples";
   });
   run_check(report, "count agrees with the stream", [&] {
-    DataSourceInstance src(lib, {});
+    DataSourceInstance src(lib, params);
     src.open(3);
     auto count = src.count();
     if (!count) return std::string("count unknown before reading (allowed)");

@@ -16,9 +16,9 @@ bool metric_name_ok(const std::string& s) {
   return true;
 }
 
-std::vector<EvalMetric> run(const std::shared_ptr<PluginLibrary>& lib) {
+std::vector<EvalMetric> run(const std::shared_ptr<PluginLibrary>& lib, const nlohmann::json& params) {
   ReferenceModel model;
-  EvaluatorInstance ev(lib, {}, model.service());
+  EvaluatorInstance ev(lib, params, model.service());
   std::vector<EvalMetric> metrics;
   std::vector<EvalArtifact> artifacts;
   ev.evaluate(metrics, artifacts);
@@ -27,9 +27,9 @@ std::vector<EvalMetric> run(const std::shared_ptr<PluginLibrary>& lib) {
 
 }  // namespace
 
-void evaluator(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
+void evaluator(const std::shared_ptr<PluginLibrary>& lib, const nlohmann::json& params, const Report& report) {
   run_check(report, "metrics on the reference model", [&] {
-    auto metrics = run(lib);
+    auto metrics = run(lib, params);
     if (metrics.empty()) throw std::runtime_error("evaluate() reported no metric");
     for (auto& m : metrics) {
       if (!metric_name_ok(m.name)) throw std::runtime_error("metric name '" + m.name + "' is not [a-z][a-z0-9_]*");
@@ -41,7 +41,7 @@ void evaluator(const std::shared_ptr<PluginLibrary>& lib, const Report& report) 
     return std::to_string(metrics.size()) + " finite metrics (" + shown + (metrics.size() > 3 ? ", ..." : "") + ")";
   });
   run_check(report, "deterministic", [&] {
-    auto a = run(lib), b = run(lib);
+    auto a = run(lib, params), b = run(lib, params);
     if (a.size() != b.size()) throw std::runtime_error("two runs reported different numbers of metrics");
     for (size_t i = 0; i < a.size(); ++i)
       if (a[i].name != b[i].name || a[i].value != b[i].value || a[i].tags != b[i].tags)

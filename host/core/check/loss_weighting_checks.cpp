@@ -51,9 +51,9 @@ std::unique_ptr<Step> make_step(uint32_t world, uint32_t accum, uint64_t seed) {
 
 }  // namespace
 
-void loss_weighting(const std::shared_ptr<PluginLibrary>& lib, const Report& report) {
+void loss_weighting(const std::shared_ptr<PluginLibrary>& lib, const nlohmann::json& params, const Report& report) {
   run_check(report, "weights finite, non-negative, summing to 1", [&] {
-    LossWeightingInstance w(lib, {});
+    LossWeightingInstance w(lib, params);
     size_t steps = 0;
     double worst = 0;
     for (uint32_t world : {1u, 2u})
@@ -77,14 +77,14 @@ void loss_weighting(const std::shared_ptr<PluginLibrary>& lib, const Report& rep
     return std::to_string(steps) + " steps (world 1-2, accumulation 1-4, split and target-less sequences): sums within 1e-9 of 1";
   });
   run_check(report, "deterministic", [&] {
-    LossWeightingInstance a(lib, {}), b(lib, {});
+    LossWeightingInstance a(lib, params), b(lib, params);
     auto st = make_step(2, 2, 99);
     auto wa = a.weigh(st->raw);
     if (wa != b.weigh(st->raw) || wa != a.weigh(st->raw)) throw std::runtime_error("the same step got different weights");
     return std::string("the same step gets the same weights");
   });
   run_check(report, "inconsistent step is an error value", [&] {
-    LossWeightingInstance w(lib, {});
+    LossWeightingInstance w(lib, params);
     auto st = make_step(1, 2, 3);
     st->segments[0].targets = st->segments[0].sequence_targets + 1;
     try {

@@ -1,6 +1,7 @@
 #include "plugin/descriptor.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <set>
 
@@ -48,7 +49,8 @@ std::string check_vtable(la_plugin_kind kind, const void* vt) {
   auto missing = [](const char* fn) { return std::string("vtable function ") + fn + " is NULL"; };
   switch (kind) {
     case LA_KIND_DATA_SOURCE: {
-      if (auto e = need(sizeof(la_data_source_vtable), "data-source"); !e.empty()) return e;
+      // provenance() came later within version 1: optional.
+      if (auto e = need(offsetof(la_data_source_vtable, provenance), "data-source"); !e.empty()) return e;
       auto* v = static_cast<const la_data_source_vtable*>(vt);
       if (!v->create) return missing("create");
       if (!v->destroy) return missing("destroy");

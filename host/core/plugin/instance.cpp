@@ -1,5 +1,7 @@
 #include "plugin/instance.h"
 
+#include <cstddef>
+
 namespace longalign::host {
 namespace {
 
@@ -73,6 +75,20 @@ bool DataSourceInstance::next(Example& out) {
   out.task = view(ex.task);
   out.metadata_json = view(ex.metadata_json);
   return true;
+}
+
+nlohmann::json DataSourceInstance::provenance() {
+  const auto& vt = lib_->vtable<la_data_source_vtable>();
+  if (vt.struct_size < offsetof(la_data_source_vtable, provenance) + sizeof vt.provenance || !vt.provenance)
+    return nlohmann::json::object();
+  la_error e = fresh_error();
+  la_str text{};
+  check(vt.provenance(handle_, &text, &e), e, "provenance");
+  if (text.size == 0) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(view(text), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw PluginCallError(LA_ERR_INTERNAL, "plugin '" + info().name + "' provenance is not a JSON object");
+  return j;
 }
 
 BatchingInstance::BatchingInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params)

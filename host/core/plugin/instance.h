@@ -51,6 +51,8 @@ class DataSourceInstance : public PluginInstance {
   void open(uint64_t seed);
   std::optional<int64_t> count();  // nullopt when the source cannot tell before reading
   bool next(Example& out);          // false at the end of the stream
+  // What the stream read since open(), a JSON object (empty when the plugin records nothing).
+  nlohmann::json provenance();
 };
 
 class BatchingInstance : public PluginInstance {

@@ -225,6 +225,11 @@ typedef struct la_data_source_vtable {
   int32_t (*count)(void* instance, int64_t* n, la_error* error);
   /* LA_OK and an example (plugin-owned, valid until the next call), or LA_END. */
   int32_t (*next)(void* instance, la_example* example, la_error* error);
+  /* Optional (a reader checks struct_size and NULL): what the stream has read since open(), as a
+   * JSON object, e.g. {"files": ["/data/a.jsonl"], "skipped": 3}. The host records it with the
+   * cell's data and adds the SHA-256 of each file that "files" lists. Plugin-owned, valid until
+   * the next call. */
+  int32_t (*provenance)(void* instance, la_str* json, la_error* error);
 } la_data_source_vtable;
 
 /* Batching strategy: sequence lengths -> a plan of optimizer steps of micro-batches of rows. */

@@ -267,6 +267,9 @@ class DataSource {
   virtual int64_t count() { return -1; }
   // Fills out and returns true, or returns false at the end of the stream.
   virtual bool next(Example& out) = 0;
+  // What the stream has read since open(), as a JSON object ("" for nothing to record); list
+  // input files under "files" and the host records their hashes.
+  virtual std::string provenance() { return ""; }
 };
 
 struct Plan {
@@ -399,6 +402,7 @@ template <typename T>
 struct Instance {
   std::unique_ptr<T> object;
   Example example;
+  std::string provenance;
   std::vector<la_message> messages;
   Plan plan;
   std::vector<la_dropped> dropped;
@@ -449,6 +453,14 @@ const void* vtable_for(DataSource*) {
           out->source = str(inst->example.source);
           out->task = str(inst->example.task);
           out->metadata_json = str(inst->example.metadata_json);
+          return int32_t{LA_OK};
+        });
+      },
+      [](void* i, la_str* out, la_error* e) {
+        return guarded(e, [&] {
+          auto* inst = static_cast<Instance<T>*>(i);
+          inst->provenance = inst->object->provenance();
+          *out = str(inst->provenance);
           return int32_t{LA_OK};
         });
       }};
