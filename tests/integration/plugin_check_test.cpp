@@ -27,7 +27,7 @@ TEST_P(BundledPlugin, PassesItsKindsChecks) {
 INSTANTIATE_TEST_SUITE_P(All, BundledPlugin,
                          ::testing::Values("synthetic-copy", "length-mix", "naive", "sorted", "packing", "token-mean",
                                            "token-mean-per-row", "longalign", "longalign-paper-code",
-                                           "perplexity"));
+                                           "perplexity", "synthetic-chat"));
 
 // Sources that read files are checked with params naming some (`plugin check --params`).
 TEST(PluginCheck, PassesFileReadingSourcesGivenTheirInputs) {
@@ -37,6 +37,7 @@ TEST(PluginCheck, PassesFileReadingSourcesGivenTheirInputs) {
   const std::vector<std::pair<std::string, nlohmann::json>> cases = {
       {"jsonl-messages", {{"files", {(dir.path / "chats.jsonl").string()}}}},
       {"corpus-tasks", {{"sources", {{"docs", std::string(LONGALIGN_SOURCE_DIR) + "/*.md"}}}, {"count", 200}}},
+      {"text-corpus", {{"sources", {{"docs", std::string(LONGALIGN_SOURCE_DIR) + "/*.md"}}}}},
   };
   for (auto& [name, params] : cases) {
     CheckReport r = check_plugin(test::kBundled / (name + ".so"), std::chrono::minutes(2), params);

@@ -1,5 +1,7 @@
-// corpus-tasks: every answer is checked against the documents of its own prompt, by rules written
-// here independently of the plugin (whole-word counts, line positions, inserted lines).
+// The sources built on documents of named sources. corpus-tasks: every answer is checked against
+// the documents of its own prompt, by rules written here independently of the plugin (whole-word
+// counts, line positions, inserted lines). text-corpus: its chunks put back together are the
+// documents.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -214,6 +216,38 @@ TEST(CorpusTasks, BadSourcesAreNamed) {
             std::string::npos);
   EXPECT_NE(error({{"sources", {{"web", 3}}}}).find("sources.web: expected a pattern or a list of patterns"), std::string::npos);
   EXPECT_NE(error({{"sources", {{"d", "/tmp"}}}, {"tasks", {"poetry"}}}).find("tasks[0]: unknown task 'poetry'"), std::string::npos);
+}
+
+TEST(TextCorpus, ChunksPutBackTogetherAreTheDocuments) {
+  test::ScratchDir dir("text-corpus");
+  make_corpus(dir.path);
+  DataSourceInstance src(PluginLibrary::load(test::kBundled / "text-corpus.so"),
+                         {{"sources", {{"notes", (dir.path / "notes").string()}}}, {"chunk_chars", 700}, {"min_chunk_chars", 1}});
+  src.open(3);
+  std::map<std::string, std::map<size_t, std::string>> pieces;  // file -> offset -> text
+  Example e;
+  size_t n = 0;
+  while (src.next(e)) {
+    ++n;
+    EXPECT_TRUE(e.messages.empty());
+    EXPECT_LE(e.text.size(), 700u);
+    EXPECT_EQ(e.source, "notes");
+    auto meta = nlohmann::json::parse(e.metadata_json);
+    pieces[meta["file"]][meta["offset"]] = e.text;
+  }
+  EXPECT_EQ(static_cast<int64_t>(n), src.count().value());
+  ASSERT_EQ(pieces.size(), 7u);  // 6 notes and the gzip one
+  for (auto& [file, parts] : pieces) {
+    std::string joined;
+    for (auto& [offset, text] : parts) {
+      EXPECT_EQ(offset, joined.size()) << file;
+      joined += text;
+    }
+    if (file.size() > 3 && file.substr(file.size() - 3) == ".md") {
+      std::ifstream in(file);
+      EXPECT_EQ(joined, std::string(std::istreambuf_iterator<char>(in), {})) << file;
+    }
+  }
 }
 
 }  // namespace
