@@ -1,9 +1,68 @@
 #include "cell/dataset.h"
 
+#include <filesystem>
+
 #include "cell/cell_spec.h"
 #include "plugin/instance.h"
+#include "util/sha256.h"
 
 namespace longalign::host {
+namespace {
+
+// Moves a cut position back to the start of a UTF-8 sequence.
+size_t char_start(const std::string& s, size_t at) {
+  while (at > 0 && at < s.size() && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
+  return at;
+}
+
+// What the example is, for the entry's hash: every field, length-prefixed.
+void hash_example(Sha256& h, const Example& e) {
+  auto put = [&](const std::string& s) {
+    h.update(std::to_string(s.size()) + ":");
+    h.update(s);
+  };
+  for (auto& m : e.messages) put(m.role), put(m.content);
+  put(e.text), put(e.source), put(e.task), put(e.metadata_json);
+}
+
+// The source's provenance, with each listed file's size and hash.
+nlohmann::json provenance_with_hashes(DataSourceInstance& src) {
+  nlohmann::json p = src.provenance();
+  if (!p.contains("files") || !p["files"].is_array()) return p;
+  nlohmann::json files = nlohmann::json::array();
+  for (auto& f : p["files"]) {
+    if (!f.is_string()) continue;
+    std::error_code ec;
+    auto bytes = std::filesystem::file_size(f.get<std::string>(), ec);
+    files.push_back({{"path", f}, {"bytes", ec ? -1 : static_cast<int64_t>(bytes)}, {"sha256", sha256_file(f.get<std::string>())}});
+  }
+  p["files"] = files;
+  return p;
+}
+
+}  // namespace
+
+std::optional<Tokenized> render_within(Example e, const ChatTemplate& tmpl, const Tokenizer& tok, size_t max_tokens) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    Tokenized t = tmpl.render(e, tok);
+    if (t.ids.size() <= max_tokens) return t;
+    const size_t excess = t.ids.size() - max_tokens;
+    std::string* cut = e.messages.empty() ? &e.text : nullptr;
+    for (auto& m : e.messages)
+      if (m.role == "user" && (!cut || m.content.size() > cut->size())) cut = &m.content;
+    if (!cut || cut->empty()) return std::nullopt;
+    // Bytes per token of this text, so a multi-byte tokenizer converges in a step or two.
+    const size_t bytes = std::min(cut->size(), std::max<size_t>(excess, excess * cut->size() / std::max<size_t>(1, t.ids.size())));
+    if (e.messages.empty()) {
+      cut->resize(char_start(*cut, cut->size() - bytes));
+    } else {
+      const size_t from = char_start(*cut, (cut->size() - bytes) / 2), to = char_start(*cut, from + bytes);
+      cut->erase(from, std::max(to, from + 1) - from);
+      if (!cut->empty()) cut->erase(0, char_start(*cut, 0));
+    }
+  }
+  return std::nullopt;
+}
 
 Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
                      std::vector<DataPart>& parts) {
@@ -16,25 +75,62 @@ Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins
     DataSourceInstance src(load_plugin(plugins, source), entry["params"]);
     src.open(seed);
     const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
+    const size_t min_tokens = entry.value("min_tokens", size_t{0});
+    const size_t max_tokens = entry.value("max_tokens", SIZE_MAX);
+    const bool truncate = entry.value("over_length", std::string("drop")) == "truncate";
     Example e;
-    DataPart part{name, 0, 0};
+    DataPart part{name};
+    nlohmann::json by_task = nlohmann::json::object(), by_source = nlohmann::json::object();
+    Sha256 hash;
+    int64_t read = 0;
     while ((want < 0 || part.examples < want) && src.next(e)) {
-      Tokenized t;
+      ++read;
+      std::optional<Tokenized> t;
       try {
         t = tmpl->render(e, tok);
+        if (t->ids.size() > max_tokens) {
+          t = truncate ? render_within(e, *tmpl, tok, max_tokens) : std::nullopt;
+          ++(t ? part.truncated : part.dropped_long);
+        }
       } catch (const std::invalid_argument& err) {
-        throw std::runtime_error("data '" + name + "' example " + std::to_string(part.examples) + ": " + err.what());
+        throw std::runtime_error("data '" + name + "' example " + std::to_string(read - 1) + ": " + err.what());
       }
-      d.lengths.push_back(static_cast<uint32_t>(t.ids.size()));
-      d.targets.push_back(t.targets());
-      part.tokens += static_cast<int64_t>(t.ids.size());
-      d.tokens.push_back(std::move(t));
+      if (!t) continue;
+      if (t->ids.size() < min_tokens) {
+        ++part.dropped_short;
+        continue;
+      }
+      hash_example(hash, e);
+      by_task[e.task] = by_task.value(e.task, 0) + 1;
+      by_source[e.source] = by_source.value(e.source, 0) + 1;
+      d.lengths.push_back(static_cast<uint32_t>(t->ids.size()));
+      d.targets.push_back(t->targets());
+      part.tokens += static_cast<int64_t>(t->ids.size());
+      part.targets += t->targets();
+      d.tokens.push_back(std::move(*t));
       ++part.examples;
     }
     if (want >= 0 && part.examples < want)
       throw std::runtime_error("data '" + name + "' asked for " + std::to_string(want) + " examples; source '" + source +
-                               "' gave " + std::to_string(part.examples));
-    parts.push_back(part);
+                               "' gave " + std::to_string(part.examples) +
+                               (part.dropped_long + part.dropped_short
+                                    ? " after the length filter dropped " + std::to_string(part.dropped_long + part.dropped_short)
+                                    : ""));
+    part.record = {{"source", source},
+                   {"params", entry["params"]},
+                   {"count", want < 0 ? nlohmann::json() : nlohmann::json(want)},
+                   {"examples", part.examples},
+                   {"read", read},
+                   {"tokens", part.tokens},
+                   {"targets", part.targets},
+                   {"dropped_short", part.dropped_short},
+                   {"dropped_long", part.dropped_long},
+                   {"truncated", part.truncated},
+                   {"by_task", by_task},
+                   {"by_source", by_source},
+                   {"sha256", hash.hex()},
+                   {"provenance", provenance_with_hashes(src)}};
+    parts.push_back(std::move(part));
   }
   return d;
 }

@@ -1,5 +1,7 @@
-// A cell's data: each [[data]] entry's exact count of examples, read from its source plugin and
-// rendered with the chat template into token ids and target masks.
+// A cell's data: each [[data]] entry's exact count of examples, read from its source plugin,
+// rendered with the chat template into token ids and target masks, filtered by length (or
+// truncated), and recorded: what each entry holds by task and source, a hash of its content,
+// and the inputs its source read.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -19,12 +21,20 @@ struct Dataset {
 
 struct DataPart {
   std::string name;  // the [[data]] entry
-  int64_t examples = 0, tokens = 0;
+  int64_t examples = 0, tokens = 0, targets = 0;
+  int64_t dropped_short = 0, dropped_long = 0, truncated = 0;
+  // {"source", "params", "count", "by_task", "by_source", "sha256", "provenance"}: the entry's
+  // composition as the cell trained on it. sha256 hashes the examples as read, in order.
+  nlohmann::json record;
 };
 
 // config: a resolved cell config; plugins: name -> {"file": ...}. Throws std::runtime_error
 // naming the entry (and example) when a source falls short or an example cannot be rendered.
 Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
                      std::vector<DataPart>& parts);
+
+// Renders e, cutting the middle of its longest user turn (plain text: its end) until it fits
+// max_tokens; nullopt when even an empty turn does not fit. Cuts keep UTF-8 whole.
+std::optional<Tokenized> render_within(Example e, const ChatTemplate& tmpl, const Tokenizer& tok, size_t max_tokens);
 
 }  // namespace longalign::host

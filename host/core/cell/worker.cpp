@@ -57,10 +57,20 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
 
   std::vector<DataPart> parts;
   Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts);
+  nlohmann::json composition = nlohmann::json::object();
   for (auto& part : parts) {
-    store.put_run_metric(spec.cell_id, "data." + part.name + ".examples", static_cast<double>(part.examples));
-    store.put_run_metric(spec.cell_id, "data." + part.name + ".tokens", static_cast<double>(part.tokens));
+    const std::string at = "data." + part.name + ".";
+    store.put_run_metric(spec.cell_id, at + "examples", static_cast<double>(part.examples));
+    store.put_run_metric(spec.cell_id, at + "tokens", static_cast<double>(part.tokens));
+    store.put_run_metric(spec.cell_id, at + "targets", static_cast<double>(part.targets));
+    if (part.dropped_short + part.dropped_long)
+      store.put_run_metric(spec.cell_id, at + "dropped", static_cast<double>(part.dropped_short + part.dropped_long));
+    if (part.truncated) store.put_run_metric(spec.cell_id, at + "truncated", static_cast<double>(part.truncated));
+    for (auto& [task, n] : part.record["by_task"].items())
+      store.put_run_metric(spec.cell_id, at + "task." + task, n.get<double>());
+    composition[part.name] = part.record;
   }
+  store.put_artifact(spec.cell_id, "", "data.json", "application/json", composition.dump(2));
   Dataset heldout = hold_out(data, spec.config["eval"]["heldout"].get<size_t>(), spec.seed);
   const nlohmann::json& train = spec.config["train"];
   BatchingInstance batching(load_plugin(spec.plugins, spec.config["batching"]["plugin"]), spec.config["batching"]["params"]);

@@ -187,6 +187,24 @@ std::vector<std::pair<std::string, double>> Store::run_metrics(const std::string
   return out;
 }
 
+void Store::put_artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name,
+                         const std::string& media_type, std::string_view data) {
+  db_.prepare("INSERT OR REPLACE INTO artifacts(cell_id, eval_id, name, media_type, data) VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind(1, cell_id)
+      .bind(2, eval_id)
+      .bind(3, name)
+      .bind(4, media_type)
+      .bind_blob(5, data)
+      .run();
+}
+
+std::optional<std::string> Store::artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name) {
+  auto s = db_.prepare("SELECT data FROM artifacts WHERE cell_id = ?1 AND eval_id = ?2 AND name = ?3");
+  s.bind(1, cell_id).bind(2, eval_id).bind(3, name);
+  if (!s.step()) return std::nullopt;
+  return s.text_at(0);
+}
+
 std::vector<std::string> Store::merge(const std::string& cell_file) {
   { Store migrate(cell_file); }  // an older cell file is brought up to date first
   db_.prepare("ATTACH DATABASE ?1 AS cell").bind(1, cell_file).run();

@@ -43,6 +43,10 @@ class Store {
                   const std::optional<std::string>& stderr_tail);
   void put_run_metric(const std::string& cell_id, const std::string& name, double value);
   std::vector<std::pair<std::string, double>> run_metrics(const std::string& cell_id);  // by name
+  // A named blob of a cell (eval_id "" for the cell's own, e.g. its data composition).
+  void put_artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name,
+                    const std::string& media_type, std::string_view data);
+  std::optional<std::string> artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name);
 
   // Folds a cell's results file into this one, in one transaction: the run row (keeping this
   // store's attempts), its step and run metrics, eval results and artifacts replace whatever

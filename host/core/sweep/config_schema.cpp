@@ -62,6 +62,11 @@ const std::vector<ParamInfo>& data_entry_schema() {
       key("params", LA_PARAM_TABLE, nlohmann::json::object(), "Its parameters"),
       key("count", LA_PARAM_INT, nullptr, "Exactly this many examples (absent: all of them)", 0.0),
       {"ratio", LA_PARAM_FLOAT, nullptr, "This fraction of the source's examples, instead of count", 0.0, 1.0, {}},
+      key("min_tokens", LA_PARAM_INT, nullptr, "Drop examples shorter than this many tokens, rendered (read on to keep count exact)", 1.0),
+      key("max_tokens", LA_PARAM_INT, nullptr, "Examples longer than this many tokens, rendered, are handled as over_length says", 1.0),
+      key("over_length", LA_PARAM_STRING, "drop",
+          "Past max_tokens: drop the example (read on), or truncate the middle of its longest user turn (plain text: its end)",
+          std::nullopt, {"drop", "truncate"}),
   };
   return keys;
 }

@@ -224,6 +224,11 @@ class Resolver {
         out["count"] = static_cast<int64_t>(ratio * static_cast<double>(*available));
       }
     }
+    for (const char* k : {"min_tokens", "max_tokens", "over_length"})
+      if (entry.contains(k)) out[k] = entry[k];
+    if (out.contains("min_tokens") && out.contains("max_tokens") && out["min_tokens"] > out["max_tokens"])
+      fail(at + ".min_tokens", "is above max_tokens");
+    if (out.contains("over_length") && !out.contains("max_tokens")) fail(at + ".over_length", "applies only with max_tokens");
     return out;
   }
 

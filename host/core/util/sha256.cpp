@@ -39,6 +39,12 @@ std::string sha256_hex(std::string_view bytes) {
   return d.hex();
 }
 
+struct Sha256::Context : Digest {};
+Sha256::Sha256() : ctx_(std::make_unique<Context>()) {}
+Sha256::~Sha256() = default;
+void Sha256::update(std::string_view bytes) { ctx_->update(bytes.data(), bytes.size()); }
+std::string Sha256::hex() { return ctx_->hex(); }
+
 std::string sha256_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path.string() + ": cannot be read");
