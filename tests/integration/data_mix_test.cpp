@@ -71,12 +71,14 @@ TEST(DataMix, EachCellTrainsOnExactlyItsCountsAndRecordsThem) {
   while (q.step()) cells.emplace_back(q.text_at(0), q.int_at(1));
   ASSERT_EQ(cells.size(), 3u);
   std::set<std::string> short_hashes, long_hashes;
+  double short_cached = 0;
   for (auto& [cell, want] : cells) {
     std::map<std::string, double> m;
     for (auto& [k, v] : store.run_metrics(cell)) m[k] = v;
     EXPECT_EQ(m["data.long.examples"], want);
     EXPECT_EQ(m["data.short.examples"], 10);
     EXPECT_EQ(m["data.chats.examples"], 4);
+    short_cached += m["data.short.cached"];
     auto data = nlohmann::json::parse(store.artifact(cell, "", "data.json").value());
     int64_t by_task = 0;
     for (auto& [task, n] : data["long"]["by_task"].items()) {
@@ -93,7 +95,8 @@ TEST(DataMix, EachCellTrainsOnExactlyItsCountsAndRecordsThem) {
     short_hashes.insert(data["short"]["sha256"].get<std::string>());
     long_hashes.insert(data["long"]["sha256"].get<std::string>());
   }
-  EXPECT_EQ(short_hashes.size(), 1u);  // the same short data in every cell
+  EXPECT_EQ(short_hashes.size(), 1u);  // the same short data in every cell,
+  EXPECT_EQ(short_cached, 2);          // tokenized by the first and read from the cache by the others
   EXPECT_EQ(long_hashes.size(), 3u);   // 0, 3 and 8 long examples differ
 }
 

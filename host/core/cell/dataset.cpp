@@ -3,7 +3,9 @@
 #include <filesystem>
 
 #include "cell/cell_spec.h"
+#include "cell/token_cache.h"
 #include "plugin/instance.h"
+#include "util/build_info.h"
 #include "util/sha256.h"
 
 namespace longalign::host {
@@ -64,72 +66,117 @@ std::optional<Tokenized> render_within(Example e, const ChatTemplate& tmpl, cons
   return std::nullopt;
 }
 
+namespace {
+
+// Streams an entry's examples through the template and the length filter into the cache
+// writer; returns the cache meta: the entry's record and the input files' stamps.
+nlohmann::json build_entry(const std::string& name, const nlohmann::json& entry, const nlohmann::json& plugins,
+                           uint64_t seed, const ChatTemplate& tmpl, const Tokenizer& tok, TokenCacheWriter& out) {
+  const std::string source = entry["source"];
+  DataSourceInstance src(load_plugin(plugins, source), entry["params"]);
+  src.open(seed);
+  const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
+  const size_t min_tokens = entry.value("min_tokens", size_t{0});
+  const size_t max_tokens = entry.value("max_tokens", SIZE_MAX);
+  const bool truncate = entry.value("over_length", std::string("drop")) == "truncate";
+  Example e;
+  int64_t read = 0, examples = 0, tokens = 0, targets = 0, dropped_short = 0, dropped_long = 0, truncated = 0;
+  nlohmann::json by_task = nlohmann::json::object(), by_source = nlohmann::json::object();
+  Sha256 hash;
+  while ((want < 0 || examples < want) && src.next(e)) {
+    ++read;
+    std::optional<Tokenized> t;
+    try {
+      t = tmpl.render(e, tok);
+      if (t->ids.size() > max_tokens) {
+        t = truncate ? render_within(e, tmpl, tok, max_tokens) : std::nullopt;
+        ++(t ? truncated : dropped_long);
+      }
+    } catch (const std::invalid_argument& err) {
+      throw std::runtime_error("data '" + name + "' example " + std::to_string(read - 1) + ": " + err.what());
+    }
+    if (!t) continue;
+    if (t->ids.size() < min_tokens) {
+      ++dropped_short;
+      continue;
+    }
+    hash_example(hash, e);
+    by_task[e.task] = by_task.value(e.task, 0) + 1;
+    by_source[e.source] = by_source.value(e.source, 0) + 1;
+    tokens += static_cast<int64_t>(t->ids.size());
+    targets += t->targets();
+    out.add(*t);
+    ++examples;
+  }
+  if (want >= 0 && examples < want)
+    throw std::runtime_error("data '" + name + "' asked for " + std::to_string(want) + " examples; source '" + source +
+                             "' gave " + std::to_string(examples) +
+                             (dropped_long + dropped_short
+                                  ? " after the length filter dropped " + std::to_string(dropped_long + dropped_short)
+                                  : ""));
+  nlohmann::json provenance = provenance_with_hashes(src), inputs = nlohmann::json::array();
+  for (auto& f : provenance.value("files", nlohmann::json::array()))
+    if (f.contains("path")) inputs.push_back(TokenCache::stamp(f["path"].get<std::string>()));
+  nlohmann::json record = {{"source", source},
+                           {"params", entry["params"]},
+                           {"count", want < 0 ? nlohmann::json() : nlohmann::json(want)},
+                           {"examples", examples},
+                           {"read", read},
+                           {"tokens", tokens},
+                           {"targets", targets},
+                           {"dropped_short", dropped_short},
+                           {"dropped_long", dropped_long},
+                           {"truncated", truncated},
+                           {"by_task", by_task},
+                           {"by_source", by_source},
+                           {"sha256", hash.hex()},
+                           {"provenance", provenance}};
+  return {{"record", record}, {"inputs", inputs}};
+}
+
+}  // namespace
+
+std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& plugins, uint64_t seed,
+                            const std::string& chat_template, const Tokenizer& tok) {
+  const nlohmann::json& plugin = plugins.at(entry["source"].get<std::string>());
+  nlohmann::json key = {{"format", 1},
+                        {"longalign", longalign_version() + "+" + git_commit()},  // templates may change
+                        {"entry", entry},
+                        {"plugin", plugin.value("sha256", plugin.value("file", ""))},
+                        {"seed", seed},
+                        {"template", chat_template},
+                        {"tokenizer", tok.id()}};
+  return sha256_hex(key.dump());
+}
+
 Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
                      std::vector<DataPart>& parts) {
   ByteTokenizer tok;
   auto tmpl = make_chat_template(config["chat_template"]);
+  TokenCache cache = TokenCache::open_default();
   Dataset d;
   d.pad = tok.pad();
   for (auto& [name, entry] : config["data"].items()) {
-    const std::string source = entry["source"];
-    DataSourceInstance src(load_plugin(plugins, source), entry["params"]);
-    src.open(seed);
-    const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
-    const size_t min_tokens = entry.value("min_tokens", size_t{0});
-    const size_t max_tokens = entry.value("max_tokens", SIZE_MAX);
-    const bool truncate = entry.value("over_length", std::string("drop")) == "truncate";
-    Example e;
-    DataPart part{name};
-    nlohmann::json by_task = nlohmann::json::object(), by_source = nlohmann::json::object();
-    Sha256 hash;
-    int64_t read = 0;
-    while ((want < 0 || part.examples < want) && src.next(e)) {
-      ++read;
-      std::optional<Tokenized> t;
-      try {
-        t = tmpl->render(e, tok);
-        if (t->ids.size() > max_tokens) {
-          t = truncate ? render_within(e, *tmpl, tok, max_tokens) : std::nullopt;
-          ++(t ? part.truncated : part.dropped_long);
-        }
-      } catch (const std::invalid_argument& err) {
-        throw std::runtime_error("data '" + name + "' example " + std::to_string(read - 1) + ": " + err.what());
-      }
-      if (!t) continue;
-      if (t->ids.size() < min_tokens) {
-        ++part.dropped_short;
-        continue;
-      }
-      hash_example(hash, e);
-      by_task[e.task] = by_task.value(e.task, 0) + 1;
-      by_source[e.source] = by_source.value(e.source, 0) + 1;
-      d.lengths.push_back(static_cast<uint32_t>(t->ids.size()));
-      d.targets.push_back(t->targets());
-      part.tokens += static_cast<int64_t>(t->ids.size());
-      part.targets += t->targets();
-      d.tokens.push_back(std::move(*t));
-      ++part.examples;
+    bool built = false;
+    auto file = cache.get(
+        entry_cache_key(entry, plugins, seed, config["chat_template"], tok), tok.vocab_size(),
+        [&](TokenCacheWriter& w) { return build_entry(name, entry, plugins, seed, *tmpl, tok, w); }, &built);
+    const nlohmann::json& r = file->meta().at("record");
+    DataPart part{name,
+                  r["examples"],
+                  r["tokens"],
+                  r["targets"],
+                  r["dropped_short"],
+                  r["dropped_long"],
+                  r["truncated"],
+                  !built,
+                  r};
+    for (size_t i = 0; i < file->size(); ++i) {
+      Tokenized t = file->sequence(i);
+      d.lengths.push_back(static_cast<uint32_t>(t.ids.size()));
+      d.targets.push_back(t.targets());
+      d.tokens.push_back(std::move(t));
     }
-    if (want >= 0 && part.examples < want)
-      throw std::runtime_error("data '" + name + "' asked for " + std::to_string(want) + " examples; source '" + source +
-                               "' gave " + std::to_string(part.examples) +
-                               (part.dropped_long + part.dropped_short
-                                    ? " after the length filter dropped " + std::to_string(part.dropped_long + part.dropped_short)
-                                    : ""));
-    part.record = {{"source", source},
-                   {"params", entry["params"]},
-                   {"count", want < 0 ? nlohmann::json() : nlohmann::json(want)},
-                   {"examples", part.examples},
-                   {"read", read},
-                   {"tokens", part.tokens},
-                   {"targets", part.targets},
-                   {"dropped_short", part.dropped_short},
-                   {"dropped_long", part.dropped_long},
-                   {"truncated", part.truncated},
-                   {"by_task", by_task},
-                   {"by_source", by_source},
-                   {"sha256", hash.hex()},
-                   {"provenance", provenance_with_hashes(src)}};
     parts.push_back(std::move(part));
   }
   return d;

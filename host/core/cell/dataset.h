@@ -23,15 +23,23 @@ struct DataPart {
   std::string name;  // the [[data]] entry
   int64_t examples = 0, tokens = 0, targets = 0;
   int64_t dropped_short = 0, dropped_long = 0, truncated = 0;
+  bool cached = false;  // read from the token cache, not tokenized again
   // {"source", "params", "count", "by_task", "by_source", "sha256", "provenance"}: the entry's
   // composition as the cell trained on it. sha256 hashes the examples as read, in order.
   nlohmann::json record;
 };
 
-// config: a resolved cell config; plugins: name -> {"file": ...}. Throws std::runtime_error
-// naming the entry (and example) when a source falls short or an example cannot be rendered.
+// config: a resolved cell config; plugins: name -> {"file", "sha256"}. Entries come from the
+// token cache (cell/token_cache.h) when a cell with the same entry, seed, tokenizer and template
+// made them. Throws std::runtime_error naming the entry (and example) when a source falls short
+// or an example cannot be rendered.
 Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
                      std::vector<DataPart>& parts);
+
+// What identifies a tokenized entry in the cache: its config (source, params, count, filter),
+// the plugin file's hash, the seed, the template and the tokenizer.
+std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& plugins, uint64_t seed,
+                            const std::string& chat_template, const Tokenizer& tok);
 
 // Renders e, cutting the middle of its longest user turn (plain text: its end) until it fits
 // max_tokens; nullopt when even an empty turn does not fit. Cuts keep UTF-8 whole.

@@ -63,6 +63,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, at + "examples", static_cast<double>(part.examples));
     store.put_run_metric(spec.cell_id, at + "tokens", static_cast<double>(part.tokens));
     store.put_run_metric(spec.cell_id, at + "targets", static_cast<double>(part.targets));
+    store.put_run_metric(spec.cell_id, at + "cached", part.cached ? 1.0 : 0.0);
     if (part.dropped_short + part.dropped_long)
       store.put_run_metric(spec.cell_id, at + "dropped", static_cast<double>(part.dropped_short + part.dropped_long));
     if (part.truncated) store.put_run_metric(spec.cell_id, at + "truncated", static_cast<double>(part.truncated));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "plugin/library.h"
+#include "util/cache_dir.h"
 #include "util/sha256.h"
 #include "util/subprocess.h"
 
@@ -74,10 +75,7 @@ void ProbeCache::save() {
 }
 
 std::optional<std::filesystem::path> ProbeCache::default_file() {
-  if (const char* d = std::getenv("LONGALIGN_CACHE_DIR"); d && *d) return std::filesystem::path(d) / "plugins.json";
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::filesystem::path(x) / "longalign" / "plugins.json";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "longalign" / "plugins.json";
+  if (auto dir = cache_dir()) return *dir / "plugins.json";
   return std::nullopt;
 }
 

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "util/sha256.h"
+
 namespace longalign::host {
 
 SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& model_file)
@@ -12,6 +14,7 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& mode
   if (!status.ok()) throw std::invalid_argument(model_file.string() + ": not a sentencepiece model: " + status.ToString());
   if (sp_->bos_id() < 0 || sp_->eos_id() < 0)
     throw std::invalid_argument(model_file.string() + ": the sentencepiece model has no BOS or EOS piece");
+  id_ = "sentencepiece:" + sha256_file(model_file);
 }
 
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;

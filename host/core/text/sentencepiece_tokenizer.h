@@ -24,9 +24,11 @@ class SentencePieceTokenizer : public Tokenizer {
   uint32_t bos() const override;
   uint32_t eos() const override;
   uint32_t pad() const override;  // the model's pad, else its EOS (Llama's has none)
+  std::string id() const override { return id_; }  // "sentencepiece:" and the model file's SHA-256
 
  private:
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::string id_;
 };
 
 // A model directory's tokenizer: its tokenizer.model when it has one, else the byte tokenizer

@@ -17,6 +17,7 @@ class Tokenizer {
   virtual uint32_t bos() const = 0;
   virtual uint32_t eos() const = 0;
   virtual uint32_t pad() const = 0;
+  virtual std::string id() const = 0;  // names the tokenizer and its vocabulary, for cache keys
 };
 
 class ByteTokenizer : public Tokenizer {
@@ -27,6 +28,7 @@ class ByteTokenizer : public Tokenizer {
   uint32_t bos() const override { return 256; }
   uint32_t eos() const override { return 257; }
   uint32_t pad() const override { return 258; }
+  std::string id() const override { return "byte-v1"; }
 };
 
 }  // namespace longalign::host
