@@ -149,18 +149,24 @@ std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& p
   return sha256_hex(key.dump());
 }
 
+std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const nlohmann::json& entry,
+                                             const nlohmann::json& plugins, uint64_t seed,
+                                             const std::string& chat_template, TokenCache& cache, bool* built) {
+  ByteTokenizer tok;
+  auto tmpl = make_chat_template(chat_template);
+  return cache.get(
+      entry_cache_key(entry, plugins, seed, chat_template, tok), tok.vocab_size(),
+      [&](TokenCacheWriter& w) { return build_entry(name, entry, plugins, seed, *tmpl, tok, w); }, built);
+}
+
 Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
                      std::vector<DataPart>& parts) {
-  ByteTokenizer tok;
-  auto tmpl = make_chat_template(config["chat_template"]);
   TokenCache cache = TokenCache::open_default();
   Dataset d;
-  d.pad = tok.pad();
+  d.pad = ByteTokenizer().pad();
   for (auto& [name, entry] : config["data"].items()) {
     bool built = false;
-    auto file = cache.get(
-        entry_cache_key(entry, plugins, seed, config["chat_template"], tok), tok.vocab_size(),
-        [&](TokenCacheWriter& w) { return build_entry(name, entry, plugins, seed, *tmpl, tok, w); }, &built);
+    auto file = cached_entry(name, entry, plugins, seed, config["chat_template"], cache, &built);
     const nlohmann::json& r = file->meta().at("record");
     DataPart part{name,
                   r["examples"],

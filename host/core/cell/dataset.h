@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cell/token_cache.h"
 #include "text/chat_template.h"
 
 namespace longalign::host {
@@ -40,6 +41,12 @@ Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins
 // the plugin file's hash, the seed, the template and the tokenizer.
 std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& plugins, uint64_t seed,
                             const std::string& chat_template, const Tokenizer& tok);
+
+// One entry's tokens, from the cache, or streamed into it from the source (memory stays flat
+// however large the source); `built` says which.
+std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const nlohmann::json& entry,
+                                             const nlohmann::json& plugins, uint64_t seed,
+                                             const std::string& chat_template, TokenCache& cache, bool* built);
 
 // Renders e, cutting the middle of its longest user turn (plain text: its end) until it fits
 // max_tokens; nullopt when even an empty turn does not fit. Cuts keep UTF-8 whole.
