@@ -4,8 +4,10 @@
 // jsonl-messages reads it back.
 #include <iostream>
 
+#include "llm/llm_service.h"
 #include "plugin/instance.h"
 #include "plugin/registry.h"
+#include "util/cache_dir.h"
 #include "util/nearest.h"
 #include "verbs.h"
 
@@ -16,6 +18,7 @@ struct Options {
   std::string source, params = "{}";
   int64_t count = -1;
   uint64_t seed = 0;
+  host::LlmConfig llm;
   std::vector<std::string> dirs;
 };
 
@@ -56,6 +59,9 @@ Verb add_data_verb(CLI::App& app) {
   cmd->add_option("--count", opt->count, "At most this many examples (default: all)");
   cmd->add_option("--seed", opt->seed, "The stream's seed");
   cmd->add_option("--plugin-dir", opt->dirs, "Also search this dir (first); repeatable");
+  cmd->add_option("--llm-url", opt->llm.url, "An OpenAI-compatible endpoint for sources that ask an LLM (self-instruct)");
+  cmd->add_option("--llm-model", opt->llm.model, "The model it serves");
+  cmd->add_option("--llm-key-env", opt->llm.api_key_env, "The environment variable holding its API key");
   return {cmd, [opt] {
             auto params = nlohmann::json::parse(opt->params, nullptr, false);
             if (params.is_discarded() || !params.is_object()) {
@@ -67,9 +73,17 @@ Verb add_data_verb(CLI::App& app) {
             host::Registry reg = host::scan_plugins(host::plugin_search_path(extra), {host::host_scanner()}, cache);
             const host::PluginEntry* entry = find_source(reg, opt->source);
             if (!entry) return kExitBadInput;
+            std::unique_ptr<host::LlmClient> llm;
+            std::unique_ptr<host::LlmService> llm_service;
+            if (!opt->llm.url.empty()) {
+              if (auto dir = host::cache_dir()) opt->llm.cache_dir = *dir / "llm";
+              llm = std::make_unique<host::LlmClient>(opt->llm);
+              llm_service = std::make_unique<host::LlmService>(*llm);
+            }
             std::unique_ptr<host::DataSourceInstance> src;
             try {  // bad parameters: the schema's check, or the plugin's own in create()
-              src = std::make_unique<host::DataSourceInstance>(host::PluginLibrary::load(entry->file), params);
+              src = std::make_unique<host::DataSourceInstance>(host::PluginLibrary::load(entry->file), params,
+                                                               llm_service ? llm_service->table() : nullptr);
             } catch (const std::exception& e) {
               std::cerr << "longalign data export: --params: " << e.what() << "\n";
               return kExitBadInput;

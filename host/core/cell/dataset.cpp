@@ -71,9 +71,10 @@ namespace {
 // Streams an entry's examples through the template and the length filter into the cache
 // writer; returns the cache meta: the entry's record and the input files' stamps.
 nlohmann::json build_entry(const std::string& name, const nlohmann::json& entry, const nlohmann::json& plugins,
-                           uint64_t seed, const ChatTemplate& tmpl, const Tokenizer& tok, TokenCacheWriter& out) {
+                           uint64_t seed, const ChatTemplate& tmpl, const Tokenizer& tok, const la_llm_client* llm,
+                           TokenCacheWriter& out) {
   const std::string source = entry["source"];
-  DataSourceInstance src(load_plugin(plugins, source), entry["params"]);
+  DataSourceInstance src(load_plugin(plugins, source), entry["params"], llm);
   src.open(seed);
   const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
   const size_t min_tokens = entry.value("min_tokens", size_t{0});
@@ -151,22 +152,23 @@ std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& p
 
 std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const nlohmann::json& entry,
                                              const nlohmann::json& plugins, uint64_t seed,
-                                             const std::string& chat_template, TokenCache& cache, bool* built) {
+                                             const std::string& chat_template, TokenCache& cache, bool* built,
+                                             const la_llm_client* llm) {
   ByteTokenizer tok;
   auto tmpl = make_chat_template(chat_template);
   return cache.get(
       entry_cache_key(entry, plugins, seed, chat_template, tok), tok.vocab_size(),
-      [&](TokenCacheWriter& w) { return build_entry(name, entry, plugins, seed, *tmpl, tok, w); }, built);
+      [&](TokenCacheWriter& w) { return build_entry(name, entry, plugins, seed, *tmpl, tok, llm, w); }, built);
 }
 
 Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
-                     std::vector<DataPart>& parts) {
+                     std::vector<DataPart>& parts, const la_llm_client* llm) {
   TokenCache cache = TokenCache::open_default();
   Dataset d;
   d.pad = ByteTokenizer().pad();
   for (auto& [name, entry] : config["data"].items()) {
     bool built = false;
-    auto file = cached_entry(name, entry, plugins, seed, config["chat_template"], cache, &built);
+    auto file = cached_entry(name, entry, plugins, seed, config["chat_template"], cache, &built, llm);
     const nlohmann::json& r = file->meta().at("record");
     DataPart part{name,
                   r["examples"],

@@ -34,8 +34,9 @@ struct DataPart {
 // token cache (cell/token_cache.h) when a cell with the same entry, seed, tokenizer and template
 // made them. Throws std::runtime_error naming the entry (and example) when a source falls short
 // or an example cannot be rendered.
+// llm: the client offered to sources that ask an LLM.
 Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
-                     std::vector<DataPart>& parts);
+                     std::vector<DataPart>& parts, const la_llm_client* llm = nullptr);
 
 // What identifies a tokenized entry in the cache: its config (source, params, count, filter),
 // the plugin file's hash, the seed, the template and the tokenizer.
@@ -46,7 +47,8 @@ std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& p
 // however large the source); `built` says which.
 std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const nlohmann::json& entry,
                                              const nlohmann::json& plugins, uint64_t seed,
-                                             const std::string& chat_template, TokenCache& cache, bool* built);
+                                             const std::string& chat_template, TokenCache& cache, bool* built,
+                                             const la_llm_client* llm = nullptr);
 
 // Renders e, cutting the middle of its longest user turn (plain text: its end) until it fits
 // max_tokens; nullopt when even an empty turn does not fit. Cuts keep UTF-8 whole.

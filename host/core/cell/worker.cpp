@@ -10,6 +10,7 @@
 #include "cell/heldout.h"
 #include "cell/step_batches.h"
 #include "checkpoint/training_checkpoint.h"
+#include "llm/llm_service.h"
 #include "plugin/instance.h"
 #include "store/store.h"
 #include "text/chat_template.h"
@@ -55,8 +56,21 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   store.upsert_run(run);
   events.emit({{"event", "started"}, {"cell", spec.cell_id}});
 
+  // Sources that ask an LLM (self-instruct) reach it through the host's client.
+  std::unique_ptr<LlmClient> llm;
+  std::unique_ptr<LlmService> llm_service;
+  if (!spec.config["llm"]["url"].get<std::string>().empty()) {
+    llm = std::make_unique<LlmClient>(llm_config(spec.config["llm"]));
+    llm_service = std::make_unique<LlmService>(*llm);
+  }
   std::vector<DataPart> parts;
-  Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts);
+  Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts, llm_service ? llm_service->table() : nullptr);
+  if (llm) {
+    LlmStats s = llm->stats();
+    store.put_run_metric(spec.cell_id, "llm.requests", static_cast<double>(s.requests));
+    store.put_run_metric(spec.cell_id, "llm.retries", static_cast<double>(s.retries));
+    store.put_run_metric(spec.cell_id, "llm.cache_hits", static_cast<double>(s.cache_hits));
+  }
   nlohmann::json composition = nlohmann::json::object();
   for (auto& part : parts) {
     const std::string at = "data." + part.name + ".";

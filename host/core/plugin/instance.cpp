@@ -42,8 +42,11 @@ void PluginInstance::check(int32_t status, const la_error& error, const char* ca
   throw PluginCallError(status, "plugin '" + info().name + "' " + call + " failed: " + msg);
 }
 
-DataSourceInstance::DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params)
-    : PluginInstance(std::move(lib), LA_KIND_DATA_SOURCE, params) {}
+DataSourceInstance::DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params,
+                                       const la_llm_client* llm)
+    : PluginInstance(std::move(lib), LA_KIND_DATA_SOURCE, params) {
+  host_->set_llm(llm);
+}
 
 void DataSourceInstance::open(uint64_t seed) {
   la_error e = fresh_error();

@@ -47,7 +47,8 @@ class PluginInstance {
 
 class DataSourceInstance : public PluginInstance {
  public:
-  DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params);
+  // llm: the LLM client the source may ask (self-instruct); none: calls answer unavailable.
+  DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params, const la_llm_client* llm = nullptr);
   void open(uint64_t seed);
   std::optional<int64_t> count();  // nullopt when the source cannot tell before reading
   bool next(Example& out);          // false at the end of the stream

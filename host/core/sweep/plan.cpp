@@ -333,9 +333,11 @@ SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
     for (uint64_t seed : sw.seeds) {
       Cell cell;
       cell.seed = seed;
-      // Checkpointing does not change what a cell trains: it stays out of the id.
+      // Checkpointing does not change what a cell trains, nor does the way the LLM is reached
+      // (what it made is hashed into the cell's data record): both stay out of the id.
       nlohmann::json identity = config;
       identity.erase("checkpoint");
+      identity.erase("llm");
       cell.id = content_id({{"config", identity}, {"seed", seed}});
       if (!seen.insert(cell.id).second) continue;  // an include may repeat a grid cell
       cell.grid = c.overrides;
