@@ -30,6 +30,7 @@ void print_text(const host::Registry& reg, const std::vector<std::filesystem::pa
         for (auto& c : param.choices) std::cout << " " << c;
         std::cout << ")";
       }
+      if (param.path) std::cout << " (files: relative to the sweep file)";
       std::cout << "\n        " << param.doc << "\n";
     }
   }

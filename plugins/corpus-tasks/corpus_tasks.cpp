@@ -32,7 +32,7 @@ class CorpusTasks : public longalign::DataSource {
                              "over documents of named sources")
         .param(longalign::Param::table("sources", "{}",
                                        "Named document sources: { name = \"pattern\" | [patterns] }, each a file, "
-                                       "directory or glob (.gz read too)"))
+                                       "directory or glob (.gz read too)").path())
         .param(longalign::Param::integer("count", 1000, "Examples in the stream").min(0))
         .param(longalign::Param::list("tasks", "[]", "Task types to draw from, uniformly (empty: all seven)"))
         .param(longalign::Param::integer("min_chars", 4000, "Shortest input, in characters").min(200))

@@ -23,7 +23,7 @@ class JsonlMessages : public longalign::DataSource {
   static longalign::Plugin describe() {
     return longalign::Plugin("jsonl-messages", "1.0.0",
                              "Chats from JSONL files: LongAlign-10k/OpenAI messages or ShareGPT conversations")
-        .param(longalign::Param::list("files", "[]", "JSONL files, directories or globs (.gz read too), in order"))
+        .param(longalign::Param::list("files", "[]", "JSONL files, directories or globs (.gz read too), in order").path())
         .param(longalign::Param::string("format", "auto", "Line format: auto picks per line by its key")
                    .choices({"auto", "messages", "sharegpt"}))
         .param(longalign::Param::string("on_error", "fail", "A line that is not a usable chat: stop, or skip and count it")

@@ -65,7 +65,7 @@ class SelfInstruct : public longalign::DataSource {
                              "Long instruction data made by an LLM from long documents, with the paper's four prompt types")
         .param(longalign::Param::table("sources", "{}",
                                        "Named document sources: { name = \"pattern\" | [patterns] }, each a file, "
-                                       "directory or glob (.gz read too)"))
+                                       "directory or glob (.gz read too)").path())
         .param(longalign::Param::integer("count", 100, "Examples in the stream").min(0))
         .param(longalign::Param::list("prompt_types", "[]", "Which of general, summary, reasoning, extraction (empty: all four)"))
         .param(longalign::Param::integer("min_doc_chars", 2000, "Shorter documents are not used").min(1))

@@ -38,7 +38,7 @@ class TextCorpus : public longalign::DataSource {
     return longalign::Plugin("text-corpus", "1.0.0", "Plain-text chunks of documents of named sources, for pretraining")
         .param(longalign::Param::table("sources", "{}",
                                        "Named document sources: { name = \"pattern\" | [patterns] }, each a file, "
-                                       "directory or glob (.gz read too)"))
+                                       "directory or glob (.gz read too)").path())
         .param(longalign::Param::integer("chunk_chars", 4096, "Characters per chunk, at most").min(16))
         .param(longalign::Param::integer("min_chunk_chars", 64, "A document's tail shorter than this is dropped").min(1))
         .param(longalign::Param::integer("max_file_bytes", 64 << 20, "Larger files are skipped").min(1));

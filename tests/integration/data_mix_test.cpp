@@ -1,6 +1,7 @@
 // A sweep that ablates the amount of long data through TOML alone: each cell trains on exactly
 // the counts it asked for, and records its composition (per task and source, a content hash,
 // the input files with their hashes). Over-asking fails at plan time, naming the key and line.
+// The sweep names its inputs relative to itself; the tests run it from another directory.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -39,7 +40,7 @@ train.sequences_per_step = 8
 [[data]]
 name = "long"
 source = "corpus-tasks"
-params = { sources = { docs = ")" << (path / "docs").string() << R"(" }, count = )" << long_available << R"(, min_chars = 300, max_chars = 1500 }
+params = { sources = { docs = "docs" }, count = )" << long_available << R"(, min_chars = 300, max_chars = 1500 }
 max_tokens = 1024
 over_length = "truncate"
 [[data]]
@@ -49,7 +50,7 @@ params = { count = 10 }
 [[data]]
 name = "chats"
 source = "jsonl-messages"
-params = { files = [")" << (path / "chats.jsonl").string() << R"("] }
+params = { files = ["chats.jsonl"] }
 count = 4
 )";
   }
@@ -92,6 +93,7 @@ TEST(DataMix, EachCellTrainsOnExactlyItsCountsAndRecordsThem) {
     auto& chat_files = data["chats"]["provenance"]["files"];
     ASSERT_EQ(chat_files.size(), 1u);
     EXPECT_EQ(chat_files[0]["sha256"], sha256_file(sweep.path / "chats.jsonl"));
+    EXPECT_EQ(chat_files[0]["path"], (sweep.path / "chats.jsonl").string());
     short_hashes.insert(data["short"]["sha256"].get<std::string>());
     long_hashes.insert(data["long"]["sha256"].get<std::string>());
   }

@@ -177,7 +177,7 @@ std::variant<PluginInfo, std::string> check_descriptor(const la_plugin_descripto
   for (size_t i = 0; i < d->n_params; ++i) {
     const la_param_spec& s = d->params[i];
     std::string where = "plugin '" + info.name + "' parameter #" + std::to_string(i);
-    if (s.struct_size < sizeof(la_param_spec)) return where + ": spec struct_size too small";
+    if (s.struct_size < offsetof(la_param_spec, flags)) return where + ": spec struct_size too small";
     ParamInfo p;
     auto pname = bounded(s.name, kMaxName);
     if (!pname || !param_name_ok(*pname))
@@ -190,6 +190,7 @@ std::variant<PluginInfo, std::string> check_descriptor(const la_plugin_descripto
     auto doc = bounded(s.doc, kMaxText);
     if (!doc) return where + " has no doc";
     p.doc = *doc;
+    if (s.struct_size >= offsetof(la_param_spec, flags) + sizeof s.flags) p.path = (s.flags & LA_PARAM_FLAG_PATH) != 0;
     if (s.has_min) {
       if (!std::isfinite(s.min)) return where + " has a non-finite minimum";
       p.min = s.min;
@@ -230,6 +231,7 @@ nlohmann::json to_json(const PluginInfo& info) {
     if (p.min) j["min"] = *p.min;
     if (p.max) j["max"] = *p.max;
     if (!p.choices.empty()) j["choices"] = p.choices;
+    if (p.path) j["path"] = true;
     params.push_back(std::move(j));
   }
   nlohmann::json j = {{"name", info.name}, {"version", info.version}, {"description", info.description},
@@ -258,6 +260,7 @@ PluginInfo plugin_info_from_json(const nlohmann::json& j) {
     if (pj.contains("min")) p.min = pj["min"].get<double>();
     if (pj.contains("max")) p.max = pj["max"].get<double>();
     if (pj.contains("choices")) p.choices = pj["choices"].get<std::vector<std::string>>();
+    p.path = pj.value("path", false);
     info.params.push_back(std::move(p));
   }
   return info;

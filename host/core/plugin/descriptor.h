@@ -20,6 +20,7 @@ struct ParamInfo {
   std::string doc;
   std::optional<double> min, max;
   std::vector<std::string> choices;
+  bool path = false;  // names files: relative values resolve against the sweep file's directory
 };
 
 struct PluginInfo {

@@ -1,6 +1,7 @@
 #include "sweep/plan.h"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -177,11 +178,25 @@ class Resolver {
   }
 
   nlohmann::json params(const PluginEntry& p, const std::string& path, const nlohmann::json& given) {
+    nlohmann::json out;
     try {
-      return resolve_params(p.info, given.is_null() ? nlohmann::json::object() : given);
+      out = resolve_params(p.info, given.is_null() ? nlohmann::json::object() : given);
     } catch (const ParamError& e) {
       fail(e.key().empty() ? path : path + "." + e.key(), e.what());
     }
+    // Parameters that name files: relative ones from the sweep file's directory.
+    const auto base = std::filesystem::absolute(sw_.file).parent_path();
+    std::function<void(nlohmann::json&)> absolute = [&](nlohmann::json& v) {
+      if (v.is_string()) {
+        const std::string s = v;
+        if (!s.empty() && s[0] != '/' && s[0] != '~') v = (base / s).lexically_normal().string();
+      } else if (v.is_array() || v.is_object()) {
+        for (auto& item : v) absolute(item);
+      }
+    };
+    for (auto& info : p.info.params)
+      if (info.path && out.contains(info.name)) absolute(out[info.name]);
+    return out;
   }
 
   nlohmann::json plugin_params(const nlohmann::json& cfg, const std::string& section, la_plugin_kind kind) {

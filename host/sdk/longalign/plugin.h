@@ -83,7 +83,14 @@ typedef struct la_param_spec {
   double min, max;
   const char* const* choices; /* allowed values of a STRING, or NULL for any */
   size_t n_choices;
+  /* Optional (a reader checks struct_size): LA_PARAM_FLAG_* bits. */
+  uint32_t flags;
 } la_param_spec;
+
+/* The parameter names files: a STRING, or a LIST or TABLE of strings (or of lists of strings).
+ * The host resolves relative values against the directory of the sweep file that sets them, so
+ * a sweep can name its data beside itself. */
+#define LA_PARAM_FLAG_PATH 1u
 
 /* A parameter value. The host validates values against the schema, fills defaults, and passes
  * every plugin a TABLE holding each parameter of its schema. */

@@ -173,6 +173,8 @@ class Param {
   Param&& max(double v) && { has_max_ = true; max_ = v; return std::move(*this); }
   Param&& range(double lo, double hi) && { return std::move(*this).min(lo).max(hi); }
   Param&& choices(std::vector<std::string> c) && { choices_ = std::move(c); return std::move(*this); }
+  // Its values name files: the host makes relative ones absolute from the sweep file's directory.
+  Param&& path() && { flags_ |= LA_PARAM_FLAG_PATH; return std::move(*this); }
 
  private:
   friend class Plugin;
@@ -184,6 +186,7 @@ class Param {
   bool has_min_ = false, has_max_ = false;
   double min_ = 0, max_ = 0;
   std::vector<std::string> choices_;
+  uint32_t flags_ = 0;
 };
 
 // ---- host services ------------------------------------------------------------------------------
@@ -349,6 +352,7 @@ class Plugin {
       s.max = p.max_;
       s.choices = choice_ptrs_[i].empty() ? nullptr : choice_ptrs_[i].data();
       s.n_choices = choice_ptrs_[i].size();
+      s.flags = p.flags_;
       specs_.push_back(s);
       ++i;
     }
