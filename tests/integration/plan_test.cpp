@@ -58,6 +58,33 @@ seeds = [0, 1]
   EXPECT_EQ(p.plugins["naive"]["version"], "1.0.0");
 }
 
+TEST(Plan, AGridOfTablesIsExcludedByWholeTables) {
+  SweepPlan p = plan_of(R"(name = "t"
+[grid]
+"data.chat.count" = [10, 20]
+"data.chat.params" = [{ count = 50, task = "reverse" }, { count = 50 }]
+[[exclude]]
+"data.chat.count" = 10
+"data.chat.params" = { count = 50 }
+)" + kData);
+  // { count = 50 } is a part of the other table too, but only the whole table matches.
+  ASSERT_EQ(p.cells.size(), 3u);
+  for (auto& c : p.cells)
+    EXPECT_FALSE(c.grid["data.chat.count"] == 10 && c.grid["data.chat.params"] == (nlohmann::json{{"count", 50}}));
+}
+
+TEST(Plan, RelativeFilesOfSourcesAreFromTheSweepFile) {
+  SweepPlan p = plan_sweep(parse_sweep(R"(name = "f"
+[[data]]
+name = "chats"
+source = "corpus-tasks"
+params = { sources = { docs = ["notes", "/abs/*.md", "../up.txt"] } }
+)", "/some/dir/s.toml", {}), registry());
+  ASSERT_EQ(p.cells.size(), 1u);
+  EXPECT_EQ(p.cells[0].config["data"]["chats"]["params"]["sources"]["docs"],
+            (nlohmann::json{"/some/dir/notes", "/abs/*.md", "/some/up.txt"}));
+}
+
 TEST(Plan, IdsIgnoreKeyOrderFormattingAndExplicitDefaults) {
   SweepPlan a = plan_of("name = \"x\"\n[config]\ntrain.epochs = 2\nloss.plugin = \"token-mean\"\n" + kData);
   SweepPlan b = plan_of(R"(name="x"

@@ -282,6 +282,12 @@ class Resolver {
 // The value a path has in a cell: its override, else the base config, else the schema default.
 nlohmann::json value_at(const Sweep& sw, const Candidate& c, const std::string& path) {
   if (c.overrides.contains(path)) return c.overrides[path];
+  // Inside a table the cell overrides whole (a grid of tables, e.g. a source's sources).
+  for (auto& [p, v] : c.overrides.items())
+    if (path.rfind(p + ".", 0) == 0) {
+      const nlohmann::json* inner = lookup(v, path.substr(p.size() + 1));
+      return inner ? *inner : nlohmann::json();
+    }
   if (auto* v = lookup(sw.base, path)) return *v;
   for (auto& k : config_schema())
     if (k.name == path) return k.default_value;

@@ -82,10 +82,12 @@ void assign_path(nlohmann::json& doc, const std::string& path, nlohmann::json va
   }
 }
 
-// Flattens nested tables to dotted paths; arrays and scalars are leaves.
-void flatten(const nlohmann::json& j, const std::string& prefix, std::vector<std::pair<std::string, nlohmann::json>>& out) {
-  if (j.is_object() && !j.empty()) {
-    for (auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+// Flattens nested tables to dotted paths; arrays, scalars and the tables at `whole` paths (a
+// grid key whose values are tables) are leaves.
+void flatten(const nlohmann::json& j, const std::string& prefix, std::vector<std::pair<std::string, nlohmann::json>>& out,
+             const std::set<std::string>& whole = {}) {
+  if (j.is_object() && !j.empty() && !whole.count(prefix)) {
+    for (auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out, whole);
   } else {
     out.emplace_back(prefix, j);
   }
@@ -222,6 +224,8 @@ Sweep parse_sweep(const std::string& text, const std::string& file, const std::v
       sw.grid.emplace_back(path, values.get<std::vector<nlohmann::json>>());
     }
   }
+  std::set<std::string> grid_keys;  // an exclude or include gives these whole, tables too
+  for (auto& [path, values] : sw.grid) grid_keys.insert(path);
   for (const char* section : {"exclude", "include"}) {
     if (!doc.contains(section)) continue;
     expect(section, doc[section].is_array(), "an array of tables");
@@ -231,7 +235,7 @@ Sweep parse_sweep(const std::string& text, const std::string& file, const std::v
       std::string at = std::string(section) + "." + std::to_string(i++);
       if (!e.is_object() || e.empty()) throw InputError(loc(at), section, "each entry must be a non-empty table");
       std::vector<std::pair<std::string, nlohmann::json>> flat;
-      flatten(e, "", flat);
+      flatten(e, "", flat, grid_keys);
       std::map<std::string, nlohmann::json> m;
       for (auto& [path, v] : flat) {
         m[path] = v;
