@@ -103,6 +103,15 @@ class Model {
   // log p(ids[t + 1] | ids[0..t]) for t = 0 .. n - 2, in fp32 whatever the weights' dtype.
   std::vector<float> next_token_logprobs(const std::vector<int64_t>& ids) const;
 
+  struct ContinuationScore {
+    double logprob = 0;  // sum of log p over the continuation's tokens
+    bool greedy = true;  // every continuation token is the argmax of its position
+    int64_t tokens = 0;
+  };
+  // The continuation ids[from..] given ids[..from); only its positions reach the output head, so
+  // a long context costs no context x vocabulary logits. from >= 1.
+  ContinuationScore score_continuation(const std::vector<int64_t>& ids, int64_t from) const;
+
   struct Sampling {
     int64_t max_new_tokens = 64;
     double temperature = 0;  // 0: greedy

@@ -72,22 +72,46 @@ std::vector<TensorData> Model::tensors(DType dtype) const {
   return out;
 }
 
-std::vector<float> Model::next_token_logprobs(const std::vector<int64_t>& ids) const {
-  if (ids.size() < 2) return {};
+namespace {
+
+// log p(next token) at positions [from - 1, n - 1) of ids, one row per position, in fp32; only
+// those positions reach the output head.
+torch::Tensor continuation_logprobs(Model::Impl& impl, const std::vector<int64_t>& ids, int64_t from) {
   for (int64_t id : ids)
-    if (id < 0 || id >= impl_->config.vocab_size)
+    if (id < 0 || id >= impl.config.vocab_size)
       throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary (size " +
-                                  std::to_string(impl_->config.vocab_size) + ")");
-  torch::NoGradGuard no_grad;
-  impl_->net->eval();
+                                  std::to_string(impl.config.vocab_size) + ")");
+  impl.net->eval();
   const auto n = static_cast<int64_t>(ids.size());
   auto x = torch::tensor(ids, torch::kLong).view({1, n});
   auto positions = torch::arange(n, torch::kLong).view({1, n});
-  auto hidden = impl_->net->forward(x, positions, {false, {}}).squeeze(0).narrow(0, 0, n - 1);
-  auto logp = torch::log_softmax(impl_->net->lm_head(hidden).to(torch::kFloat), -1);
-  auto next = x.squeeze(0).narrow(0, 1, n - 1).unsqueeze(1);
+  auto hidden = impl.net->forward(x, positions, {false, {}}).squeeze(0).narrow(0, from - 1, n - from);
+  return torch::log_softmax(impl.net->lm_head(hidden).to(torch::kFloat), -1);
+}
+
+}  // namespace
+
+std::vector<float> Model::next_token_logprobs(const std::vector<int64_t>& ids) const {
+  if (ids.size() < 2) return {};
+  torch::NoGradGuard no_grad;
+  auto logp = continuation_logprobs(*impl_, ids, 1);
+  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + 1, ids.end()), torch::kLong).unsqueeze(1);
   auto picked = logp.gather(1, next).squeeze(1).contiguous();
   return std::vector<float>(picked.data_ptr<float>(), picked.data_ptr<float>() + picked.numel());
+}
+
+Model::ContinuationScore Model::score_continuation(const std::vector<int64_t>& ids, int64_t from) const {
+  const auto n = static_cast<int64_t>(ids.size());
+  if (from < 1 || from > n) throw std::invalid_argument("score_continuation: from must lie in [1, " + std::to_string(n) + "]");
+  ContinuationScore out;
+  if (from == n) return out;
+  torch::NoGradGuard no_grad;
+  auto logp = continuation_logprobs(*impl_, ids, from);
+  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), torch::kLong);
+  out.logprob = logp.gather(1, next.unsqueeze(1)).sum().item<double>();
+  out.greedy = logp.argmax(-1).eq(next).all().item<bool>();
+  out.tokens = n - from;
+  return out;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <iostream>
 
+#include "cell/model_service.h"
 #include "cell/worker.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "checkpoint/safetensors.h"
@@ -17,9 +18,16 @@ namespace {
 
 using namespace longalign;
 
-class EngineTrainer : public host::StepTrainer {
+class EngineTrainer : public host::StepTrainer, public host::ServedModel {
  public:
   EngineTrainer(engine::Model m, const engine::TrainConfig& t) : trainer_(std::move(m), t) {}
+  const host::ServedModel* served_model() const override { return this; }
+  engine::Model::ContinuationScore score(const std::vector<int64_t>& ids, int64_t from) const override {
+    return trainer_.model().score_continuation(ids, from);
+  }
+  std::vector<int64_t> generate(const std::vector<int64_t>& prompt, const engine::Model::Sampling& s) const override {
+    return trainer_.model().generate(prompt, s);
+  }
   engine::StepStats step(const std::vector<engine::MicroBatch>& mbs) override { return trainer_.step(mbs); }
   double evaluate(const std::vector<engine::MicroBatch>& mbs) override { return trainer_.evaluate(mbs); }
   void save_model(const std::filesystem::path& dir) override {

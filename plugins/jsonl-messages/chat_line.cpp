@@ -53,11 +53,12 @@ std::string parse_chat_line(std::string_view line, ChatFormat format, ChatLine& 
   json j;
   try {
     j = json::parse(line);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number out of range (1e999999)
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 5: ..." -> from "column".
     auto at = what.find("column");
-    return "not valid JSON (" + (at == std::string::npos ? what : what.substr(at)) + ")";
+    if (at == std::string::npos) at = what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2;
+    return "not valid JSON (" + what.substr(at) + ")";
   }
   if (!j.is_object()) return std::string("expected a JSON object") + got(j);
   if (auto s = j.find("source"); s != j.end() && s->is_string()) out.source = s->get<std::string>();

@@ -107,6 +107,8 @@ TEST(JsonlMessages, BadInputNamesFileLineAndField) {
       {"garbage.jsonl", std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10) + "\n", ":1: not valid JSON"},
       {"utf8.jsonl", R"({"messages":[{"role":"user","content":"caf)" "\xe9" R"("},{"role":"assistant","content":"a"}]})" "\n",
        ":1: not valid JSON"},
+      {"overflow.jsonl", R"({"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}],"n":1e999999})" "\n",
+       ":1: not valid JSON (number overflow parsing '1e999999')"},
       {"huge.jsonl", good + "\n" + std::string(5000, ' ') + good + "\n", ":2: line longer than max_line_bytes (4096)"},
       {"empty.jsonl", "", ": empty file (no JSONL lines)"},
   };

@@ -42,8 +42,9 @@ TEST(Cli, PluginsListsBundledAndRejectedAsJson) {
   std::set<std::string> names;
   for (auto& p : j["plugins"]) names.insert(p["name"].get<std::string>());
   EXPECT_EQ(names, (std::set<std::string>{"corpus-tasks", "jsonl-messages", "length-mix", "longalign", "longalign-paper-code",
-                                          "naive", "packing", "perplexity", "self-instruct", "sorted", "synthetic-chat", "synthetic-copy",
-                                          "text-corpus", "token-mean", "token-mean-per-row"}));
+                                          "naive", "needle", "packing", "perplexity", "self-instruct", "sorted", "synthetic-chat",
+                                          "synthetic-copy", "task-accuracy", "text-corpus", "token-mean",
+                                          "token-mean-per-row"}));
   ASSERT_EQ(j["rejected"].size(), 1u);
   EXPECT_EQ(j["rejected"][0]["reason"], "wrong API version: got 99, this host supports 1");
   EXPECT_EQ(j["search_path"][0], extra.path.string());

@@ -24,6 +24,8 @@ class StepTrainer {
   // returning the step to go on from.
   virtual void save_checkpoint(const std::filesystem::path& dir) = 0;
   virtual int64_t restore_checkpoint(const std::filesystem::path& dir) = 0;
+  // The trained model for evaluators; nullptr where there is none to offer.
+  virtual const class ServedModel* served_model() const { return nullptr; }
 };
 
 // Makes the trainer for a cell: its resolved config, seed, threads and number of optimizer steps.

@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "batching/plan_check.h"
 #include "batching/plan_stats.h"
 #include "cell/heldout.h"
 #include "cell/step_batches.h"
 #include "checkpoint/training_checkpoint.h"
+#include "cell/model_service.h"
 #include "llm/llm_service.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -21,7 +23,56 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The examples an [[evaluate]] entry's `data` names, read from its source as they are.
+std::vector<Example> evaluation_examples(const nlohmann::json& data, const nlohmann::json& plugins, uint64_t seed,
+                                         const la_llm_client* llm) {
+  DataSourceInstance src(load_plugin(plugins, data["source"]), data["params"], llm);
+  src.open(seed);
+  const int64_t want = data.contains("count") ? data["count"].get<int64_t>() : -1;
+  std::vector<Example> out;
+  Example e;
+  while ((want < 0 || static_cast<int64_t>(out.size()) < want) && src.next(e)) out.push_back(e);
+  return out;
+}
+
 }  // namespace
+
+void run_evaluations(const CellSpec& spec, const ServedModel* model, uint32_t context_size, const la_llm_client* llm,
+                     Store& store, const EventSink& events) {
+  ByteTokenizer tok;
+  auto tmpl = make_chat_template(spec.config["chat_template"]);
+  std::optional<ModelService> service;
+  if (model) service.emplace(*model, tok, *tmpl, context_size);
+  for (auto& item : spec.eval_ids.items()) {
+    const std::string name = item.key(), eval_id = item.value();  // not bindings: the lambdas below capture them
+    const nlohmann::json& entry = spec.config["evaluate"][name];
+    const std::string evaluator = entry["evaluator"];
+    const auto t0 = Clock::now();
+    // A failing evaluator is recorded as such; the cell and the other evaluations go on.
+    try {
+      std::vector<Example> examples;
+      if (entry.contains("data")) examples = evaluation_examples(entry["data"], spec.plugins, spec.seed, llm);
+      EvaluatorInstance ev(load_plugin(spec.plugins, evaluator), entry["params"], service ? service->table() : nullptr, llm);
+      std::vector<EvalMetric> metrics;
+      std::vector<EvalArtifact> artifacts;
+      ev.evaluate(metrics, artifacts, examples);
+      store.db().transaction([&] {
+        for (auto& m : metrics) {
+          nlohmann::json tags = nlohmann::json::object();
+          for (auto& [k, v] : m.tags) tags[k] = v;
+          store.put_eval_result(eval_id, spec.cell_id, evaluator, m.name, tags.dump(), m.value);
+        }
+        for (auto& a : artifacts) store.put_artifact(spec.cell_id, eval_id, a.name, a.media_type, a.data);
+        store.put_eval_result(eval_id, spec.cell_id, evaluator, "seconds", "{}",
+                              std::chrono::duration<double>(Clock::now() - t0).count());
+      });
+      events.emit({{"event", "evaluated"}, {"evaluation", name}, {"metrics", metrics.size()}});
+    } catch (const std::exception& e) {
+      store.put_eval_result(eval_id, spec.cell_id, evaluator, "failed", nlohmann::json{{"error", e.what()}}.dump(), 1);
+      events.emit({{"event", "evaluation_failed"}, {"evaluation", name}, {"message", e.what()}});
+    }
+  }
+}
 
 void EventSink::emit(const nlohmann::json& event) const {
   if (fd_ < 0) return;
@@ -195,6 +246,8 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, "heldout.unigram_loss", unigram);
   }
   if (ckpt["save"].get<bool>()) trainer->save_model(cell_dir / "model");
+  if (!spec.eval_ids.empty())
+    run_evaluations(spec, trainer->served_model(), max_tokens, llm_service ? llm_service->table() : nullptr, store, events);
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const PlanStats stats = plan_stats(plans, max_tokens);

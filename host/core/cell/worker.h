@@ -3,6 +3,8 @@
 // optimizer step with the loss-weighting plugin, trains on each step through a StepTrainer
 // (the engine), and writes the plan's statistics and per-step metrics to its own results file.
 #pragma once
+#include <longalign/plugin.h>
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -25,5 +27,13 @@ class EventSink {
 // Runs the cell into `db_file`. Returns normally when the cell is done; throws with a message
 // saying what failed (the caller records it). The run row is 'done' only after all its results.
 void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events, const TrainerFactory& trainer);
+
+class Store;
+class ServedModel;
+// The cell's [[evaluate]] entries on `model` (none: evaluators see the model service answer
+// "unavailable"), each metric under its evaluation id; a failing evaluator is stored as the
+// metric "failed" with its error, and the others go on.
+void run_evaluations(const CellSpec& spec, const ServedModel* model, uint32_t context_size, const la_llm_client* llm,
+                     Store& store, const EventSink& events);
 
 }  // namespace longalign::host

@@ -1,5 +1,6 @@
-// Conformance of evaluators, against the reference model service: at least one finite metric
-// with a valid name, and the same metrics on a second run.
+// Conformance of evaluators, against the reference model service and a few checkable examples
+// (as an [[evaluate]] entry's data gives them): at least one finite metric with a valid name, and
+// the same metrics on a second run.
 #include <cmath>
 
 #include "check/conformance.h"
@@ -16,12 +17,29 @@ bool metric_name_ok(const std::string& s) {
   return true;
 }
 
+// Pass-key chats with their answers in the metadata, as corpus-tasks makes them.
+std::vector<Example> examples() {
+  std::vector<Example> out;
+  for (int i = 0; i < 4; ++i) {
+    const std::string key = std::to_string(31415 + 1111 * i);
+    Example e;
+    e.messages = {{"user", "Some text before. The pass key is " + key + ". Remember it. " + key +
+                               " is the pass key. Some text after.\n\nWhat is the pass key? Answer with the number only."},
+                  {"assistant", key}};
+    e.source = "conformance";
+    e.task = "passkey";
+    e.metadata_json = nlohmann::json{{"answer", key}, {"match", "exact"}}.dump();
+    out.push_back(e);
+  }
+  return out;
+}
+
 std::vector<EvalMetric> run(const std::shared_ptr<PluginLibrary>& lib, const nlohmann::json& params) {
   ReferenceModel model;
   EvaluatorInstance ev(lib, params, model.service());
   std::vector<EvalMetric> metrics;
   std::vector<EvalArtifact> artifacts;
-  ev.evaluate(metrics, artifacts);
+  ev.evaluate(metrics, artifacts, examples());
   return metrics;
 }
 

@@ -56,6 +56,18 @@ ReferenceModel::ReferenceModel(uint32_t context_size) : context_(context_size) {
     }
     return int32_t{LA_OK};
   };
+  // "user: {content}\n" per message, then "assistant: ", as bytes.
+  service_.chat_prompt = [](void* ctx, const la_message* m, size_t n, const uint32_t** ids, size_t* n_ids, la_error*) {
+    auto* self = static_cast<ReferenceModel*>(ctx);
+    std::string text;
+    for (size_t i = 0; i < n; ++i) text += std::string(view(m[i].role)) + ": " + std::string(view(m[i].content)) + "\n";
+    text += "assistant: ";
+    self->ids_.assign(text.begin(), text.end());
+    for (auto& id : self->ids_) id &= 0xFF;
+    *ids = self->ids_.data();
+    *n_ids = self->ids_.size();
+    return int32_t{LA_OK};
+  };
 }
 
 }  // namespace longalign::host

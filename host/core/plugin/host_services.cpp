@@ -28,6 +28,9 @@ int32_t no_score(void*, const la_score_request*, size_t, la_score_result*, la_er
 int32_t no_generate(void*, const la_generate_request*, size_t, la_generation*, la_error* e) {
   return no_context(nullptr, nullptr, e);
 }
+int32_t no_chat_prompt(void*, const la_message*, size_t, const uint32_t**, size_t*, la_error* e) {
+  return no_context(nullptr, nullptr, e);
+}
 
 }  // namespace
 
@@ -38,7 +41,7 @@ const la_llm_client& HostServices::unavailable_llm() {
 
 const la_model_service& HostServices::unavailable_model() {
   static const la_model_service m{sizeof(la_model_service), nullptr, &no_context, &no_tokenize,
-                                  &no_detokenize, &no_score, &no_generate};
+                                  &no_detokenize, &no_score, &no_generate, &no_chat_prompt};
   return m;
 }
 

@@ -132,12 +132,14 @@ std::vector<double> LossWeightingInstance::weigh(const la_step& step) {
 }
 
 EvaluatorInstance::EvaluatorInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params,
-                                     const la_model_service* model)
+                                     const la_model_service* model, const la_llm_client* llm)
     : PluginInstance(std::move(lib), LA_KIND_EVALUATOR, params) {
   host_->set_model(model);
+  host_->set_llm(llm);
 }
 
-void EvaluatorInstance::evaluate(std::vector<EvalMetric>& metrics, std::vector<EvalArtifact>& artifacts) {
+void EvaluatorInstance::evaluate(std::vector<EvalMetric>& metrics, std::vector<EvalArtifact>& artifacts,
+                                 const std::vector<Example>& examples) {
   struct Out {
     std::vector<EvalMetric>* metrics;
     std::vector<EvalArtifact>* artifacts;
@@ -154,6 +156,17 @@ void EvaluatorInstance::evaluate(std::vector<EvalMetric>& metrics, std::vector<E
     static_cast<Out*>(ctx)->artifacts->push_back(
         {std::string(view(name)), std::string(view(media_type)), std::string(static_cast<const char*>(data), size)});
   };
+  // The examples as the ABI carries them, pointing into `examples` for the call's duration.
+  std::vector<std::vector<la_message>> messages(examples.size());
+  std::vector<la_example> carried(examples.size());
+  for (size_t i = 0; i < examples.size(); ++i) {
+    const Example& x = examples[i];
+    for (auto& m : x.messages) messages[i].push_back({str(m.role), str(m.content)});
+    carried[i] = {sizeof(la_example), messages[i].data(), messages[i].size(), str(x.text), str(x.source), str(x.task),
+                  str(x.metadata_json)};
+  }
+  sink.examples = carried.data();
+  sink.n_examples = carried.size();
   la_error e = fresh_error();
   check(lib_->vtable<la_evaluator_vtable>().evaluate(handle_, &sink, &e), e, "evaluate");
 }

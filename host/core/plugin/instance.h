@@ -81,8 +81,10 @@ struct EvalArtifact {
 class EvaluatorInstance : public PluginInstance {
  public:
   EvaluatorInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params,
-                    const la_model_service* model = nullptr);
-  void evaluate(std::vector<EvalMetric>& metrics, std::vector<EvalArtifact>& artifacts);
+                    const la_model_service* model = nullptr, const la_llm_client* llm = nullptr);
+  // examples: what the sweep gave this evaluation ([[evaluate]] data), offered through the sink.
+  void evaluate(std::vector<EvalMetric>& metrics, std::vector<EvalArtifact>& artifacts,
+                const std::vector<Example>& examples = {});
 };
 
 }  // namespace longalign::host

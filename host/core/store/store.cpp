@@ -187,6 +187,19 @@ std::vector<std::pair<std::string, double>> Store::run_metrics(const std::string
   return out;
 }
 
+void Store::put_eval_result(const std::string& eval_id, const std::string& cell_id, const std::string& evaluator,
+                            const std::string& metric, const std::string& tags_json, double value) {
+  db_.prepare("INSERT OR REPLACE INTO eval_results(eval_id, cell_id, evaluator, metric, tags_json, value) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(1, eval_id)
+      .bind(2, cell_id)
+      .bind(3, evaluator)
+      .bind(4, metric)
+      .bind(5, tags_json)
+      .bind(6, value)
+      .run();
+}
+
 void Store::put_artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name,
                          const std::string& media_type, std::string_view data) {
   db_.prepare("INSERT OR REPLACE INTO artifacts(cell_id, eval_id, name, media_type, data) VALUES (?1, ?2, ?3, ?4, ?5)")

@@ -43,6 +43,9 @@ class Store {
                   const std::optional<std::string>& stderr_tail);
   void put_run_metric(const std::string& cell_id, const std::string& name, double value);
   std::vector<std::pair<std::string, double>> run_metrics(const std::string& cell_id);  // by name
+  // One metric of an evaluation (tags_json: a JSON object, e.g. {"length":"4096","depth":"0.5"}).
+  void put_eval_result(const std::string& eval_id, const std::string& cell_id, const std::string& evaluator,
+                       const std::string& metric, const std::string& tags_json, double value);
   // A named blob of a cell (eval_id "" for the cell's own, e.g. its data composition).
   void put_artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name,
                     const std::string& media_type, std::string_view data);

@@ -84,6 +84,8 @@ const std::vector<ParamInfo>& evaluate_entry_schema() {
   static const std::vector<ParamInfo> keys = {
       key("evaluator", LA_PARAM_STRING, "", "The evaluator plugin"),
       key("params", LA_PARAM_TABLE, nlohmann::json::object(), "Its parameters"),
+      key("data", LA_PARAM_TABLE, nullptr,
+          "Examples for the evaluator, as a [[data]] entry: { source = ..., params = {...}, count = N }"),
   };
   return keys;
 }

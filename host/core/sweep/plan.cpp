@@ -217,8 +217,9 @@ class Resolver {
     }
   }
 
-  nlohmann::json data_entry(const std::string& name, const nlohmann::json& entry) {
-    const std::string at = "data." + name;
+  // at: where the entry sits, for errors ("data.NAME", or "evaluate.NAME.data").
+  nlohmann::json data_entry(const std::string& name, const nlohmann::json& entry, std::string at = "") {
+    if (at.empty()) at = "data." + name;
     check_entry_keys(entry, at, data_entry_schema());
     if (!entry.contains("source")) fail(at, "missing 'source' (the data-source plugin)");
     const PluginEntry& p = plugin(at + ".source", entry["source"], LA_KIND_DATA_SOURCE);
@@ -251,7 +252,9 @@ class Resolver {
     const std::string at = "evaluate." + name;
     check_entry_keys(entry, at, evaluate_entry_schema());
     const PluginEntry& p = plugin(at + ".evaluator", entry["evaluator"], LA_KIND_EVALUATOR);
-    return {{"evaluator", entry["evaluator"]}, {"params", params(p, at + ".params", entry.value("params", nlohmann::json()))}};
+    nlohmann::json out = {{"evaluator", entry["evaluator"]}, {"params", params(p, at + ".params", entry.value("params", nlohmann::json()))}};
+    if (entry.contains("data")) out["data"] = data_entry(name, entry["data"], at + ".data");
+    return out;
   }
 
   // How many examples a source holds with these params (opened once per distinct params).

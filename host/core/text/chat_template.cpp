@@ -96,6 +96,20 @@ uint32_t Tokenized::targets() const {
   return n;
 }
 
+std::vector<uint32_t> render_prompt(const ChatTemplate& tmpl, const std::vector<Message>& messages, const Tokenizer& tok) {
+  if (messages.empty() || messages.back().role != "user") throw std::invalid_argument("a prompt ends with a user message");
+  Example e;
+  e.messages = messages;
+  e.messages.push_back({"assistant", ""});
+  Tokenized t = tmpl.render(e, tok);
+  // The empty reply's only target is its end-of-turn token: the prompt is what comes before it.
+  size_t end = t.ids.size();
+  while (end > 0 && !t.target[end - 1]) --end;  // past what follows the turn (plain's newline)
+  while (end > 0 && t.target[end - 1]) --end;
+  t.ids.resize(end);
+  return t.ids;
+}
+
 std::unique_ptr<ChatTemplate> make_chat_template(const std::string& name) {
   if (name == "llama2") return std::make_unique<Llama2>();
   if (name == "plain") return std::make_unique<Plain>();

@@ -31,4 +31,8 @@ class ChatTemplate {
 // "llama2" or "plain"; throws std::invalid_argument otherwise.
 std::unique_ptr<ChatTemplate> make_chat_template(const std::string& name);
 
+// A chat ending in a user turn, rendered up to where the assistant's reply begins: what a model
+// trained with this template continues with its answer.
+std::vector<uint32_t> render_prompt(const ChatTemplate& tmpl, const std::vector<Message>& messages, const Tokenizer& tok);
+
 }  // namespace longalign::host

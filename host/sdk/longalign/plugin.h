@@ -181,6 +181,11 @@ typedef struct la_model_service {
                    la_error* error);
   int32_t (*generate)(void* ctx, const la_generate_request* requests, size_t n,
                       la_generation* results, la_error* error);
+  /* Optional (a reader checks struct_size): a chat as the model was trained to see it, ending
+   * where the assistant's reply begins, as token ids (host-owned, valid until the next call).
+   * The last message is the user's; generation from these ids answers it. */
+  int32_t (*chat_prompt)(void* ctx, const la_message* messages, size_t n_messages, const uint32_t** ids,
+                         size_t* n_ids, la_error* error);
 } la_model_service;
 
 typedef struct la_host_services {
@@ -342,6 +347,10 @@ typedef struct la_eval_sink {
   void* ctx;
   void (*metric)(void* ctx, la_str name, double value, const la_tag* tags, size_t n_tags);
   void (*artifact)(void* ctx, la_str name, la_str media_type, const void* data, size_t size);
+  /* Optional (a reader checks struct_size): the examples the sweep gave this evaluation (its
+   * [[evaluate]] entry's `data`), host-owned for the duration of evaluate(); none: 0. */
+  const la_example* examples;
+  size_t n_examples;
 } la_eval_sink;
 
 typedef struct la_evaluator_vtable {

@@ -9,6 +9,7 @@
 
 #include <longalign/plugin.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -240,6 +241,48 @@ class Host {
     check_host(m.tokenize(m.ctx, str(text), &ids, &n, &e), e);
     return std::vector<uint32_t>(ids, ids + n);
   }
+  // The ids of a chat prompt in the model's own chat template, ready to generate the reply.
+  std::vector<uint32_t> chat_prompt(const std::vector<Message>& messages) const {
+    const la_model_service& m = model();
+    if (m.struct_size < offsetof(la_model_service, chat_prompt) + sizeof m.chat_prompt || !m.chat_prompt)
+      throw Error(LA_ERR_UNAVAILABLE, "this host's model service has no chat_prompt");
+    std::vector<la_message> msgs;
+    for (auto& x : messages) msgs.push_back({str(x.role), str(x.content)});
+    const uint32_t* ids = nullptr;
+    size_t n = 0;
+    la_error e = make_error();
+    check_host(m.chat_prompt(m.ctx, msgs.data(), msgs.size(), &ids, &n, &e), e);
+    return std::vector<uint32_t>(ids, ids + n);
+  }
+  uint32_t context_size() const {
+    const la_model_service& m = model();
+    uint32_t n = 0;
+    la_error e = make_error();
+    check_host(m.context_size(m.ctx, &n, &e), e);
+    return n;
+  }
+  std::string detokenize(const std::vector<uint32_t>& ids) const {
+    const la_model_service& m = model();
+    la_str text{};
+    la_error e = make_error();
+    check_host(m.detokenize(m.ctx, ids.data(), ids.size(), &text, &e), e);
+    return std::string(view(text));
+  }
+  struct Generation {
+    std::vector<uint32_t> tokens;
+    std::string text;
+  };
+  // One generation per request, in order.
+  std::vector<Generation> generate(const std::vector<la_generate_request>& requests) const {
+    const la_model_service& m = model();
+    std::vector<la_generation> out(requests.size());
+    for (auto& g : out) g.struct_size = sizeof g;
+    la_error e = make_error();
+    check_host(m.generate(m.ctx, requests.data(), requests.size(), out.data(), &e), e);
+    std::vector<Generation> gens;
+    for (auto& g : out) gens.push_back({std::vector<uint32_t>(g.tokens, g.tokens + g.n_tokens), std::string(view(g.text))});
+    return gens;
+  }
   std::vector<la_score_result> score(const std::vector<la_score_request>& requests) const {
     const la_model_service& m = model();
     std::vector<la_score_result> out(requests.size());
@@ -310,6 +353,23 @@ class EvalSink {
   }
   void artifact(std::string_view name, std::string_view media_type, const std::string& bytes) const {
     s_->artifact(s_->ctx, str(name), str(media_type), bytes.data(), bytes.size());
+  }
+  // The examples the sweep gave this evaluation ([[evaluate]] data = {...}); empty when none.
+  std::vector<Example> examples() const {
+    std::vector<Example> out;
+    if (s_->struct_size < offsetof(la_eval_sink, n_examples) + sizeof s_->n_examples) return out;
+    for (size_t i = 0; i < s_->n_examples; ++i) {
+      const la_example& x = s_->examples[i];
+      Example e;
+      for (size_t m = 0; m < x.n_messages; ++m)
+        e.messages.push_back({std::string(view(x.messages[m].role)), std::string(view(x.messages[m].content))});
+      e.text = view(x.text);
+      e.source = view(x.source);
+      e.task = view(x.task);
+      e.metadata_json = view(x.metadata_json);
+      out.push_back(std::move(e));
+    }
+    return out;
   }
 
  private:

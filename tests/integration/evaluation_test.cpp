@@ -1,0 +1,81 @@
+// Evaluations in a cell, end to end: after training, each [[evaluate]] entry runs on the trained
+// model through the model service, with the examples its `data` names; its metrics land under
+// its own evaluation id with their tags, its artifacts beside them; an evaluator that fails is
+// recorded as failed with its error while the cell and the other evaluations finish.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+
+#include "store/store.h"
+#include "test_dirs.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+namespace {
+
+TEST(Evaluation, EachEntryRunsOnTheTrainedModelUnderItsOwnId) {
+  test::ScratchDir dir("evaluation");
+  std::ofstream(dir.path / "s.toml") << R"(name = "evals"
+seeds = [0]
+[config]
+train.max_tokens = 512
+train.epochs = 1
+[[data]]
+name = "chat"
+source = "synthetic-chat"
+params = { count = 64 }
+[[evaluate]]
+name = "acc"
+evaluator = "task-accuracy"
+params = { max_new_tokens = 8 }
+data = { source = "synthetic-chat", params = { count = 12, tasks = ["add", "to-binary"] } }
+[[evaluate]]
+name = "needle"
+evaluator = "needle"
+params = { lengths = [128, 256], depths = [0.0, 1.0], max_new_tokens = 6 }
+data = { source = "synthetic-chat", params = { count = 40 } }
+[[evaluate]]
+name = "ppl"
+evaluator = "perplexity"
+[[evaluate]]
+name = "no-data"
+evaluator = "task-accuracy"
+)";
+  auto r = run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string(), test::kBin.string(), "run",
+                        (dir.path / "s.toml").string(), "--db", (dir.path / "r.sqlite").string()},
+                       std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Store store((dir.path / "r.sqlite").string());
+  auto q = store.db().prepare("SELECT evaluator, metric, tags_json, value, eval_id FROM eval_results ORDER BY evaluator, metric, tags_json");
+  std::map<std::string, std::map<std::string, double>> got;  // evaluator -> metric+tags -> value
+  std::set<std::string> ids;
+  while (q.step()) {
+    got[q.text_at(0)][q.text_at(1) + q.text_at(2)] = q.real_at(3);
+    ids.insert(q.text_at(4));
+  }
+  EXPECT_EQ(ids.size(), 4u);
+  EXPECT_EQ(got["task-accuracy"]["examples{}"], 12);
+  EXPECT_EQ(got["task-accuracy"]["examples{\"task\":\"add\"}"] + got["task-accuracy"]["examples{\"task\":\"to-binary\"}"], 12);
+  EXPECT_TRUE(got["task-accuracy"].count("accuracy{}"));
+  EXPECT_EQ(got["task-accuracy"]["failed{\"error\":\"plugin 'task-accuracy' evaluate failed: no examples: give the evaluation data = { source = ... }\"}"], 1);
+  for (auto* key : {"accuracy{\"depth\":\"0.000\",\"length\":\"128\"}", "accuracy{\"depth\":\"1.000\",\"length\":\"256\"}",
+                    "accuracy{\"length\":\"128\"}", "accuracy{}"})
+    EXPECT_TRUE(got["needle"].count(key)) << key;
+  EXPECT_GT(got["perplexity"]["perplexity{}"], 1.0);
+  EXPECT_LT(got["perplexity"]["perplexity{}"], 259.0 * 4);
+
+  auto cell = store.db().prepare("SELECT cell_id, status FROM runs");
+  ASSERT_TRUE(cell.step());
+  EXPECT_EQ(cell.text_at(1), "done");
+  auto art = store.db().prepare("SELECT name, length(data) FROM artifacts WHERE eval_id != '' ORDER BY name");
+  std::map<std::string, int64_t> artifacts;
+  while (art.step()) artifacts[art.text_at(0)] = art.int_at(1);
+  EXPECT_GT(artifacts["predictions.jsonl"], 0);
+  EXPECT_GT(artifacts["needle.csv"], 0);
+}
+
+}  // namespace
+}  // namespace longalign::host
