@@ -1,0 +1,50 @@
+// longalign report DB: the sweep's tables (markdown, CSV, JSON) and plots (PNG) from its results.
+#include <fstream>
+#include <iostream>
+
+#include "report/report.h"
+#include "store/store.h"
+#include "verbs.h"
+
+namespace longalign::cli {
+namespace {
+
+struct Options {
+  std::string db, format = "md", out, sweep;
+  bool no_plots = false;
+};
+
+}  // namespace
+
+Verb add_report_verb(CLI::App& app) {
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("report", "Tables (mean ± std, 95% interval over seeds) and plots of a sweep's results");
+  cmd->add_option("DB", opt->db, "The sweep's results file")->required();
+  cmd->add_option("--format", opt->format, "What to print: md, csv or json")->check(CLI::IsMember({"md", "csv", "json"}));
+  cmd->add_option("--out", opt->out, "Write report.md, report.csv, report.json and the PNGs here (default: DB's name + -report/)");
+  cmd->add_option("--sweep", opt->sweep, "The sweep, when the file holds several");
+  cmd->add_flag("--no-plots", opt->no_plots, "Tables only (no gnuplot needed)");
+  return {cmd, [opt] {
+            if (!std::filesystem::exists(opt->db)) {
+              std::cerr << "longalign report: " << opt->db << ": no such file\n";
+              return kExitBadInput;
+            }
+            host::Store store(opt->db);
+            host::Report r = host::build_report(store, opt->sweep);
+            const std::filesystem::path out =
+                opt->out.empty() ? std::filesystem::path(opt->db).replace_extension("").string() + "-report" : opt->out;
+            std::filesystem::create_directories(out);
+            std::ofstream(out / "report.md") << r.markdown();
+            std::ofstream(out / "report.csv") << r.csv();
+            std::ofstream(out / "report.json") << r.to_json().dump(2) << "\n";
+            if (opt->format == "md") std::cout << r.markdown();
+            if (opt->format == "csv") std::cout << r.csv();
+            if (opt->format == "json") std::cout << r.to_json().dump(2) << "\n";
+            if (!opt->no_plots)
+              for (auto& png : host::draw_plots(store, r, out)) std::cerr << "wrote " << png.string() << "\n";
+            std::cerr << "wrote " << (out / "report.md").string() << ", report.csv, report.json\n";
+            return kExitOk;
+          }};
+}
+
+}  // namespace longalign::cli

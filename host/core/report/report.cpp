@@ -1,0 +1,291 @@
+#include "report/report.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "sweep/plan.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+namespace {
+
+// Run metrics every report shows, where the cells have them, with their column names.
+const std::vector<std::pair<std::string, std::string>> kRunColumns = {
+    {"heldout.loss", "heldout.loss"},
+    {"train.final_loss", "train.final_loss"},
+    {"train.target_tokens_per_s", "train.target_tokens_per_s"},
+};
+
+// A group's name: its grid values, a table shown by its keys ({core,docs}) to stay short.
+std::string label_of(const nlohmann::json& grid) {
+  if (grid.empty()) return "(base)";
+  std::string s;
+  for (auto& [k, v] : grid.items()) {
+    std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+    if (v.is_object()) {
+      value = "{";
+      for (auto& [key, unused] : v.items()) value += (value.size() > 1 ? "," : "") + key;
+      value += "}";
+    }
+    s += (s.empty() ? "" : ", ") + k + "=" + value;
+  }
+  return s;
+}
+
+std::string number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", x);
+  return buf;
+}
+
+// gnuplot's path, from PATH.
+std::filesystem::path find_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string d; std::getline(dirs, d, ':');)
+    if (!d.empty() && ::access((std::filesystem::path(d) / "gnuplot").c_str(), X_OK) == 0) return std::filesystem::path(d) / "gnuplot";
+  throw std::runtime_error("gnuplot is not installed (Debian: apt-get install gnuplot-nox); --no-plots writes the tables alone");
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Report build_report(Store& store, const std::string& sweep) {
+  Report r;
+  auto q = store.db().prepare("SELECT cell_id, sweep, seed, grid_json, params_json, status FROM runs ORDER BY grid_json, seed");
+  std::set<std::string> sweeps;
+  while (q.step()) {
+    if (!sweep.empty() && q.text_at(1) != sweep) continue;
+    sweeps.insert(q.text_at(1));
+    if (q.text_at(5) != "done") {
+      ++r.not_done;
+      continue;
+    }
+    ReportCell c;
+    c.id = q.text_at(0);
+    c.seed = q.int_at(2);
+    c.grid = nlohmann::json::parse(q.text_at(3));
+    c.config = nlohmann::json::parse(q.text_at(4));
+    c.status = q.text_at(5);
+    r.cells.push_back(std::move(c));
+  }
+  if (sweeps.size() > 1) throw std::runtime_error("the file holds several sweeps: name one with --sweep");
+  // Groups in grid order (numbers as numbers), seeds in order within them.
+  std::stable_sort(r.cells.begin(), r.cells.end(), [](const ReportCell& a, const ReportCell& b) {
+    return a.grid < b.grid || (a.grid == b.grid && a.seed < b.seed);
+  });
+  r.sweep = sweeps.empty() ? sweep : *sweeps.begin();
+
+  std::vector<std::string> eval_columns;
+  for (auto& c : r.cells) {
+    for (auto& [name, value] : store.run_metrics(c.id)) c.values[name] = value;
+    if (c.values.count("train.seconds")) c.values["train.hours"] = c.values["train.seconds"] / 3600;
+    // Evaluation ids are content ids of (cell, entry): map them back to the entries' names.
+    std::map<std::string, std::string> names;
+    if (c.config.contains("evaluate"))
+      for (auto& [name, entry] : c.config["evaluate"].items()) names[content_id({{"cell", c.id}, {"evaluate", entry}})] = name;
+    auto e = store.db().prepare("SELECT eval_id, metric, value FROM eval_results WHERE cell_id = ?1 AND tags_json = '{}'");
+    e.bind(1, c.id);
+    while (e.step()) {
+      auto it = names.find(e.text_at(0));
+      if (it == names.end() || e.text_at(1) == "seconds") continue;
+      const std::string column = it->second + "." + e.text_at(1);
+      c.values[column] = e.real_at(2);
+      if (std::find(eval_columns.begin(), eval_columns.end(), column) == eval_columns.end()) eval_columns.push_back(column);
+    }
+  }
+  std::sort(eval_columns.begin(), eval_columns.end());
+  r.columns = eval_columns;
+  for (auto& [metric, column] : kRunColumns)
+    for (auto& c : r.cells)
+      if (c.values.count(metric)) {
+        r.columns.push_back(column);
+        break;
+      }
+  r.columns.push_back("train.hours");
+
+  std::map<std::string, size_t> group_of;
+  for (size_t i = 0; i < r.cells.size(); ++i) {
+    const std::string key = r.cells[i].grid.dump();
+    auto [it, fresh] = group_of.emplace(key, r.groups.size());
+    if (fresh) r.groups.push_back({r.cells[i].grid, label_of(r.cells[i].grid), {}, {}});
+    r.groups[it->second].cells.push_back(i);
+  }
+  for (auto& g : r.groups)
+    for (auto& col : r.columns) {
+      std::vector<double> v;
+      for (size_t i : g.cells)
+        if (auto it = r.cells[i].values.find(col); it != r.cells[i].values.end() && std::isfinite(it->second)) v.push_back(it->second);
+      if (!v.empty()) g.columns[col] = summarize(v);
+    }
+  return r;
+}
+
+std::string Report::markdown() const {
+  std::string out = "# " + sweep + "\n\n" + std::to_string(cells.size()) + " cells done" +
+                    (not_done ? ", " + std::to_string(not_done) + " not done (left out)" : "") +
+                    ". Each value: the mean over seeds, ± the standard deviation and [the 95% interval] where a group has several.\n\n";
+  out += "| cells | seeds |";
+  for (auto& c : columns) out += " " + c + " |";
+  out += "\n| --- | --- |";
+  for (size_t i = 0; i < columns.size(); ++i) out += " --- |";
+  out += "\n";
+  for (auto& g : groups) {
+    out += "| " + g.label + " | " + std::to_string(g.cells.size()) + " |";
+    for (auto& c : columns) {
+      auto it = g.columns.find(c);
+      if (it == g.columns.end()) {
+        out += " |";
+        continue;
+      }
+      const Summary& s = it->second;
+      out += " " + number(s.mean);
+      if (s.n > 1) out += " ± " + number(s.std) + " [" + number(s.lo) + ", " + number(s.hi) + "]";
+      out += " |";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string Report::csv() const {
+  auto field = [](const std::string& s) {
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  std::string out = "group,column,n,mean,std,ci_low,ci_high\n";
+  for (auto& g : groups)
+    for (auto& [col, s] : g.columns)
+      out += field(g.label) + "," + col + "," + std::to_string(s.n) + "," + number(s.mean) + "," + number(s.std) + "," +
+             number(s.lo) + "," + number(s.hi) + "\n";
+  return out;
+}
+
+nlohmann::json Report::to_json() const {
+  nlohmann::json j = {{"sweep", sweep}, {"cells_done", cells.size()}, {"cells_not_done", not_done}, {"columns", columns}};
+  j["groups"] = nlohmann::json::array();
+  for (auto& g : groups) {
+    nlohmann::json row = {{"grid", g.grid}, {"cells", nlohmann::json::array()}, {"columns", nlohmann::json::object()}};
+    for (size_t i : g.cells) row["cells"].push_back({{"cell_id", cells[i].id}, {"seed", cells[i].seed}});
+    for (auto& [col, s] : g.columns)
+      row["columns"][col] = {{"n", s.n}, {"mean", s.mean}, {"std", s.std}, {"ci95", {s.lo, s.hi}}};
+    j["groups"].push_back(row);
+  }
+  return j;
+}
+
+std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, const std::filesystem::path& dir) {
+  const auto gnuplot = find_gnuplot();
+  std::filesystem::create_directories(dir);
+  std::vector<std::filesystem::path> made;
+  // noenhanced: labels are literal (gnuplot would take the _ of train.final_loss as a subscript).
+  std::string script = "set terminal pngcairo noenhanced size 900,560 font \"sans,10\"\nset key below\nset grid\n";
+
+  // Loss curves, one line per cell.
+  {
+    std::ofstream data(dir / "loss.dat");
+    std::vector<std::string> titles;
+    for (auto& c : r.cells) {
+      auto q = store.db().prepare("SELECT step, value FROM step_metrics WHERE cell_id = ?1 AND name = 'loss' ORDER BY step");
+      q.bind(1, c.id);
+      std::string rows;
+      while (q.step()) rows += std::to_string(q.int_at(0)) + " " + number(q.real_at(1)) + "\n";
+      if (rows.empty()) continue;
+      data << (titles.empty() ? "" : "\n\n") << rows;  // gnuplot's data blocks, one per cell
+      titles.push_back(quoted(label_of(c.grid) + " seed " + std::to_string(c.seed)));
+    }
+    if (!titles.empty()) {
+      std::string array;
+      for (auto& t : titles) array += (array.empty() ? "" : ",") + t;
+      script += "set output " + quoted((dir / "loss.png").string()) + "\nset title \"Training loss per cell\"\n"
+                "set xlabel \"optimizer step\"\nset ylabel \"loss (nats per target token)\"\n"
+                "array t[" + std::to_string(titles.size()) + "] = [" + array + "]\n"
+                "plot for [i=0:" + std::to_string(titles.size() - 1) + "] " + quoted((dir / "loss.dat").string()) +
+                " index i using 1:2 with lines lw 1.5 title t[i+1]\n";
+      made.push_back(dir / "loss.png");
+    }
+  }
+
+  // Target tokens/s per batching method (and loss weighting), averaged over its cells.
+  {
+    std::map<std::string, std::vector<double>> by_method;
+    for (auto& c : r.cells)
+      if (auto it = c.values.find("train.target_tokens_per_s"); it != c.values.end())
+        by_method[c.config["batching"]["plugin"].get<std::string>() + " + " + c.config["loss"]["plugin"].get<std::string>()].push_back(it->second);
+    if (!by_method.empty()) {
+      std::ofstream data(dir / "throughput.dat");
+      for (auto& [method, v] : by_method) data << quoted(method) << " " << number(summarize(v).mean) << "\n";
+      script += "set output " + quoted((dir / "throughput.png").string()) + "\nset title \"Target tokens per second\"\n"
+                "unset xlabel\nset ylabel \"target tokens/s\"\nset style fill solid 0.6\nset boxwidth 0.6\nset yrange [0:*]\n"
+                "plot " + quoted((dir / "throughput.dat").string()) + " using 0:2:xtic(1) with boxes notitle\n"
+                "set yrange [*:*]\n";
+      made.push_back(dir / "throughput.png");
+    }
+  }
+
+  // Needle heatmaps: per evaluation and group, accuracy by (length, depth), mean over seeds.
+  for (size_t gi = 0; gi < r.groups.size(); ++gi) {
+    const ReportGroup& g = r.groups[gi];
+    std::map<std::string, std::map<std::pair<double, double>, std::vector<double>>> by_eval;  // name -> (length, depth)
+    for (size_t i : g.cells) {
+      const ReportCell& c = r.cells[i];
+      std::map<std::string, std::string> names;
+      const nlohmann::json evaluations = c.config.value("evaluate", nlohmann::json::object());
+      for (auto& [name, entry] : evaluations.items())
+        if (entry["evaluator"] == "needle") names[content_id({{"cell", c.id}, {"evaluate", entry}})] = name;
+      auto q = store.db().prepare("SELECT eval_id, tags_json, value FROM eval_results WHERE cell_id = ?1 AND metric = 'accuracy'");
+      q.bind(1, c.id);
+      while (q.step()) {
+        auto it = names.find(q.text_at(0));
+        if (it == names.end()) continue;
+        auto tags = nlohmann::json::parse(q.text_at(1));
+        if (!tags.contains("length") || !tags.contains("depth")) continue;
+        by_eval[it->second][{std::stod(tags["length"].get<std::string>()), std::stod(tags["depth"].get<std::string>())}].push_back(q.real_at(2));
+      }
+    }
+    for (auto& [name, cellsd] : by_eval) {
+      std::set<double> lengths, depths;
+      for (auto& [ld, v] : cellsd) lengths.insert(ld.first), depths.insert(ld.second);
+      const std::string stem = "needle-" + name + "-" + std::to_string(gi + 1);
+      std::ofstream data(dir / (stem + ".dat"));
+      data << "x";
+      for (double d : depths) data << " " << number(d);
+      data << "\n";
+      for (double l : lengths) {
+        data << number(l);
+        for (double d : depths) {
+          auto it = cellsd.find({l, d});
+          data << " " << (it == cellsd.end() ? std::string("NaN") : number(summarize(it->second).mean));
+        }
+        data << "\n";
+      }
+      script += "set output " + quoted((dir / (stem + ".png")).string()) + "\nset title " +
+                quoted("Needle (" + name + "): " + g.label) +
+                "\nset xlabel \"depth\"\nset ylabel \"length (tokens)\"\nset cbrange [0:1]\nset palette defined (0 \"#d73027\", 0.5 \"#fee08b\", 1 \"#1a9850\")\n"
+                "plot " + quoted((dir / (stem + ".dat")).string()) + " matrix rowheaders columnheaders with image notitle\n"
+                "unset cbrange\n";
+      made.push_back(dir / (stem + ".png"));
+    }
+  }
+  if (made.empty()) return made;
+  std::ofstream(dir / "plots.gp") << script;
+  auto res = run_process({gnuplot.string(), (dir / "plots.gp").string()}, std::chrono::seconds(120));
+  if (!res.ok()) throw std::runtime_error("gnuplot " + res.describe() + ": " + res.err.substr(0, 1000));
+  return made;
+}
+
+}  // namespace longalign::host

@@ -1,0 +1,53 @@
+// `longalign report DB`: the paper's tables from a sweep's results. Cells that differ only in
+// their seed form a group (a row); the columns are the evaluations' headline metrics (untagged)
+// and the training's held-out loss, final loss, target tokens/s and hours, each as mean ± std
+// with a 95% interval over seeds. Plots (PNG, drawn by gnuplot): loss curves per cell, needle
+// heatmaps (length x depth) per group, and target tokens/s per batching method.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "report/summary.h"
+
+namespace longalign::host {
+
+class Store;
+
+struct ReportCell {
+  std::string id, status;
+  int64_t seed = 0;
+  nlohmann::json grid, config;
+  std::map<std::string, double> values;  // column -> value
+};
+
+struct ReportGroup {
+  nlohmann::json grid;
+  std::string label;  // "data.long.count=96, ..." or "(base)"
+  std::vector<size_t> cells;  // indices into Report::cells
+  std::map<std::string, Summary> columns;
+};
+
+struct Report {
+  std::string sweep;
+  std::vector<ReportCell> cells;  // done cells
+  size_t not_done = 0;
+  std::vector<std::string> columns;  // in display order
+  std::vector<ReportGroup> groups;
+
+  std::string markdown() const;
+  std::string csv() const;  // one row per group and column
+  nlohmann::json to_json() const;
+};
+
+// Reads every done cell of the file (one sweep, or the one named).
+Report build_report(Store& store, const std::string& sweep = "");
+
+// Writes loss.png, throughput.png and needle-*.png (where the results have them) into dir with
+// gnuplot; returns the files written. Throws std::runtime_error when gnuplot is missing or fails.
+std::vector<std::filesystem::path> draw_plots(Store& store, const Report& report, const std::filesystem::path& dir);
+
+}  // namespace longalign::host

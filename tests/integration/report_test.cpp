@@ -1,0 +1,97 @@
+// `longalign report` checked cell by cell against the DB: groups of seeds, means, standard
+// deviations and intervals recomputed here; the CSV and JSON agree with them; the PNGs are PNGs.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "store/store.h"
+#include "test_dirs.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+namespace {
+
+TEST(Report, TablesAgreeWithTheDbAndPlotsAreDrawn) {
+  test::ScratchDir dir("report");
+  std::ofstream(dir.path / "s.toml") << R"(name = "rep"
+seeds = [0, 1]
+[config]
+train.max_tokens = 512
+[grid]
+"train.lr" = [0.001, 0.004]
+[[data]]
+name = "chat"
+source = "synthetic-chat"
+params = { count = 48 }
+[[evaluate]]
+name = "needle"
+evaluator = "needle"
+params = { lengths = [96, 192], depths = [0.0, 0.5, 1.0], max_new_tokens = 6 }
+data = { source = "synthetic-chat", params = { count = 30 } }
+)";
+  const std::string db = (dir.path / "rep.sqlite").string();
+  auto env = "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string();
+  auto run = run_process({"/usr/bin/env", env, test::kBin.string(), "run", (dir.path / "s.toml").string(), "--db", db},
+                         std::chrono::seconds(180));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto rep = run_process({"/usr/bin/env", env, test::kBin.string(), "report", db, "--format", "json", "--out",
+                          (dir.path / "out").string()},
+                         std::chrono::seconds(60));
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  auto j = nlohmann::json::parse(rep.out);
+  ASSERT_EQ(j["groups"].size(), 2u);
+  EXPECT_EQ(j["groups"][0]["grid"]["train.lr"], 0.001);
+
+  Store store(db);
+  for (auto& g : j["groups"]) {
+    ASSERT_EQ(g["cells"].size(), 2u);
+    for (const char* column : {"heldout.loss", "train.final_loss", "needle.accuracy"}) {
+      if (std::string(column) == "heldout.loss") continue;  // eval.heldout is 0 here: no such column
+      std::vector<double> v;
+      for (auto& c : g["cells"]) {
+        const std::string id = c["cell_id"];
+        if (std::string(column) == "needle.accuracy") {
+          auto q = store.db().prepare("SELECT value FROM eval_results WHERE cell_id = ?1 AND metric = 'accuracy' AND tags_json = '{}'");
+          q.bind(1, id);
+          ASSERT_TRUE(q.step());
+          v.push_back(q.real_at(0));
+        } else {
+          for (auto& [name, value] : store.run_metrics(id))
+            if (name == column) v.push_back(value);
+        }
+      }
+      ASSERT_EQ(v.size(), 2u) << column;
+      const double mean = (v[0] + v[1]) / 2, sd = std::fabs(v[0] - v[1]) / std::sqrt(2.0);
+      auto& s = g["columns"][column];
+      EXPECT_NEAR(s["mean"].get<double>(), mean, 1e-9) << column;
+      EXPECT_NEAR(s["std"].get<double>(), sd, 1e-9) << column;
+      EXPECT_NEAR(s["ci95"][1].get<double>() - mean, 12.706 * sd / std::sqrt(2.0), 1e-6) << column;  // t(0.975, 1)
+    }
+  }
+  std::ifstream csv(dir.path / "out" / "report.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "group,column,n,mean,std,ci_low,ci_high");
+  std::ifstream md(dir.path / "out" / "report.md");
+  std::string text((std::istreambuf_iterator<char>(md)), {});
+  EXPECT_NE(text.find("| train.lr=0.001 | 2 |"), std::string::npos) << text;
+  for (auto* png : {"loss.png", "throughput.png", "needle-needle-1.png", "needle-needle-2.png"}) {
+    std::ifstream f(dir.path / "out" / png, std::ios::binary);
+    char magic[8] = {};
+    f.read(magic, 8);
+    EXPECT_EQ(std::string(magic + 1, 3), "PNG") << png;
+  }
+}
+
+TEST(Report, AMissingFileIsBadInput) {
+  auto r = run_process({test::kBin.string(), "report", "/no/such.sqlite"}, std::chrono::seconds(10));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/no/such.sqlite: no such file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace longalign::host
