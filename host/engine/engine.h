@@ -90,6 +90,9 @@ struct StepStats {
 };
 
 // A model's weights, for scoring and checkpoints. Randomly initialised from a seed, or loaded.
+// Intra-op threads of what runs next in this process (a Trainer sets its own from TrainConfig).
+void set_threads(int n);
+
 class Model {
  public:
   explicit Model(const ModelConfig& config, uint64_t seed = 0);

@@ -100,6 +100,8 @@ std::vector<float> Model::next_token_logprobs(const std::vector<int64_t>& ids) c
   return std::vector<float>(picked.data_ptr<float>(), picked.data_ptr<float>() + picked.numel());
 }
 
+void set_threads(int n) { at::set_num_threads(std::max(1, n)); }
+
 Model::ContinuationScore Model::score_continuation(const std::vector<int64_t>& ids, int64_t from) const {
   const auto n = static_cast<int64_t>(ids.size());
   if (from < 1 || from > n) throw std::invalid_argument("score_continuation: from must lie in [1, " + std::to_string(n) + "]");

@@ -9,6 +9,7 @@
 
 #include "cell/model_service.h"
 #include "cell/worker.h"
+#include "llm/llm_service.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "checkpoint/safetensors.h"
 #include "engine.h"
@@ -100,6 +101,45 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   return std::make_unique<EngineTrainer>(std::move(model), tc);
 }
 
+// A done cell's saved model, served to its evaluators.
+class SavedModel : public host::ServedModel {
+ public:
+  explicit SavedModel(const std::filesystem::path& dir) : model_(load(dir)) {}
+  engine::Model::ContinuationScore score(const std::vector<int64_t>& ids, int64_t from) const override {
+    return model_.score_continuation(ids, from);
+  }
+  std::vector<int64_t> generate(const std::vector<int64_t>& prompt, const engine::Model::Sampling& s) const override {
+    return model_.generate(prompt, s);
+  }
+
+ private:
+  static engine::Model load(const std::filesystem::path& dir) {
+    host::HfCheckpoint ck = host::load_hf_checkpoint(dir);
+    engine::Model m(ck.config);
+    m.load(ck.tensors);
+    return m;
+  }
+  engine::Model model_;
+};
+
+// --evaluate: the spec's evaluations on the cell's model/ (what `longalign eval` starts).
+void evaluate_saved(const host::CellSpec& spec, const std::string& db, const host::EventSink& events) {
+  const auto dir = std::filesystem::path(db).parent_path() / "model";
+  if (!std::filesystem::exists(dir / "config.json"))
+    throw std::runtime_error(dir.string() + ": no saved model (the cell ran with checkpoint.save = false?)");
+  engine::set_threads(spec.threads);
+  SavedModel model(dir);
+  host::Store store(db);
+  std::unique_ptr<host::LlmClient> llm;
+  std::unique_ptr<host::LlmService> llm_service;
+  if (!spec.config["llm"]["url"].get<std::string>().empty()) {
+    llm = std::make_unique<host::LlmClient>(host::llm_config(spec.config["llm"]));
+    llm_service = std::make_unique<host::LlmService>(*llm);
+  }
+  host::run_evaluations(spec, &model, spec.config["train"]["max_tokens"].get<uint32_t>(),
+                        llm_service ? llm_service->table() : nullptr, store, events);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,6 +149,8 @@ int main(int argc, char** argv) {
   app.add_option("--spec", spec_file, "The cell's spec.json")->required()->check(CLI::ExistingFile);
   app.add_option("--db", db, "The cell's own results file")->required();
   app.add_option("--events-fd", events_fd, "Write NDJSON progress events to this file descriptor");
+  bool evaluate_only = false;
+  app.add_flag("--evaluate", evaluate_only, "Run the spec's evaluations on the done cell's saved model, nothing else");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,6 +162,10 @@ int main(int argc, char** argv) {
   try {
     std::ifstream in(spec_file);
     spec = host::CellSpec::from_json(nlohmann::json::parse(in));
+    if (evaluate_only) {
+      evaluate_saved(spec, db, events);
+      return 0;
+    }
     host::run_cell(spec, db, events, make_trainer);
     return 0;
   } catch (const std::exception& e) {

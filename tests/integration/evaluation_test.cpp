@@ -77,5 +77,52 @@ evaluator = "task-accuracy"
   EXPECT_GT(artifacts["needle.csv"], 0);
 }
 
+TEST(Evaluation, EvalAddsAnEvaluationToDoneCellsWithoutTraining) {
+  test::ScratchDir dir("eval-verb");
+  const std::string base = R"(name = "later"
+seeds = [0, 1]
+[config]
+train.max_tokens = 256
+[[data]]
+name = "chat"
+source = "synthetic-chat"
+params = { count = 32 }
+)";
+  std::ofstream(dir.path / "s.toml") << base;
+  auto longalign = [&](const std::string& verb) {
+    return run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string(), test::kBin.string(), verb,
+                        (dir.path / "s.toml").string(), "--db", (dir.path / "r.sqlite").string()},
+                       std::chrono::seconds(120));
+  };
+  ASSERT_EQ(longalign("run").exit_code, 0);
+  std::map<std::string, std::string> finished;
+  {
+    Store store((dir.path / "r.sqlite").string());
+    auto q = store.db().prepare("SELECT cell_id, finished_at FROM runs");
+    while (q.step()) finished[q.text_at(0)] = q.text_at(1);
+  }
+  std::ofstream(dir.path / "s.toml", std::ios::app) << R"(
+[[evaluate]]
+name = "acc"
+evaluator = "task-accuracy"
+params = { max_new_tokens = 4 }
+data = { source = "corpus-tasks", params = { sources = { docs = ")" << LONGALIGN_SOURCE_DIR << R"(/README.md" }, count = 5, tasks = ["passkey"], min_chars = 200, max_chars = 300 } }
+)";
+  auto r = longalign("eval");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("2 cells evaluated, 0 failed"), std::string::npos) << r.out;
+  Store store((dir.path / "r.sqlite").string());
+  for (auto& [id, at] : finished) {
+    EXPECT_EQ(store.run(id)->finished_at, at) << "not trained again";
+    EXPECT_EQ(store.run(id)->attempts, 1);
+    auto q = store.db().prepare("SELECT value FROM eval_results WHERE cell_id = ?1 AND metric = 'examples' AND tags_json = '{}'");
+    q.bind(1, id);
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.real_at(0), 5);
+  }
+  auto again = longalign("eval");
+  EXPECT_NE(again.out.find("0 cells evaluated"), std::string::npos) << again.out;  // results there: skipped
+}
+
 }  // namespace
 }  // namespace longalign::host

@@ -4,6 +4,18 @@
 
 namespace longalign::host {
 
+std::vector<std::string> plugins_used(const nlohmann::json& cfg) {
+  std::vector<std::string> names = {cfg["batching"]["plugin"], cfg["loss"]["plugin"]};
+  for (auto& [_, d] : cfg["data"].items()) names.push_back(d["source"]);
+  if (cfg.contains("evaluate"))
+    for (auto& [_, e] : cfg["evaluate"].items()) {
+      names.push_back(e["evaluator"]);
+      if (e.contains("data")) names.push_back(e["data"]["source"]);
+    }
+  return names;
+}
+
+
 std::shared_ptr<PluginLibrary> load_plugin(const nlohmann::json& plugins, const std::string& name) {
   if (!plugins.contains(name)) throw std::runtime_error("no file is known for plugin '" + name + "'");
   return PluginLibrary::load(plugins[name]["file"].get<std::string>());

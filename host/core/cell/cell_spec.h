@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace longalign::host {
 
@@ -12,6 +13,10 @@ class PluginLibrary;
 
 // Loads plugin `name` from a spec's plugins table (name -> {"file": ...}); throws naming it.
 std::shared_ptr<PluginLibrary> load_plugin(const nlohmann::json& plugins, const std::string& name);
+
+// The plugins a resolved cell config names: batching, loss weighting, data sources, evaluators
+// and their data sources.
+std::vector<std::string> plugins_used(const nlohmann::json& config);
 
 struct CellSpec {
   std::string sweep, cell_id;

@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "text/chat_template.h"
 #include "util/build_info.h"
+#include "util/sha256.h"
 
 namespace longalign::host {
 namespace {
@@ -51,7 +52,9 @@ void run_evaluations(const CellSpec& spec, const ServedModel* model, uint32_t co
     // A failing evaluator is recorded as such; the cell and the other evaluations go on.
     try {
       std::vector<Example> examples;
-      if (entry.contains("data")) examples = evaluation_examples(entry["data"], spec.plugins, spec.seed, llm);
+      // Its own seed, so a source that also feeds training gives other examples here.
+      const uint64_t seed = std::stoull(sha256_hex("evaluate:" + name + ":" + std::to_string(spec.seed)).substr(0, 15), nullptr, 16);
+      if (entry.contains("data")) examples = evaluation_examples(entry["data"], spec.plugins, seed, llm);
       EvaluatorInstance ev(load_plugin(spec.plugins, evaluator), entry["params"], service ? service->table() : nullptr, llm);
       std::vector<EvalMetric> metrics;
       std::vector<EvalArtifact> artifacts;

@@ -279,7 +279,7 @@ class Runner {
       fs::remove_all(c.dir / "checkpoints");
     }
     CellSpec spec{plan_.sweep.name, cell.id, cell.seed, cell.config, cell.grid, {}, {}, threads_};
-    for (auto& name : used_plugins(cell.config)) spec.plugins[name] = plan_.plugins.at(name);
+    for (auto& name : plugins_used(cell.config)) spec.plugins[name] = plan_.plugins.at(name);
     spec.eval_ids = cell.eval_ids;
     std::ofstream(c.dir / "spec.json") << spec.to_json().dump(2) << "\n";
 
@@ -329,13 +329,6 @@ class Runner {
     metrics_->state(cell, "running");
     if (!opt_.progress_tty) say("cell " + cell.id + " (" + describe_grid(cell) + ") started");
     return c;
-  }
-
-  static std::vector<std::string> used_plugins(const nlohmann::json& cfg) {
-    std::vector<std::string> names = {cfg["batching"]["plugin"], cfg["loss"]["plugin"]};
-    for (auto& [_, d] : cfg["data"].items()) names.push_back(d["source"]);
-    for (auto& [_, e] : cfg["evaluate"].items()) names.push_back(e["evaluator"]);
-    return names;
   }
 
   void read_events(Child& c) {

@@ -1,0 +1,74 @@
+#include "runner/evaluate.h"
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "cell/cell_spec.h"
+#include "runner/runner.h"
+#include "store/store.h"
+#include "util/input_error.h"
+#include "util/nearest.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+
+int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
+  namespace fs = std::filesystem;
+  const std::string db = o.db.empty() ? default_db_path(plan.sweep) : o.db;
+  if (!fs::exists(db)) throw InputError(Location{db}, "", "no results file: run the sweep first");
+  std::vector<std::string> known;
+  for (auto& c : plan.cells)
+    for (auto& [name, id] : c.eval_ids)
+      if (std::find(known.begin(), known.end(), name) == known.end()) known.push_back(name);
+  for (auto& name : o.evaluations)
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      throw InputError(Location{plan.sweep.file}, "evaluate", "no [[evaluate]] entry '" + name + "'" + did_you_mean(name, known));
+
+  Store store(db);
+  const fs::path cells_dir = fs::absolute(db).parent_path() / plan.sweep.name / "cells";
+  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int ran = 0, failed = 0, skipped = 0;
+  for (const Cell& cell : plan.cells) {
+    auto row = store.run(cell.id);
+    if (!row || row->status != "done") {
+      ++skipped;
+      continue;
+    }
+    CellSpec spec{plan.sweep.name, cell.id, cell.seed, cell.config, cell.grid, {}, nlohmann::json::object(), threads};
+    for (auto& name : plugins_used(cell.config)) spec.plugins[name] = plan.plugins.at(name);
+    for (auto& [name, id] : cell.eval_ids) {
+      if (!o.evaluations.empty() && std::find(o.evaluations.begin(), o.evaluations.end(), name) == o.evaluations.end()) continue;
+      auto have = store.db().prepare("SELECT 1 FROM eval_results WHERE eval_id = ?1 AND metric != 'failed' LIMIT 1");
+      have.bind(1, id);
+      if (!o.force && have.step()) continue;
+      spec.eval_ids[name] = id;
+    }
+    if (spec.eval_ids.empty()) continue;
+    const fs::path dir = cells_dir / cell.id;
+    fs::create_directories(dir);
+    std::ofstream(dir / "spec-evaluate.json") << spec.to_json().dump(2) << "\n";
+    auto res = run_process({o.exe.string(), "--spec", (dir / "spec-evaluate.json").string(), "--db", (dir / "cell.sqlite").string(),
+                            "--evaluate"},
+                           o.timeout_s > 0 ? std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000))
+                                           : std::chrono::hours(24 * 365));
+    std::string names;
+    for (auto& [name, id] : spec.eval_ids.items()) names += (names.empty() ? "" : ", ") + name;
+    if (fs::exists(dir / "cell.sqlite")) store.merge((dir / "cell.sqlite").string());
+    auto failures = store.db().prepare("SELECT count(*) FROM eval_results WHERE cell_id = ?1 AND metric = 'failed'");
+    failures.bind(1, cell.id);
+    failures.step();
+    if (!res.ok() || failures.int_at(0) > 0) {
+      ++failed;
+      std::cout << "cell " << cell.id << ": " << names << " failed: "
+                << (res.ok() ? "see eval_results (metric 'failed')" : res.describe() + ": " + res.err.substr(0, 500)) << "\n";
+    } else {
+      ++ran;
+      std::cout << "cell " << cell.id << ": evaluated " << names << "\n";
+    }
+  }
+  std::cout << ran << " cells evaluated, " << failed << " failed, " << skipped << " not done (skipped)\n";
+  return failed ? 1 : 0;
+}
+
+}  // namespace longalign::host
