@@ -1,9 +1,12 @@
 // The SDK's helpers as plugin authors see them: a portable generator, shuffles and step groups
-// that do not depend on the standard library, and exceptions turned into error values.
+// that do not depend on the standard library, exceptions turned into error values, and parameter
+// defaults written as valid JSON.
 #include <gtest/gtest.h>
 
 #include <longalign/batching.hpp>
 #include <longalign/plugin.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <numeric>
@@ -101,3 +104,19 @@ TEST(Sdk, ParamDefaultsAreJsonLiterals) {
 }
 
 }  // namespace
+
+namespace longalign {
+namespace {
+
+// A string default with quotes, backslashes, newlines and other control characters is valid JSON
+// that parses back to the same string.
+TEST(Sdk, StringDefaultsAreEscapedJson) {
+  const std::string text = "line \"one\"\\\nline\ttwo\x01\r";
+  Plugin plugin = Plugin("p", "1.0.0", "d").param(Param::string("s", text, "doc"));
+  const la_plugin_descriptor* d = plugin.descriptor(LA_KIND_EVALUATOR, nullptr);
+  auto j = nlohmann::json::parse(d->params[0].default_json);
+  EXPECT_EQ(j.get<std::string>(), text);
+}
+
+}  // namespace
+}  // namespace longalign

@@ -157,8 +157,20 @@ class Param {
   static Param string(std::string name, std::string def, std::string doc) {
     std::string json = "\"";
     for (char c : def) {
-      if (c == '"' || c == '\\') json += '\\';
-      json += c;
+      if (c == '"' || c == '\\') {
+        json += '\\';
+        json += c;
+      } else if (c == '\n') {
+        json += "\\n";
+      } else if (c == '\t') {
+        json += "\\t";
+      } else if (static_cast<unsigned char>(c) < 0x20) {  // other control characters: \u00XX
+        char esc[8];
+        std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
+        json += esc;
+      } else {
+        json += c;
+      }
     }
     json += '"';
     return Param(std::move(name), LA_PARAM_STRING, json, std::move(doc));
