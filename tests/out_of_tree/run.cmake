@@ -1,7 +1,8 @@
 cmake_minimum_required(VERSION 3.22)
 # Installs longalign to a temporary prefix, builds tests/out_of_tree/plugin against it with the
 # chosen compiler (gcc: g++ and libstdc++; clang: clang++ and libc++), then has the installed
-# host list the plugin and pass `plugin check` on it.
+# host list the plugins and pass `plugin check` on them, and run a sweep whose cell trains on the
+# data source and whose evaluation calls the trained model's service through the evaluator.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(PREFIX "${WORK_DIR}/prefix")
 
@@ -25,9 +26,33 @@ if(COMPILER STREQUAL "clang" AND NOT OUT MATCHES "libc\\+\\+")
   message(FATAL_ERROR "the clang build does not link libc++:\n${OUT}")
 endif()
 
-set(env ${CMAKE_COMMAND} -E env "LONGALIGN_CACHE_DIR=${WORK_DIR}/cache")
+set(env ${CMAKE_COMMAND} -E env "LONGALIGN_CACHE_DIR=${WORK_DIR}/cache" LONGALIGN_METRICS_PORT=0)
 run(${env} "${PREFIX}/bin/longalign" plugin check "${plugin}")
 message(STATUS "${OUT}")
+run(${env} "${PREFIX}/bin/longalign" plugin check "${WORK_DIR}/build/model-probe.so")
+message(STATUS "${OUT}")
+
+file(WRITE "${WORK_DIR}/probe.toml" "name = \"probe\"
+seeds = [0]
+plugin_dirs = [\"build\"]
+[config]
+train.max_tokens = 256
+[[data]]
+name = \"d\"
+source = \"countdown\"
+params = { count = 16 }
+[[evaluate]]
+name = \"probe\"
+evaluator = \"model-probe\"
+")
+run(${env} "${PREFIX}/bin/longalign" run "${WORK_DIR}/probe.toml" --db "${WORK_DIR}/probe.sqlite")
+run(sqlite3 "${WORK_DIR}/probe.sqlite"
+    "SELECT group_concat(metric || '=' || value, ' ') FROM (SELECT metric, value FROM eval_results ORDER BY metric)")
+set(want "batch_agrees=1.0 context_size=256.0 generated_at_most_asked=1.0 generations=2.0 logprob_finite_negative=1.0 prompt_tokens=24.0 roundtrip=1.0 scored_tokens=10.0")
+if(NOT OUT MATCHES "^${want}")
+  message(FATAL_ERROR "the evaluator's calls into the trained model's service answered:\n${OUT}\nwanted:\n${want} ...")
+endif()
+message(STATUS "model service through an out-of-tree evaluator: ${OUT}")
 run(${env} "${PREFIX}/bin/longalign" plugins --json --plugin-dir "${WORK_DIR}/build")
 string(JSON n LENGTH "${OUT}" plugins)
 set(found "")
