@@ -1,5 +1,5 @@
 // model.init_from: a sweep starts from another sweep's trained cell, named by its results file
-// and cell id or by its model/ directory, with a new RoPE base (the paper's context extension);
+// and cell id, by its model/ directory or by one of its training checkpoints, with a new RoPE base (the paper's context extension);
 // it starts where that cell ended (its first loss is the trained model's, not a random one's),
 // and a missing or broken starting point is bad input at plan time, naming the key.
 #include <gtest/gtest.h>
@@ -32,7 +32,7 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
     std::ofstream(d.path / file) << text;
     return run_process({test::kBin.string(), "run", (d.path / file).string(), "--db", (d.path / db).string()}, 300s);
   };
-  ASSERT_TRUE(run("base.toml", sweep("base", "train.lr = 0.005"), "base.sqlite").ok());
+  ASSERT_TRUE(run("base.toml", sweep("base", "train.lr = 0.005\ncheckpoint.every = 20"), "base.sqlite").ok());
   std::string cell;
   {
     Database db((d.path / "base.sqlite").string(), false);
@@ -52,6 +52,15 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
                              "tune2.sqlite");
   ASSERT_TRUE(by_dir.ok()) << by_dir.err;
   EXPECT_EQ(first_loss(d.path / "tune2.sqlite"), tuned) << "both ways name the same weights";
+
+  // A training checkpoint's directory: its model/ inside.
+  std::string step;
+  for (auto& e : std::filesystem::directory_iterator(d.path / "base" / "cells" / cell / "checkpoints")) step = e.path().filename().string();
+  ASSERT_FALSE(step.empty());
+  ProcessResult by_checkpoint = run("tune3.toml", sweep("tune3", "model.init_from = \"base/cells/" + cell + "/checkpoints/" + step + "\""),
+                                    "tune3.sqlite");
+  ASSERT_TRUE(by_checkpoint.ok()) << by_checkpoint.err;
+  EXPECT_LT(first_loss(d.path / "tune3.sqlite"), trained_from_scratch - 0.5) << "the checkpoint's weights are trained ones";
 
   std::ofstream(d.path / "bad.toml") << sweep("bad", "model.init_from = \"nowhere\"");
   ProcessResult bad = run_process({test::kBin.string(), "plan", (d.path / "bad.toml").string()}, 60s);

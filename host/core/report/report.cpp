@@ -39,8 +39,16 @@ std::string label_of(const nlohmann::json& grid) {
 
 std::string number(double x) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", x);
+  std::snprintf(buf, sizeof buf, std::fabs(x) >= 1000 && std::fabs(x) < 1e9 ? "%.0f" : "%.4g", x);
   return buf;
+}
+
+// Evaluators' counts (how many examples, cases, truncated prompts): in report.json's cells, not
+// columns of the table.
+bool bookkeeping(const std::string& metric) {
+  for (const char* m : {"seconds", "examples", "cases", "questions", "truncated", "tokens", "rated", "generations"})
+    if (metric == m) return true;
+  return false;
 }
 
 // gnuplot's path, from PATH.
@@ -101,7 +109,7 @@ Report build_report(Store& store, const std::string& sweep) {
     e.bind(1, c.id);
     while (e.step()) {
       auto it = names.find(e.text_at(0));
-      if (it == names.end() || e.text_at(1) == "seconds") continue;
+      if (it == names.end() || bookkeeping(e.text_at(1))) continue;
       const std::string column = it->second + "." + e.text_at(1);
       c.values[column] = e.real_at(2);
       if (std::find(eval_columns.begin(), eval_columns.end(), column) == eval_columns.end()) eval_columns.push_back(column);

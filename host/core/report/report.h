@@ -1,5 +1,6 @@
 // `longalign report DB`: the paper's tables from a sweep's results. Cells that differ only in
-// their seed form a group (a row); the columns are the evaluations' headline metrics (untagged)
+// their seed form a group (a row); the columns are the evaluations' headline metrics (untagged;
+// counts such as examples or truncated prompts stay in the DB)
 // and the training's held-out loss, final loss, target tokens/s and hours, each as mean ± std
 // with a 95% interval over seeds. Plots (PNG, drawn by gnuplot): loss curves per cell, needle
 // heatmaps (length x depth) per group, and target tokens/s per batching method.

@@ -124,8 +124,9 @@ class Resolver {
     }
   }
 
-  // model.init_from: found, checked (config.json and every tensor it implies) and pinned by
-  // content, so a cell's id changes when the weights it starts from do.
+  // model.init_from: a model directory, a training checkpoint's directory, or RESULTS_DB#CELL;
+  // found, checked (config.json and every tensor it implies) and pinned by content, so a cell's
+  // id changes when the weights it starts from do.
   void resolve_init_from(nlohmann::json& cfg) {
     const std::string given = cfg["model"]["init_from"];
     if (given.empty()) return;
@@ -145,6 +146,8 @@ class Resolver {
       dir = db_file.parent_path() / sweep / "cells" / id / "model";
     } else {
       dir = base / given;
+      // A training checkpoint (checkpoints/step-N) holds its model in model/.
+      if (!std::filesystem::exists(dir / "config.json") && std::filesystem::exists(dir / "model" / "config.json")) dir /= "model";
     }
     dir = std::filesystem::weakly_canonical(dir);
     auto cached = init_hashes_.find(dir.string());
