@@ -67,6 +67,35 @@ struct MicroBatch {
   std::vector<float> weights;
 };
 
+// Data parallelism over torch's c10d: this process is rank `rank` of `world_size`, meeting the
+// others at a TCPStore on master_addr:master_port (rank 0 serves it); collectives over Gloo on
+// CPU. A step's gradients (and loss) are summed across ranks: the host's loss weights are
+// normalised over the global step, so N ranks train exactly as one process would on it.
+struct DataParallelConfig {
+  int rank = 0, world_size = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  double timeout_s = 600;  // a rank that does not answer in time fails the collective
+};
+
+// torchrun's RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, else Slurm's SLURM_PROCID and
+// SLURM_NTASKS (with MASTER_ADDR and MASTER_PORT); one rank when neither is set. Throws
+// std::invalid_argument naming the variable that is malformed or missing.
+DataParallelConfig data_parallel_from_environment();
+
+class DataParallel {
+ public:
+  explicit DataParallel(const DataParallelConfig& config);  // blocks until every rank joined
+  ~DataParallel();
+  int rank() const;
+  int world_size() const;
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 struct TrainConfig {
   double lr = 1e-3, min_lr_ratio = 0.1;
   int64_t warmup_steps = 0, total_steps = 1;
@@ -78,6 +107,7 @@ struct TrainConfig {
   std::string precision = "fp32";
   int64_t loss_chunk = 4096;  // target tokens whose logits exist at once; 0 = all at once
   bool gradient_checkpointing = false;  // recompute each layer in the backward pass
+  std::shared_ptr<DataParallel> data_parallel;  // none: this process alone
 };
 
 struct StepStats {
@@ -89,10 +119,10 @@ struct StepStats {
   double forward_seconds = 0, backward_seconds = 0, attention_seconds = 0, loss_seconds = 0, optimizer_seconds = 0;
 };
 
-// A model's weights, for scoring and checkpoints. Randomly initialised from a seed, or loaded.
 // Intra-op threads of what runs next in this process (a Trainer sets its own from TrainConfig).
 void set_threads(int n);
 
+// A model's weights, for scoring and checkpoints. Randomly initialised from a seed, or loaded.
 class Model {
  public:
   explicit Model(const ModelConfig& config, uint64_t seed = 0);

@@ -8,6 +8,7 @@
 #include <map>
 #include <cmath>
 
+#include "data_parallel.h"
 #include "engine.h"
 #include "attention.h"
 #include "model.h"
@@ -203,6 +204,23 @@ StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
     if (root.defined()) root.backward();  // gradients sum across micro-batches; none without targets
     st.backward_seconds += since(t);
     total += loss;
+  }
+  if (m.tc.data_parallel && m.tc.data_parallel->world_size() > 1) {
+    // One collective: every gradient (zeros where this rank had none) and the loss, summed.
+    std::vector<torch::Tensor> parts;
+    auto params = m.model->parameters();
+    for (auto& p : params) parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+    parts.push_back(total.reshape({1}).to(params[0].dtype()));
+    auto flat = torch::cat(parts).contiguous();
+    m.tc.data_parallel->impl().all_reduce_sum(flat);
+    int64_t at = 0;
+    for (auto& p : params) {
+      auto g = flat.narrow(0, at, p.numel()).view(p.sizes());
+      if (p.grad().defined()) p.mutable_grad().copy_(g);
+      else p.mutable_grad() = g.clone();
+      at += p.numel();
+    }
+    total = flat.narrow(0, at, 1).reshape({}).to(torch::kFloat);
   }
   const auto t_opt = Clock::now();
   st.lr = m.lr_at(m.steps);

@@ -1,0 +1,88 @@
+// Data parallelism over c10d: a TCPStore rendezvous and a Gloo process group. Compiled without
+// the precompiled header: the Gloo headers need USE_C10D_GLOO, which the rest of the engine
+// does not set.
+#include "data_parallel.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cstdlib>
+
+namespace longalign::engine {
+namespace {
+
+// The variable's integer value; `fallback` when unset; throws when it is not an integer.
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  long x = std::strtol(v, &end, 10);
+  if (*end != '\0' || x < 0 || x > 1 << 20) throw std::invalid_argument(std::string(name) + "=" + v + " is not a valid integer");
+  return static_cast<int>(x);
+}
+
+}  // namespace
+
+DataParallelConfig data_parallel_from_environment() {
+  DataParallelConfig c;
+  if (std::getenv("WORLD_SIZE")) {
+    c.world_size = env_int("WORLD_SIZE", 1);
+    c.rank = env_int("RANK", -1);
+    if (c.rank < 0) throw std::invalid_argument("WORLD_SIZE is set but RANK is not");
+  } else if (std::getenv("SLURM_NTASKS")) {
+    c.world_size = env_int("SLURM_NTASKS", 1);
+    c.rank = env_int("SLURM_PROCID", 0);
+  }
+  if (c.world_size < 1 || c.rank >= c.world_size)
+    throw std::invalid_argument("rank " + std::to_string(c.rank) + " does not fit world size " + std::to_string(c.world_size));
+  if (c.world_size > 1) {
+    const char* addr = std::getenv("MASTER_ADDR");
+    if (!addr || !*addr) throw std::invalid_argument("MASTER_ADDR is not set (the rendezvous host, rank 0's address)");
+    c.master_addr = addr;
+    c.master_port = env_int("MASTER_PORT", -1);
+    if (c.master_port <= 0 || c.master_port > 65535) throw std::invalid_argument("MASTER_PORT is not set to a port");
+  }
+  return c;
+}
+
+struct DataParallel::Impl::Group {
+  c10::intrusive_ptr<::c10d::TCPStore> store;
+  c10::intrusive_ptr<::c10d::ProcessGroupGloo> pg;
+};
+
+DataParallel::Impl::~Impl() = default;
+
+void DataParallel::Impl::all_reduce_sum(torch::Tensor& t) {
+  if (world_size == 1) return;
+  std::vector<at::Tensor> tensors = {t};
+  ::c10d::AllreduceOptions o;
+  o.reduceOp = ::c10d::ReduceOp::SUM;
+  group->pg->allreduce(tensors, o)->wait();
+}
+
+DataParallel::DataParallel(const DataParallelConfig& c) : impl_(std::make_unique<Impl>()) {
+  if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
+    throw std::invalid_argument("rank " + std::to_string(c.rank) + " does not fit world size " + std::to_string(c.world_size));
+  impl_->rank = c.rank;
+  impl_->world_size = c.world_size;
+  if (c.world_size == 1) return;
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(c.timeout_s * 1000));
+  ::c10d::TCPStoreOptions so;
+  so.port = static_cast<uint16_t>(c.master_port);
+  so.isServer = c.rank == 0;
+  so.numWorkers = c.world_size;
+  so.waitWorkers = true;
+  so.timeout = timeout;
+  impl_->group = std::make_unique<Impl::Group>();
+  impl_->group->store = c10::make_intrusive<::c10d::TCPStore>(c.master_addr, so);
+  auto options = ::c10d::ProcessGroupGloo::Options::create();
+  options->timeout = timeout;
+  options->devices.push_back(::c10d::ProcessGroupGloo::createDeviceForHostname(c.master_addr == "localhost" ? "127.0.0.1" : c.master_addr));
+  impl_->group->pg = c10::make_intrusive<::c10d::ProcessGroupGloo>(impl_->group->store, c.rank, c.world_size, options);
+}
+
+DataParallel::~DataParallel() = default;
+int DataParallel::rank() const { return impl_->rank; }
+int DataParallel::world_size() const { return impl_->world_size; }
+
+}  // namespace longalign::engine
