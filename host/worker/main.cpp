@@ -2,7 +2,13 @@
 // libtorch). The runner starts it for each cell; `longalign cell` and Slurm tasks exec it.
 #include <CLI/CLI.hpp>
 
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <fstream>
+#include <thread>
 #include <map>
 #include <optional>
 #include <iostream>
@@ -10,6 +16,8 @@
 #include "cell/model_service.h"
 #include "cell/worker.h"
 #include "llm/llm_service.h"
+#include "util/ports.h"
+#include "util/subprocess.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "checkpoint/safetensors.h"
 #include "engine.h"
@@ -21,8 +29,12 @@ using namespace longalign;
 
 class EngineTrainer : public host::StepTrainer, public host::ServedModel {
  public:
-  EngineTrainer(engine::Model m, const engine::TrainConfig& t) : trainer_(std::move(m), t) {}
+  EngineTrainer(engine::Model m, const engine::TrainConfig& t)
+      : trainer_(std::move(m), t), rank_(t.data_parallel ? t.data_parallel->rank() : 0),
+        world_(t.data_parallel ? t.data_parallel->world_size() : 1) {}
   const host::ServedModel* served_model() const override { return this; }
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_; }
   engine::Model::ContinuationScore score(const std::vector<int64_t>& ids, int64_t from) const override {
     return trainer_.model().score_continuation(ids, from);
   }
@@ -65,6 +77,7 @@ class EngineTrainer : public host::StepTrainer, public host::ServedModel {
 
  private:
   engine::Trainer trainer_;
+  int rank_, world_;
 };
 
 std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint64_t seed, int threads, int64_t total_steps) {
@@ -96,6 +109,12 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   tc.threads = threads;
   tc.precision = t["precision"];
   tc.gradient_checkpointing = t["gradient_checkpointing"];
+  // A rank of a data-parallel group (launched below, by torchrun or by Slurm) joins it here.
+  const engine::DataParallelConfig dp = engine::data_parallel_from_environment();
+  if (dp.world_size != t["world_size"].get<int>())
+    throw std::runtime_error("the environment gives world size " + std::to_string(dp.world_size) + ", the cell's train.world_size is " +
+                             t["world_size"].dump());
+  if (dp.world_size > 1) tc.data_parallel = std::make_shared<engine::DataParallel>(dp);
   engine::Model model(m, seed);
   if (init) model.load(init->tensors);
   return std::make_unique<EngineTrainer>(std::move(model), tc);
@@ -140,6 +159,56 @@ void evaluate_saved(const host::CellSpec& spec, const std::string& db, const hos
                         llm_service ? llm_service->table() : nullptr, store, events);
 }
 
+// train.world_size > 1 and no rank in the environment: this process becomes rank 0 and starts
+// ranks 1..N-1 (the same binary, the same spec, each with a results file of its own under
+// rank-N/), meeting at a free loopback port. The cores are shared among the ranks. A rank that
+// fails fails the cell at once with its error; the ranks die with rank 0.
+void launch_local_ranks(host::CellSpec& spec, const std::string& spec_file, const std::string& db) {
+  const int world = spec.config["train"]["world_size"];
+  if (world <= 1 || std::getenv("RANK") || std::getenv("SLURM_PROCID")) return;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string port = std::to_string(host::free_loopback_port());
+  const auto cell_dir = std::filesystem::path(db).parent_path();
+  spec.threads = std::max(1, spec.threads / world);
+  for (auto [k, v] : {std::pair<const char*, std::string>{"WORLD_SIZE", std::to_string(world)}, {"MASTER_ADDR", "127.0.0.1"},
+                      {"MASTER_PORT", port}, {"LONGALIGN_RANK_THREADS", std::to_string(spec.threads)}})
+    setenv(k, v.c_str(), 1);
+  std::vector<pid_t> ranks;
+  for (int r = 1; r < world; ++r) {
+    const auto dir = cell_dir / ("rank-" + std::to_string(r));
+    // A rank resumes from its own checkpoints, the same as rank 0's; without those, it starts over.
+    if (!std::filesystem::exists(cell_dir / "checkpoints")) std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      setenv("RANK", std::to_string(r).c_str(), 1);
+      const std::string rank_db = (dir / "cell.sqlite").string();
+      execl(self.c_str(), self.c_str(), "--spec", spec_file.c_str(), "--db", rank_db.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    ranks.push_back(pid);
+  }
+  setenv("RANK", "0", 1);
+  // Watch the other ranks: one that fails takes the cell down with its error, instead of
+  // leaving rank 0 waiting in a collective.
+  std::thread([ranks] {
+    for (size_t left = ranks.size(); left > 0; --left) {
+      int status = 0;
+      pid_t pid = waitpid(-1, &status, 0);
+      if (pid < 0) return;
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        const auto r = std::find(ranks.begin(), ranks.end(), pid) - ranks.begin() + 1;
+        std::fprintf(stderr, "longalign-cell: rank %ld of the cell %s; stopping\n", static_cast<long>(r),
+                     WIFSIGNALED(status) ? ("was killed by " + host::signal_name(WTERMSIG(status))).c_str()
+                                         : ("exited with code " + std::to_string(WEXITSTATUS(status))).c_str());
+        std::fflush(stderr);
+        _exit(1);
+      }
+    }
+  }).detach();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,6 +231,8 @@ int main(int argc, char** argv) {
   try {
     std::ifstream in(spec_file);
     spec = host::CellSpec::from_json(nlohmann::json::parse(in));
+    if (const char* t = std::getenv("LONGALIGN_RANK_THREADS")) spec.threads = std::max(1, std::atoi(t));
+    if (!evaluate_only) launch_local_ranks(spec, spec_file, db);
     if (evaluate_only) {
       evaluate_saved(spec, db, events);
       return 0;

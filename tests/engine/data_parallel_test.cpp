@@ -4,8 +4,6 @@
 // process meeting the other at a TCPStore on a free loopback port.
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include <random>
 
 #include "engine.h"
+#include "util/ports.h"
 
 namespace longalign::engine {
 namespace {
@@ -52,17 +51,6 @@ TrainConfig config() {
   return tc;
 }
 
-int free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t n = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
-  close(s);
-  return ntohs(a.sin_port);
-}
 
 std::vector<float> parameters(const Trainer& t) {
   std::vector<float> out;
@@ -75,7 +63,7 @@ std::vector<float> parameters(const Trainer& t) {
 
 TEST(DataParallel, TwoRanksTrainAsOneProcessDoes) {
   // The ranks first: forked before this process starts any torch thread pool.
-  const int port = free_port();
+  const int port = host::free_loopback_port();
   const std::string dir = ::testing::TempDir();
   std::vector<pid_t> ranks;
   for (int rank = 0; rank < 2; ++rank) {

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "test_dirs.h"
+#include "util/ports.h"
 #include "util/subprocess.h"
 
 namespace longalign::host {
@@ -26,18 +27,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A port free now (bound to 0, read back, released), and a socket holding one.
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 // Starts argv in the background with its output in `log`.
 pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& log) {
@@ -83,7 +72,7 @@ params = { count = 1000 }
 TEST(MetricsEndpoint, ARealPrometheusScrapesARunningSweep) {
   ASSERT_TRUE(run_process({"/usr/bin/prometheus", "--version"}, 30s).ok()) << "needs Debian's prometheus (apt install prometheus)";
   test::ScratchDir d("metrics");
-  const int port = free_port(), prom_port = free_port();
+  const int port = free_loopback_port(), prom_port = free_loopback_port();
   const std::string target = "127.0.0.1:" + std::to_string(port);
   pid_t sweep = spawn({test::kBin.string(), "run", write_sweep(d), "--db", (d.path / "live.sqlite").string(), "--metrics-port",
                        std::to_string(port)},
@@ -142,7 +131,7 @@ TEST(MetricsEndpoint, FinishedCellsReachARealPushgatewayAndLeaveItWhenAsked) {
   ASSERT_TRUE(run_process({"/usr/bin/prometheus-pushgateway", "--version"}, 30s).ok())
       << "needs Debian's prometheus-pushgateway (apt install prometheus-pushgateway)";
   test::ScratchDir d("pushgateway");
-  const int port = free_port();
+  const int port = free_loopback_port();
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   // Debian's build persists to /var/lib by default: this one keeps to memory.
   pid_t gateway = spawn({"/usr/bin/prometheus-pushgateway", "--web.listen-address=127.0.0.1:" + std::to_string(port),

@@ -42,18 +42,40 @@ std::vector<uint32_t> sequence_targets(const Plan& plan, const Dataset& d) {
   return n;
 }
 
-// One optimizer step of a plan as the loss weighting sees it (a single rank for now).
+std::vector<uint32_t> assign_ranks(const Plan& plan, const la_range& step, uint32_t world_size) {
+  std::vector<std::pair<uint64_t, uint32_t>> cost;  // (cost, micro-batch within the step)
+  for (uint32_t m = 0; m < step.count; ++m) {
+    const la_range& mb = plan.micro_batches[step.first + m];
+    uint32_t width = 0;
+    for (uint32_t r = mb.first; r < mb.first + mb.count; ++r) width = std::max(width, plan.rows[r].width);
+    cost.push_back({static_cast<uint64_t>(mb.count) * width, m});
+  }
+  std::stable_sort(cost.begin(), cost.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  std::vector<uint64_t> load(world_size, 0);
+  std::vector<uint32_t> rank_of(step.count, 0);
+  for (auto& [c, m] : cost) {
+    const auto r = static_cast<uint32_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    rank_of[m] = r;
+    load[r] += c;
+  }
+  return rank_of;
+}
+
 std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d,
-                                           const std::vector<uint32_t>& n_i) {
+                                           const std::vector<uint32_t>& n_i, const std::vector<uint32_t>& rank_of) {
   std::vector<la_step_segment> segs;
   uint32_t row_in_step = 0;
+  std::vector<uint32_t> seen_on_rank;  // micro-batches already placed on each rank
   for (uint32_t m = step.first; m < step.first + step.count; ++m) {
+    const uint32_t rank = rank_of.empty() ? 0 : rank_of[m - step.first];
+    if (seen_on_rank.size() <= rank) seen_on_rank.resize(rank + 1, 0);
+    const uint32_t within = seen_on_rank[rank]++;
     const la_range& mb = plan.micro_batches[m];
     for (uint32_t r = mb.first; r < mb.first + mb.count; ++r, ++row_in_step) {
       const la_row& row = plan.rows[r];
       for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s) {
         const la_segment& seg = plan.segments[s];
-        segs.push_back({seg.sequence, 0, m - step.first, row_in_step, piece_targets(d.tokens[seg.sequence], seg),
+        segs.push_back({seg.sequence, rank, within, row_in_step, piece_targets(d.tokens[seg.sequence], seg),
                         n_i[seg.sequence]});
       }
     }

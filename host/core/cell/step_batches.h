@@ -25,9 +25,14 @@ uint32_t piece_targets(const Tokenized& t, const la_segment& seg);
 // N_i for every sequence of a plan: the trainable targets of all its pieces, which share it.
 std::vector<uint32_t> sequence_targets(const Plan& plan, const Dataset& d);
 
-// One optimizer step as the loss weighting sees it (one rank), in plan order.
+// Which rank trains each micro-batch of a step, for data parallelism: the costliest first to
+// the least loaded rank (cost: rows x width), ties to the lower rank. Deterministic.
+std::vector<uint32_t> assign_ranks(const Plan& plan, const la_range& step, uint32_t world_size);
+
+// One optimizer step as the loss weighting sees it, in plan order: each segment's rank and
+// micro-batch within that rank from rank_of (empty: all on rank 0, in order).
 std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d,
-                                           const std::vector<uint32_t>& n_i);
+                                           const std::vector<uint32_t>& n_i, const std::vector<uint32_t>& rank_of = {});
 
 // The engine's micro-batches for one step; weights[k] is step_segments()[k]'s weight.
 std::vector<engine::MicroBatch> micro_batches(const Plan& plan, const la_range& step, const Dataset& d,

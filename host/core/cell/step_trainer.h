@@ -24,6 +24,9 @@ class StepTrainer {
   // returning the step to go on from.
   virtual void save_checkpoint(const std::filesystem::path& dir) = 0;
   virtual int64_t restore_checkpoint(const std::filesystem::path& dir) = 0;
+  // This process's place in a data-parallel group (one process: rank 0 of 1).
+  virtual int rank() const { return 0; }
+  virtual int world_size() const { return 1; }
   // The trained model for evaluators; nullptr where there is none to offer.
   virtual const class ServedModel* served_model() const { return nullptr; }
 };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -151,6 +152,11 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   for (auto& p : plans) total_steps += p.steps.size();
 
   std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, static_cast<int64_t>(total_steps));
+  // Data parallelism: every rank runs this same loop on its share of each step; rank 0 leads
+  // (its results file is the cell's; it saves the model and runs the evaluations).
+  const uint32_t world = static_cast<uint32_t>(trainer->world_size()), rank = static_cast<uint32_t>(trainer->rank());
+  const bool lead = rank == 0;
+  store.put_run_metric(spec.cell_id, "train.world_size", world);
   const bool restart_positions = train["positions"] == "restart";
   MetricWriter metrics(store, spec.cell_id);
 
@@ -175,8 +181,14 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
         ++step_index;
         continue;
       }
-      auto segs = step_segments(plan, step, data, n_i);
-      la_step st{sizeof(la_step), segs.data(), segs.size(), 0, 1, step.count};
+      // With several ranks, each trains its share of the step's micro-batches; the weights are
+      // computed over the whole step (every rank the same), so the summed gradient is the step's.
+      const std::vector<uint32_t> rank_of = world > 1 ? assign_ranks(plan, step, world) : std::vector<uint32_t>{};
+      auto segs = step_segments(plan, step, data, n_i, rank_of);
+      uint32_t per_rank = world > 1 ? 0 : step.count;
+      for (uint32_t r = 0; r < world && world > 1; ++r)
+        per_rank = std::max<uint32_t>(per_rank, static_cast<uint32_t>(std::count(rank_of.begin(), rank_of.end(), r)));
+      la_step st{sizeof(la_step), segs.data(), segs.size(), 0, world, std::max<uint32_t>(1, per_rank)};
       for (auto& s : segs) st.n_rows = std::max(st.n_rows, s.row + 1);
       std::vector<double> w = loss.weigh(st);
       double weight_sum = 0, real = 0, targets = 0, slots = 0, sequences = 0;
@@ -198,7 +210,14 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
             sequences += plan.segments[s].offset == 0;
           }
         }
-      engine::StepStats ts = trainer->step(micro_batches(plan, step, data, w, restart_positions));
+      std::vector<engine::MicroBatch> mbs = micro_batches(plan, step, data, w, restart_positions);
+      if (world > 1) {
+        std::vector<engine::MicroBatch> mine;
+        for (size_t k = 0; k < mbs.size(); ++k)
+          if (rank_of[k] == rank) mine.push_back(std::move(mbs[k]));
+        mbs = std::move(mine);
+      }
+      engine::StepStats ts = trainer->step(mbs);
       if (!std::isfinite(ts.loss))
         throw std::runtime_error("the loss is " + std::to_string(ts.loss) + " at step " + std::to_string(step_index));
       train_seconds += ts.seconds;
@@ -248,8 +267,8 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, "heldout.loss", loss);
     store.put_run_metric(spec.cell_id, "heldout.unigram_loss", unigram);
   }
-  if (ckpt["save"].get<bool>()) trainer->save_model(cell_dir / "model");
-  if (!spec.eval_ids.empty())
+  if (ckpt["save"].get<bool>() && lead) trainer->save_model(cell_dir / "model");
+  if (!spec.eval_ids.empty() && lead)
     run_evaluations(spec, trainer->served_model(), max_tokens, llm_service ? llm_service->table() : nullptr, store, events);
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();

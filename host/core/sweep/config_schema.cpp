@@ -40,6 +40,9 @@ const std::vector<ParamInfo>& config_schema() {
           "fp32, or bf16: bf16 compute (CPU autocast), fp32 master weights, loss and weights", std::nullopt, {"fp32", "bf16"}),
       key("train.gradient_checkpointing", LA_PARAM_BOOL, false,
           "Recompute each layer in the backward pass: less memory for about a third more compute, the same gradients"),
+      key("train.world_size", LA_PARAM_INT, 1,
+          "Processes training the cell together (data parallel over c10d/Gloo): each takes a share of every step's "
+          "micro-batches and the cell's cores", 1.0),
       key("train.positions", LA_PARAM_STRING, "restart", "Position ids restart for each sequence of a packed row, or run on (the paper's code)",
           std::nullopt, {"restart", "running"}),
       key("eval.heldout", LA_PARAM_INT, 0,
