@@ -43,12 +43,21 @@ std::vector<uint32_t> sequence_targets(const Plan& plan, const Dataset& d) {
 }
 
 std::vector<uint32_t> assign_ranks(const Plan& plan, const la_range& step, uint32_t world_size) {
+  // A micro-batch's cost: per row, attention (sum n_i^2 over its packed sequences, width^2 for a
+  // padded row) plus the per-token work (its width; rows are padded to the widest).
   std::vector<std::pair<uint64_t, uint32_t>> cost;  // (cost, micro-batch within the step)
   for (uint32_t m = 0; m < step.count; ++m) {
     const la_range& mb = plan.micro_batches[step.first + m];
-    uint32_t width = 0;
-    for (uint32_t r = mb.first; r < mb.first + mb.count; ++r) width = std::max(width, plan.rows[r].width);
-    cost.push_back({static_cast<uint64_t>(mb.count) * width, m});
+    uint64_t width = 0, attention = 0;
+    for (uint32_t r = mb.first; r < mb.first + mb.count; ++r) {
+      const la_row& row = plan.rows[r];
+      width = std::max<uint64_t>(width, row.width);
+      if (plan.layout == LA_LAYOUT_PACKED)
+        for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s)
+          attention += static_cast<uint64_t>(plan.segments[s].length) * plan.segments[s].length;
+    }
+    if (plan.layout != LA_LAYOUT_PACKED) attention = static_cast<uint64_t>(mb.count) * width * width;
+    cost.push_back({attention + static_cast<uint64_t>(mb.count) * width, m});
   }
   std::stable_sort(cost.begin(), cost.end(), [](auto& a, auto& b) { return a.first > b.first; });
   std::vector<uint64_t> load(world_size, 0);

@@ -26,7 +26,9 @@ uint32_t piece_targets(const Tokenized& t, const la_segment& seg);
 std::vector<uint32_t> sequence_targets(const Plan& plan, const Dataset& d);
 
 // Which rank trains each micro-batch of a step, for data parallelism: the costliest first to
-// the least loaded rank (cost: rows x width), ties to the lower rank. Deterministic.
+// the least loaded rank (cost: attention, sum n_i^2, plus the rows' tokens), ties to the lower
+// rank. Deterministic. Ranks may get different numbers of micro-batches: a step needs one
+// collective, whatever each rank holds, so none waits on another's count.
 std::vector<uint32_t> assign_ranks(const Plan& plan, const la_range& step, uint32_t world_size);
 
 // One optimizer step as the loss weighting sees it, in plan order: each segment's rank and
