@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   verbs.push_back(add_data_verb(app));
   verbs.push_back(add_report_verb(app));
   verbs.push_back(add_eval_verb(app));
+  verbs.push_back(add_submit_verb(app));
   CLI::App* plugin = app.add_subcommand("plugin", "Work with one plugin file");
   plugin->require_subcommand(1);
   verbs.push_back(add_plugin_check_verb(*plugin));

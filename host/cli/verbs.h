@@ -28,5 +28,6 @@ Verb add_plugin_check_verb(CLI::App& plugin);
 Verb add_data_verb(CLI::App& app);
 Verb add_report_verb(CLI::App& app);
 Verb add_eval_verb(CLI::App& app);
+Verb add_submit_verb(CLI::App& app);
 
 }  // namespace longalign::cli

@@ -143,7 +143,7 @@ class Runner {
     lock(db_file + ".lock");
     Store store(db_file);
     cells_dir_ = fs::absolute(db_file).parent_path() / sw.name / "cells";
-    store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary().dump());
+    store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan_).dump());
 
     std::deque<const Cell*> queue;
     size_t skipped = 0;
@@ -246,12 +246,6 @@ class Runner {
     lock_fd_ = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
       throw InputError({file, 0, 0}, "", "another `longalign run` is writing this sweep's results; wait for it or stop it");
-  }
-
-  nlohmann::json sweep_summary() const {
-    nlohmann::json cells = nlohmann::json::array();
-    for (auto& c : plan_.cells) cells.push_back({{"cell_id", c.id}, {"seed", c.seed}, {"grid", c.grid}});
-    return {{"name", plan_.sweep.name}, {"cells", cells}, {"plugins", plan_.plugins}};
   }
 
   void warn_if_changed(const RunRecord& prev) {
@@ -478,6 +472,12 @@ class Runner {
 };
 
 }  // namespace
+
+nlohmann::json sweep_summary(const SweepPlan& plan) {
+  nlohmann::json cells = nlohmann::json::array();
+  for (auto& c : plan.cells) cells.push_back({{"cell_id", c.id}, {"seed", c.seed}, {"grid", c.grid}});
+  return {{"name", plan.sweep.name}, {"cells", cells}, {"plugins", plan.plugins}};
+}
 
 std::string default_db_path(const Sweep& sweep) { return "results/" + sweep.name + ".sqlite"; }
 

@@ -31,4 +31,7 @@ int run_sweep(const SweepPlan& plan, const RunOptions& options);
 
 std::string default_db_path(const Sweep& sweep);  // results/<name>.sqlite
 
+// What the sweeps table keeps of a plan: {"name", "cells": [{"cell_id", "seed", "grid"}], "plugins"}.
+nlohmann::json sweep_summary(const SweepPlan& plan);
+
 }  // namespace longalign::host
