@@ -5,7 +5,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <unistd.h>
 
 #include "store/store.h"
 #include "sweep/plan.h"
@@ -49,15 +48,6 @@ bool bookkeeping(const std::string& metric) {
   for (const char* m : {"seconds", "examples", "cases", "questions", "truncated", "tokens", "rated", "generations"})
     if (metric == m) return true;
   return false;
-}
-
-// gnuplot's path, from PATH.
-std::filesystem::path find_gnuplot() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  for (std::string d; std::getline(dirs, d, ':');)
-    if (!d.empty() && ::access((std::filesystem::path(d) / "gnuplot").c_str(), X_OK) == 0) return std::filesystem::path(d) / "gnuplot";
-  throw std::runtime_error("gnuplot is not installed (Debian: apt-get install gnuplot-nox); --no-plots writes the tables alone");
 }
 
 std::string quoted(const std::string& s) {
@@ -197,7 +187,9 @@ nlohmann::json Report::to_json() const {
 }
 
 std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, const std::filesystem::path& dir) {
-  const auto gnuplot = find_gnuplot();
+  const auto gnuplot = find_program("gnuplot");
+  if (!gnuplot)
+    throw std::runtime_error("gnuplot is not installed (Debian: apt-get install gnuplot-nox); --no-plots writes the tables alone");
   std::filesystem::create_directories(dir);
   std::vector<std::filesystem::path> made;
   // noenhanced: labels are literal (gnuplot would take the _ of train.final_loss as a subscript).
@@ -291,7 +283,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
   }
   if (made.empty()) return made;
   std::ofstream(dir / "plots.gp") << script;
-  auto res = run_process({gnuplot.string(), (dir / "plots.gp").string()}, std::chrono::seconds(120));
+  auto res = run_process({*gnuplot, (dir / "plots.gp").string()}, std::chrono::seconds(120));
   if (!res.ok()) throw std::runtime_error("gnuplot " + res.describe() + ": " + res.err.substr(0, 1000));
   return made;
 }

@@ -1,9 +1,7 @@
 #include "runner/slurm.h"
 
-#include <cstdlib>
+#include <ctime>
 #include <fstream>
-#include <sstream>
-#include <unistd.h>
 
 #include "cell/cell_spec.h"
 #include "runner/runner.h"
@@ -16,15 +14,6 @@ namespace longalign::host {
 namespace {
 
 namespace fs = std::filesystem;
-
-// sbatch's path, from PATH.
-fs::path find_sbatch() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  for (std::string d; std::getline(dirs, d, ':');)
-    if (!d.empty() && ::access((fs::path(d) / "sbatch").c_str(), X_OK) == 0) return fs::path(d) / "sbatch";
-  throw InputError({"--slurm"}, "", "sbatch is not on PATH: is this a Slurm login node? (--dry-run writes the script alone)");
-}
 
 std::string quoted(const std::string& s) {
   std::string out = "'";
@@ -104,7 +93,9 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
   result.submitted = pending.size();
   if (o.dry_run) return result;
 
-  std::vector<std::string> argv = {find_sbatch().string(), "--parsable"};
+  auto sbatch = find_program("sbatch");
+  if (!sbatch) throw InputError({"--slurm"}, "", "sbatch is not on PATH: is this a Slurm login node? (--dry-run writes the script alone)");
+  std::vector<std::string> argv = {*sbatch, "--parsable"};
   argv.insert(argv.end(), o.sbatch_args.begin(), o.sbatch_args.end());
   argv.push_back(result.script.string());
   ProcessResult r = run_process(argv, std::chrono::seconds(120));

@@ -1,5 +1,7 @@
 #include "util/subprocess.h"
 
+#include <cstdlib>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -92,6 +94,19 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
     if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   }
   return r;
+}
+
+std::optional<std::string> find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t at = 0; at <= dirs.size();) {
+    size_t end = dirs.find(':', at);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = dirs.substr(at, end - at);
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
+    at = end + 1;
+  }
+  return std::nullopt;
 }
 
 }  // namespace longalign::host

@@ -2,6 +2,7 @@
 // its parent (PR_SET_PDEATHSIG), so a killed host leaves no orphans.
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct ProcessResult {
 
 // argv[0] is the executable's path. Throws std::runtime_error when it cannot be started.
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+
+// An executable's path from PATH, or nullopt.
+std::optional<std::string> find_program(const std::string& name);
 
 // "SIGSEGV" for 11, and so on; "signal N" for the unnamed.
 std::string signal_name(int sig);
