@@ -25,6 +25,7 @@ Verb add_submit_verb(CLI::App& app) {
   cmd->add_option("--db", opt->submit.db, "Results file (default results/<sweep>.sqlite)");
   cmd->add_option("--cpus-per-task", opt->submit.cpus_per_task, "Cores of each task (the cell's threads)")->check(CLI::PositiveNumber);
   cmd->add_flag("--dry-run", opt->submit.dry_run, "Write the job script, do not submit it");
+  cmd->add_option("--pushgateway", opt->submit.pushgateway, "Each task pushes its live metrics to this Prometheus Pushgateway (http://HOST:PORT)");
   cmd->add_option("--sbatch", opt->submit.sbatch_args, "An option for sbatch, e.g. --sbatch=--partition=gpu; repeatable");
   cmd->footer("Each task writes its cell's results file; submitting again merges the finished ones into the DB and "
               "submits the rest. `longalign merge DB results/<sweep>/cells/*/cell.sqlite` merges without submitting.");

@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "cell/model_service.h"
+#include "cell/task_metrics.h"
 #include "cell/worker.h"
 #include "llm/llm_service.h"
 #include "util/ports.h"
@@ -226,11 +227,19 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   engine::keep_freed_memory_for_reuse();
-  host::EventSink events(events_fd);
   host::CellSpec spec;
+  std::unique_ptr<host::TaskMetrics> task_metrics;
+  host::EventSink events(events_fd, [&task_metrics](const nlohmann::json& e) {
+    if (task_metrics) task_metrics->observe(e);
+  });
   try {
     std::ifstream in(spec_file);
     spec = host::CellSpec::from_json(nlohmann::json::parse(in));
+    // A task with no runner (Slurm) pushes its live metrics itself; only rank 0 does.
+    const char* gateway = std::getenv("LONGALIGN_PUSHGATEWAY");
+    const char* rank = std::getenv("RANK");
+    if (gateway && *gateway && (!rank || std::string(rank) == "0"))
+      task_metrics = std::make_unique<host::TaskMetrics>(gateway, spec.sweep, spec.cell_id);
     if (const char* t = std::getenv("LONGALIGN_RANK_THREADS")) spec.threads = std::max(1, std::atoi(t));
     if (!evaluate_only) launch_local_ranks(spec, spec_file, db);
     if (evaluate_only) {

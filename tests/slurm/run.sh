@@ -2,7 +2,9 @@
 # A real one-node Slurm cluster (Debian's slurm-wlm and munge), started here and stopped on exit:
 # a 4-cell sweep is submitted as a job array, one task is cancelled with scancel, a second
 # submit merges the three finished cells and runs only the cancelled one, and the merged DB
-# holds the same cells with the same losses, bit for bit, as a local `longalign run`.
+# holds the same cells with the same losses, bit for bit, as a local `longalign run`. The tasks
+# push their live metrics to a Pushgateway (Debian's prometheus-pushgateway), which ends up
+# holding every cell as done.
 # Needs root (the daemons); usage: run.sh BUILD_DIR WORK_DIR
 set -euo pipefail
 build=$(realpath "$1")
@@ -58,9 +60,14 @@ stop() {  # the daemons of this test's cluster, and nothing else
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
+  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null || true
   [ -n "$started_munge" ] && pkill -x munged || true
 }
+gateway_pid=""
 trap stop EXIT
+gateway=127.0.0.1:$((port + 2))
+prometheus-pushgateway --web.listen-address="$gateway" --persistence.file= >"$work/log/pushgateway.log" 2>&1 &
+gateway_pid=$!
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF"
 for _ in $(seq 50); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.2; done
@@ -86,19 +93,19 @@ wait_job() {  # until job $1 has left the queue
   echo "job $1 did not finish"; squeue; exit 1
 }
 
-out=$("$bin" submit "$work/s.toml" --slurm --db "$work/r.sqlite" --cpus-per-task 1)
+out=$("$bin" submit "$work/s.toml" --slurm --db "$work/r.sqlite" --cpus-per-task 1 --pushgateway "http://$gateway")
 echo "$out"
 job=$(echo "$out" | sed -n 's/.*submitted job array \([0-9]*\).*/\1/p')
 [ -n "$job" ] || { echo "no job id in: $out"; exit 1; }
 scancel "${job}_3"  # pending still: two tasks run at once on 2 CPUs
 wait_job "$job"
 
-out=$("$bin" submit "$work/s.toml" --slurm --db "$work/r.sqlite" --cpus-per-task 1)
+out=$("$bin" submit "$work/s.toml" --slurm --db "$work/r.sqlite" --cpus-per-task 1 --pushgateway "http://$gateway")
 echo "$out"
 echo "$out" | grep -q "3 finished cells merged, 3 done, 1 to run" || { echo "the second submit should run only the cancelled cell"; exit 1; }
 job2=$(echo "$out" | sed -n 's/.*submitted job array \([0-9]*\).*/\1/p')
 wait_job "$job2"
-out=$("$bin" submit "$work/s.toml" --slurm --db "$work/r.sqlite" --cpus-per-task 1)
+out=$("$bin" submit "$work/s.toml" --slurm --db "$work/r.sqlite" --cpus-per-task 1 --pushgateway "http://$gateway")
 echo "$out"
 echo "$out" | grep -q "1 finished cells merged, 4 done, 0 to run" || { echo "all four cells should be done"; exit 1; }
 # Merging again changes nothing.
@@ -111,4 +118,6 @@ local=$(sqlite3 "$work/local.sqlite" "$q")
 echo "slurm:"; echo "$slurm"; echo "local:"; echo "$local"
 [ "$slurm" = "$local" ] || { echo "the Slurm run's results differ from the local run's"; exit 1; }
 [ "$(echo "$slurm" | grep -c ' done ')" = 4 ] || exit 1
-echo "Slurm: 4 cells, one cancelled and resubmitted, equal to a local run"
+pushed=$(curl -s "http://$gateway/metrics" | grep -c '^longalign_task_state{.*state="done".*} 1$' || true)
+[ "$pushed" = 4 ] || { echo "the Pushgateway holds $pushed cells as done, not 4"; curl -s "http://$gateway/metrics" | grep longalign_; exit 1; }
+echo "Slurm: 4 cells, one cancelled and resubmitted, equal to a local run; their live metrics on the Pushgateway"

@@ -79,6 +79,7 @@ void run_evaluations(const CellSpec& spec, const ServedModel* model, uint32_t co
 }
 
 void EventSink::emit(const nlohmann::json& event) const {
+  if (observer_) observer_(event);
   if (fd_ < 0) return;
   std::string line = event.dump() + "\n";
   const char* p = line.data();

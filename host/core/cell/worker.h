@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 
 #include "cell/cell_spec.h"
@@ -17,11 +18,14 @@ namespace longalign::host {
 // Where a worker reports progress: NDJSON lines on a file descriptor the runner handed down.
 class EventSink {
  public:
-  explicit EventSink(int fd) : fd_(fd) {}  // fd < 0: events are dropped
+  // fd < 0: no runner listens. observer, when set, sees every event too (task metrics).
+  explicit EventSink(int fd, std::function<void(const nlohmann::json&)> observer = {})
+      : fd_(fd), observer_(std::move(observer)) {}
   void emit(const nlohmann::json& event) const;
 
  private:
   int fd_;
+  std::function<void(const nlohmann::json&)> observer_;
 };
 
 // Runs the cell into `db_file`. Returns normally when the cell is done; throws with a message

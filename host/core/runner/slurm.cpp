@@ -87,6 +87,7 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
          << "cell=${cells[$SLURM_ARRAY_TASK_ID]}\n"
          << "dir=" << quoted(cells_dir.string()) << "/$cell\n"
          << "unset SLURM_PROCID SLURM_NTASKS  # one process per task; the worker starts its own ranks\n"
+         << (o.pushgateway.empty() ? "" : "export LONGALIGN_PUSHGATEWAY=" + quoted(o.pushgateway) + "\n")
          << "exec " << quoted(o.exe.string()) << " --spec \"$dir/spec.json\" --db \"$dir/cell.sqlite\" 2>\"$dir/stderr.log\"\n";
   script.close();
   fs::permissions(result.script, fs::perms::owner_exec, fs::perm_options::add);

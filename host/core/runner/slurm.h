@@ -19,6 +19,7 @@ struct SubmitOptions {
   int cpus_per_task = 1;                // each task's cores (and the cell's threads)
   std::vector<std::string> sbatch_args;  // passed to sbatch as they are (--partition, --time, ...)
   bool dry_run = false;                 // write the script, do not submit
+  std::string pushgateway;              // tasks push their live metrics here (http://HOST:PORT)
 };
 
 struct SubmitResult {
