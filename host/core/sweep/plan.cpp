@@ -82,6 +82,9 @@ class Resolver {
       if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
     }
     resolve_init_from(cfg);
+    // The engine trains on CPU; its CUDA build is yet to come, and a cell must not fall back silently.
+    if (cfg["train"]["device"] == "cuda")
+      fail("train.device", "this longalign trains on CPU only (its CUDA build is not there yet): use device = \"cpu\"");
     cfg["batching"]["params"] = plugin_params(cfg, "batching", LA_KIND_BATCHING);
     cfg["loss"]["params"] = plugin_params(cfg, "loss", LA_KIND_LOSS_WEIGHTING);
     if (!cfg.contains("data") || !cfg["data"].is_object() || cfg["data"].empty())
