@@ -3,8 +3,10 @@
 // (or its metadata's "answer") is the reference, checked by the metadata's "match": exact (after
 // trimming), contains, or numeric. The model answers greedily from the chat's prompt in its own
 // template, the middle of a prompt too long for its context cut away (as LongBench does).
-// Accuracy overall, per task and per input-length bucket; with remove_document, the question
-// alone is asked (the documents removed), a control that should score lower.
+// Accuracy overall, per task and per input-length bucket, and char_match, the share of the
+// reference's characters answered in place (graded: it moves before exact answers do); with
+// remove_document, the question alone is asked (the documents removed), a control that should
+// score lower.
 #include <longalign/plugin.hpp>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +30,16 @@ std::optional<double> first_number(const std::string& s) {
         (s[i] == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))))
       return std::strtod(s.c_str() + i, nullptr);
   return std::nullopt;
+}
+
+// The share of the reference's characters the reply has at the same place (after trimming): a
+// graded score that moves before exact answers do (a pass key with 2 of 5 digits right: 0.4).
+double char_match(const std::string& reply, const std::string& reference) {
+  const std::string a = trim(reply), b = trim(reference);
+  if (b.empty()) return a.empty() ? 1.0 : 0.0;
+  size_t same = 0;
+  for (size_t i = 0; i < b.size() && i < a.size(); ++i) same += a[i] == b[i];
+  return static_cast<double>(same) / static_cast<double>(b.size());
 }
 
 bool correct(const std::string& reply, const std::string& reference, const std::string& match) {
@@ -101,20 +113,24 @@ class TaskAccuracy : public longalign::Evaluator {
     auto replies = host_.generate(requests);
 
     std::map<std::string, std::pair<double, double>> by_task, by_bucket;  // right, total
-    double right = 0, truncated = 0;
+    double right = 0, truncated = 0, chars = 0;
     nlohmann::json predictions = nlohmann::json::array();
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
       const bool ok = correct(replies[i].text, c.reference, c.match);
+      const double partial = char_match(replies[i].text, c.reference);
       right += ok;
+      chars += partial;
       truncated += c.truncated;
       auto& t = by_task[c.task];
       t.first += ok, t.second += 1;
       auto& b = by_bucket[bucket(c.tokens)];
       b.first += ok, b.second += 1;
-      predictions.push_back({{"task", c.task}, {"tokens", c.tokens}, {"reference", c.reference}, {"reply", replies[i].text}, {"correct", ok}});
+      predictions.push_back({{"task", c.task}, {"tokens", c.tokens}, {"reference", c.reference}, {"reply", replies[i].text},
+                             {"correct", ok}, {"char_match", partial}});
     }
     sink.metric("accuracy", right / static_cast<double>(cases.size()));
+    sink.metric("char_match", chars / static_cast<double>(cases.size()));
     sink.metric("examples", static_cast<double>(cases.size()));
     sink.metric("truncated", truncated);
     for (auto& [task, rt] : by_task) {
