@@ -54,17 +54,16 @@ params = { files = ["chats.jsonl"] }
 count = 4
 )";
   }
-  ProcessResult longalign(const std::string& verb) const {
-    std::vector<std::string> argv = {"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (path / "cache").string(), test::kBin.string(),
-                                     verb, (path / "s.toml").string()};
-    if (verb == "run") argv.insert(argv.end(), {"--db", (path / "r.sqlite").string()});
-    return run_process(argv, std::chrono::seconds(300));
+  ProcessResult longalign_verb(const std::string& verb) const {
+    std::vector<std::string> args = {verb, (path / "s.toml").string()};
+    if (verb == "run") args.insert(args.end(), {"--db", (path / "r.sqlite").string()});
+    return longalign(args);
   }
 };
 
 TEST(DataMix, EachCellTrainsOnExactlyItsCountsAndRecordsThem) {
   MixSweep sweep(8, "[0, 3, 8]");
-  auto r = sweep.longalign("run");
+  auto r = sweep.longalign_verb("run");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Store store((sweep.path / "r.sqlite").string());
   auto q = store.db().prepare("SELECT cell_id, json_extract(grid_json, '$.\"data.long.count\"') FROM runs");
@@ -104,7 +103,7 @@ TEST(DataMix, EachCellTrainsOnExactlyItsCountsAndRecordsThem) {
 
 TEST(DataMix, AskingForMoreThanASourceHoldsFailsAtPlan) {
   MixSweep sweep(5, "[0, 6]");
-  auto r = sweep.longalign("plan");
+  auto r = sweep.longalign_verb("plan");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("s.toml:7:25: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("key 'data.long.count': asks for 6 examples; source 'corpus-tasks' has 5 with these params"),

@@ -32,9 +32,7 @@ name = "chat"
 source = "synthetic-chat"
 params = { count = 96 }
 )";
-  auto r = run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string(), test::kBin.string(), "run",
-                        (dir.path / "s.toml").string(), "--db", (dir.path / "r.sqlite").string(), "--cores", "2"},
-                       std::chrono::seconds(180));
+  auto r = dir.run_sweep({"--cores", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   Store store((dir.path / "r.sqlite").string());
   std::map<int64_t, std::string> cell_of;  // world size -> cell

@@ -44,9 +44,7 @@ evaluator = "perplexity"
 name = "no-data"
 evaluator = "task-accuracy"
 )";
-  auto r = run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string(), test::kBin.string(), "run",
-                        (dir.path / "s.toml").string(), "--db", (dir.path / "r.sqlite").string()},
-                       std::chrono::seconds(120));
+  auto r = dir.run_sweep();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Store store((dir.path / "r.sqlite").string());
   auto q = store.db().prepare("SELECT evaluator, metric, tags_json, value, eval_id FROM eval_results ORDER BY evaluator, metric, tags_json");
@@ -90,9 +88,7 @@ params = { count = 32 }
 )";
   std::ofstream(dir.path / "s.toml") << base;
   auto longalign = [&](const std::string& verb) {
-    return run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string(), test::kBin.string(), verb,
-                        (dir.path / "s.toml").string(), "--db", (dir.path / "r.sqlite").string()},
-                       std::chrono::seconds(120));
+    return dir.longalign({verb, (dir.path / "s.toml").string(), "--db", (dir.path / "r.sqlite").string()});
   };
   ASSERT_EQ(longalign("run").exit_code, 0);
   std::map<std::string, std::string> finished;

@@ -33,14 +33,10 @@ evaluator = "needle"
 params = { lengths = [96, 192], depths = [0.0, 0.5, 1.0], max_new_tokens = 6 }
 data = { source = "synthetic-chat", params = { count = 30 } }
 )";
-  const std::string db = (dir.path / "rep.sqlite").string();
-  auto env = "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string();
-  auto run = run_process({"/usr/bin/env", env, test::kBin.string(), "run", (dir.path / "s.toml").string(), "--db", db},
-                         std::chrono::seconds(180));
+  const std::string db = (dir.path / "r.sqlite").string();
+  auto run = dir.run_sweep();
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  auto rep = run_process({"/usr/bin/env", env, test::kBin.string(), "report", db, "--format", "json", "--out",
-                          (dir.path / "out").string()},
-                         std::chrono::seconds(60));
+  auto rep = dir.longalign({"report", db, "--format", "json", "--out", (dir.path / "out").string()});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   auto j = nlohmann::json::parse(rep.out);
   ASSERT_EQ(j["groups"].size(), 2u);

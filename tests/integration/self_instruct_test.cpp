@@ -104,9 +104,7 @@ TEST(SelfInstruct, WithoutAnLlmItSaysSo) {
 TEST(SelfInstruct, DataExportWritesJsonlThatJsonlMessagesReads) {
   Docs docs;
   test::ChatServer server(fake_llm);
-  auto r = run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (docs.path / "cache").string(), test::kBin.string(), "data",
-                        "export", "self-instruct", "--params", docs.params().dump(), "--llm-url", server.url(), "--seed", "3"},
-                       std::chrono::seconds(60));
+  auto r = docs.longalign({"data", "export", "self-instruct", "--params", docs.params().dump(), "--llm-url", server.url(), "--seed", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ofstream(docs.path / "made.jsonl") << r.out;
   DataSourceInstance back(PluginLibrary::load(test::kBundled / "jsonl-messages.so"),
@@ -124,9 +122,7 @@ TEST(SelfInstruct, ASweepCellAsksTheEndpointItsLlmSectionNames) {
   std::ofstream(docs.path / "s.toml") << "name = \"made\"\nseeds = [0]\n[config]\ntrain.max_tokens = 8192\nllm.url = \""
                                       << server.url() << "\"\n[[data]]\nname = \"long\"\nsource = \"self-instruct\"\nparams = "
                                       << "{ sources = { papers = \"" << (docs.path / "docs").string() << "\" }, count = 6 }\n";
-  auto r = run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (docs.path / "cache").string(), test::kBin.string(), "run",
-                        (docs.path / "s.toml").string(), "--db", (docs.path / "r.sqlite").string()},
-                       std::chrono::seconds(120));
+  auto r = docs.run_sweep();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Store store((docs.path / "r.sqlite").string());
   auto q = store.db().prepare("SELECT cell_id FROM runs");

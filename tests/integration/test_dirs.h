@@ -4,8 +4,14 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "util/subprocess.h"
 
 namespace longalign::test {
+
+using host::ProcessResult;
+using host::run_process;
 
 inline const std::filesystem::path kBin = LONGALIGN_BIN;
 inline const std::filesystem::path kScanner = LONGALIGN_SCANNER;
@@ -23,6 +29,18 @@ struct ScratchDir {
     std::filesystem::create_directories(path);
   }
   ~ScratchDir() { std::filesystem::remove_all(path); }
+  // `longalign ARGS...` with this dir's own cache (plugin probes, tokenized data, LLM replies).
+  ProcessResult longalign(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(180)) const {
+    std::vector<std::string> argv = {"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (path / "cache").string(), kBin.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, timeout);
+  }
+  // `longalign run` of the sweep file s.toml here into r.sqlite here, with more arguments.
+  ProcessResult run_sweep(const std::vector<std::string>& more = {}) const {
+    std::vector<std::string> args = {"run", (path / "s.toml").string(), "--db", (path / "r.sqlite").string()};
+    args.insert(args.end(), more.begin(), more.end());
+    return longalign(args);
+  }
   // Copies a file in under another name.
   std::filesystem::path add(const std::filesystem::path& from, const std::string& as) const {
     std::filesystem::copy_file(from, path / as, std::filesystem::copy_options::overwrite_existing);
