@@ -31,8 +31,18 @@ std::vector<CorpusSource> corpus_sources(const longalign::Value& table, const st
   return out;
 }
 
+longalign::Param sources_param() {
+  return longalign::Param::table("sources", "{}",
+                                 "Named document sources: { name = \"pattern\" | [patterns] }, each a file, directory or "
+                                 "glob (.gz read too)")
+      .path();
+}
+
 Corpus::Corpus(std::vector<CorpusSource> sources, uint64_t max_file_bytes)
     : sources_(std::move(sources)), max_file_bytes_(max_file_bytes) {}
+
+Corpus::Corpus(const longalign::Params& p)
+    : Corpus(corpus_sources(p.at("sources"), "sources"), static_cast<uint64_t>(p.get_int("max_file_bytes"))) {}
 
 const std::vector<Document>& Corpus::documents() {
   load();

@@ -26,9 +26,15 @@ struct CorpusSource {
 // the parameter when it is empty or holds something else.
 std::vector<CorpusSource> corpus_sources(const longalign::Value& table, const std::string& param);
 
+// The `sources` parameter every source built on a corpus declares (its files relative to the
+// sweep file).
+longalign::Param sources_param();
+
 class Corpus {
  public:
   Corpus(std::vector<CorpusSource> sources, uint64_t max_file_bytes);
+  // From a plugin's `sources` and `max_file_bytes` parameters.
+  explicit Corpus(const longalign::Params& p);
   // Loads on first use; throws longalign::Error when a pattern matches nothing or a source holds
   // no text document.
   const std::vector<Document>& documents();

@@ -30,9 +30,7 @@ class CorpusTasks : public longalign::DataSource {
     return longalign::Plugin("corpus-tasks", "1.0.0",
                              "Checkable long tasks (extract, which-document, passkey, kv-lookup, count, order, headings) "
                              "over documents of named sources")
-        .param(longalign::Param::table("sources", "{}",
-                                       "Named document sources: { name = \"pattern\" | [patterns] }, each a file, "
-                                       "directory or glob (.gz read too)").path())
+        .param(longalign::plugins::sources_param())
         .param(longalign::Param::integer("count", 1000, "Examples in the stream").min(0))
         .param(longalign::Param::list("tasks", "[]", "Task types to draw from, uniformly (empty: all seven)"))
         .param(longalign::Param::integer("min_chars", 4000, "Shortest input, in characters").min(200))
@@ -44,8 +42,7 @@ class CorpusTasks : public longalign::DataSource {
   }
 
   CorpusTasks(const longalign::Params& p, const longalign::Host&)
-      : corpus_(longalign::plugins::corpus_sources(p.at("sources"), "sources"),
-                static_cast<uint64_t>(p.get_int("max_file_bytes"))),
+      : corpus_(p),
         count_(p.get_int("count")),
         min_chars_(static_cast<size_t>(p.get_int("min_chars"))),
         max_chars_(static_cast<size_t>(p.get_int("max_chars"))),

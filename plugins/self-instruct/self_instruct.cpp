@@ -63,9 +63,7 @@ class SelfInstruct : public longalign::DataSource {
   static longalign::Plugin describe() {
     return longalign::Plugin("self-instruct", "1.0.0",
                              "Long instruction data made by an LLM from long documents, with the paper's four prompt types")
-        .param(longalign::Param::table("sources", "{}",
-                                       "Named document sources: { name = \"pattern\" | [patterns] }, each a file, "
-                                       "directory or glob (.gz read too)").path())
+        .param(longalign::plugins::sources_param())
         .param(longalign::Param::integer("count", 100, "Examples in the stream").min(0))
         .param(longalign::Param::list("prompt_types", "[]", "Which of general, summary, reasoning, extraction (empty: all four)"))
         .param(longalign::Param::integer("min_doc_chars", 2000, "Shorter documents are not used").min(1))
@@ -77,7 +75,7 @@ class SelfInstruct : public longalign::DataSource {
 
   SelfInstruct(const longalign::Params& p, const longalign::Host& host)
       : host_(host),
-        corpus_(longalign::plugins::corpus_sources(p.at("sources"), "sources"), static_cast<uint64_t>(p.get_int("max_file_bytes"))),
+        corpus_(p),
         count_(p.get_int("count")),
         min_doc_(static_cast<size_t>(p.get_int("min_doc_chars"))),
         max_doc_(static_cast<size_t>(p.get_int("max_doc_chars"))),

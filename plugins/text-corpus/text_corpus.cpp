@@ -36,17 +36,14 @@ class TextCorpus : public longalign::DataSource {
  public:
   static longalign::Plugin describe() {
     return longalign::Plugin("text-corpus", "1.0.0", "Plain-text chunks of documents of named sources, for pretraining")
-        .param(longalign::Param::table("sources", "{}",
-                                       "Named document sources: { name = \"pattern\" | [patterns] }, each a file, "
-                                       "directory or glob (.gz read too)").path())
+        .param(longalign::plugins::sources_param())
         .param(longalign::Param::integer("chunk_chars", 4096, "Characters per chunk, at most").min(16))
         .param(longalign::Param::integer("min_chunk_chars", 64, "A document's tail shorter than this is dropped").min(1))
         .param(longalign::Param::integer("max_file_bytes", 64 << 20, "Larger files are skipped").min(1));
   }
 
   TextCorpus(const longalign::Params& p, const longalign::Host&)
-      : corpus_(longalign::plugins::corpus_sources(p.at("sources"), "sources"),
-                static_cast<uint64_t>(p.get_int("max_file_bytes"))),
+      : corpus_(p),
         chunk_chars_(static_cast<size_t>(p.get_int("chunk_chars"))),
         min_chunk_chars_(static_cast<size_t>(p.get_int("min_chunk_chars"))) {}
 
