@@ -1,5 +1,7 @@
 #include "attention.h"
 
+#include "model.h"  // LONGALIGN_TORCH_AT_LEAST
+
 #include <chrono>
 #include <cmath>
 
@@ -23,7 +25,7 @@ using torch::autograd::variable_list;
 Tensor tile_scores(const Tensor& q, const Tensor& k, int64_t s0, int64_t a, int64_t b) {
   auto s = torch::bmm(q.narrow(1, s0 + a, b - a), k.narrow(1, s0, b).transpose(1, 2)).to(torch::kFloat);
   // Only the diagonal block [a, b) x [a, b) holds future keys.
-  auto future = torch::ones({b - a, b - a}, torch::TensorOptions().dtype(torch::kBool)).triu(1);
+  auto future = torch::ones({b - a, b - a}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
   s.narrow(2, a, b - a).masked_fill_(future, -std::numeric_limits<float>::infinity());
   return s;
 }
@@ -100,7 +102,7 @@ Tensor plain_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
     const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
     auto s = torch::matmul(q.narrow(1, s0, n), k.narrow(1, s0, n).transpose(1, 2)).to(torch::kFloat) /
              std::sqrt(static_cast<double>(q.size(2)));
-    auto future = torch::ones({n, n}, torch::TensorOptions().dtype(torch::kBool)).triu(1);
+    auto future = torch::ones({n, n}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
     auto p = torch::softmax(s.masked_fill(future, -std::numeric_limits<float>::infinity()), -1).to(q.scalar_type());
     parts.push_back(torch::matmul(p, v.narrow(1, s0, n)));
   }
@@ -108,7 +110,67 @@ Tensor plain_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
 }
 
+#if LONGALIGN_TORCH_AT_LEAST(2, 4)
+// libtorch's varlen flash-attention kernel, forward and backward, as one autograd function (the
+// backward called explicitly, so no libtorch version's derivative table is relied on). q, k, v:
+// (total tokens, heads, D); cu: int32 segment boundaries over the total, on the device.
+struct FlashVarlen : public torch::autograd::Function<FlashVarlen> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& cu,
+                        int64_t longest) {
+    auto r = at::_flash_attention_forward(q, k, v, cu, cu, longest, longest, /*dropout_p=*/0.0, /*is_causal=*/true,
+                                          /*return_debug_mask=*/false);
+    ctx->save_for_backward({q, k, v, std::get<0>(r), std::get<1>(r), cu, std::get<2>(r), std::get<3>(r)});
+    ctx->saved_data["longest"] = longest;
+    return std::get<0>(r);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto s = ctx->get_saved_variables();
+    const int64_t longest = ctx->saved_data["longest"].toInt();
+    auto g = at::_flash_attention_backward(grads[0].contiguous(), s[0], s[1], s[2], s[3], s[4], s[5], s[5], longest, longest,
+                                           /*dropout_p=*/0.0, /*is_causal=*/true, s[6], s[7]);
+    return {std::get<0>(g), std::get<1>(g), std::get<2>(g), Tensor(), Tensor()};
+  }
+};
+#endif
+
 }  // namespace
+
+bool flash_attention_applies(const Tensor& q) {
+#if LONGALIGN_TORCH_AT_LEAST(2, 4)
+  const auto t = q.scalar_type();
+  return q.is_cuda() && (t == torch::kBFloat16 || t == torch::kHalf) && q.size(-1) % 8 == 0 && q.size(-1) <= 256;
+#else
+  (void)q;
+  return false;
+#endif
+}
+
+Tensor flash_segment_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                               const std::vector<std::vector<int64_t>>& rows) {
+#if LONGALIGN_TORCH_AT_LEAST(2, 4)
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+  // Every row's segments laid end to end; a row's unused tail becomes one more segment, so its
+  // slots get finite values (their loss weight is 0).
+  std::vector<int32_t> cu = {0};
+  int64_t longest = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<int64_t> row = rows[static_cast<size_t>(b)];
+    if (row.back() < T) row.push_back(T);
+    for (size_t i = 1; i < row.size(); ++i) {
+      cu.push_back(static_cast<int32_t>(b * T + row[i]));
+      longest = std::max(longest, row[i] - row[i - 1]);
+    }
+  }
+  auto cu_t = torch::from_blob(cu.data(), {static_cast<int64_t>(cu.size())}, torch::kInt).to(q.device());
+  auto flat = [&](const Tensor& x) { return x.to(q.scalar_type()).transpose(1, 2).reshape({B * T, H, D}); };
+  auto out = FlashVarlen::apply(flat(q), flat(k), flat(v), cu_t, longest);
+  return out.view({B, T, H, D}).transpose(1, 2);
+#else
+  (void)k, (void)v, (void)rows;
+  throw std::logic_error("flash_segment_attention: this libtorch has no varlen flash attention");
+#endif
+}
 
 double attention_seconds_total() { return g_attention_seconds; }
 

@@ -18,6 +18,14 @@ namespace longalign::engine {
 torch::Tensor segment_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                 const std::vector<int64_t>& cu, int64_t tile = 0);
 
+// On a CUDA device, libtorch's varlen flash-attention kernel does the same: q, k, v are
+// (B, heads, T, D) in bf16 or fp16, rows[b] row b's segment boundaries as above; returns
+// (B, heads, T, D). flash_attention_applies says whether this libtorch has the kernel (2.4 and
+// later) and q suits it (CUDA, 16-bit, head size a multiple of 8 up to 256).
+bool flash_attention_applies(const torch::Tensor& q);
+torch::Tensor flash_segment_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                      const std::vector<std::vector<int64_t>>& rows);
+
 // Seconds spent in segment_attention's forward and backward passes since the program started
 // (the trainer reports differences, per step).
 double attention_seconds_total();

@@ -3,8 +3,10 @@
 // does not set.
 #include "data_parallel.h"
 
+#ifdef LONGALIGN_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 #include <cstdlib>
 
@@ -45,6 +47,7 @@ DataParallelConfig data_parallel_from_environment() {
   return c;
 }
 
+#ifdef LONGALIGN_WITH_GLOO
 struct DataParallel::Impl::Group {
   c10::intrusive_ptr<::c10d::TCPStore> store;
   c10::intrusive_ptr<::c10d::ProcessGroupGloo> pg;
@@ -54,10 +57,12 @@ DataParallel::Impl::~Impl() = default;
 
 void DataParallel::Impl::all_reduce_sum(torch::Tensor& t) {
   if (world_size == 1) return;
-  std::vector<at::Tensor> tensors = {t};
+  // Gloo reduces host memory: a device tensor goes through a host copy.
+  std::vector<at::Tensor> tensors = {t.is_cpu() ? t : t.cpu()};
   ::c10d::AllreduceOptions o;
   o.reduceOp = ::c10d::ReduceOp::SUM;
   group->pg->allreduce(tensors, o)->wait();
+  if (!t.is_cpu()) t.copy_(tensors[0]);
 }
 
 DataParallel::DataParallel(const DataParallelConfig& c) : impl_(std::make_unique<Impl>()) {
@@ -80,6 +85,17 @@ DataParallel::DataParallel(const DataParallelConfig& c) : impl_(std::make_unique
   options->devices.push_back(::c10d::ProcessGroupGloo::createDeviceForHostname(c.master_addr == "localhost" ? "127.0.0.1" : c.master_addr));
   impl_->group->pg = c10::make_intrusive<::c10d::ProcessGroupGloo>(impl_->group->store, c.rank, c.world_size, options);
 }
+
+#else  // a libtorch without c10d's Gloo headers (some pip wheels): one process only
+struct DataParallel::Impl::Group {};
+DataParallel::Impl::~Impl() = default;
+void DataParallel::Impl::all_reduce_sum(torch::Tensor&) {}
+
+DataParallel::DataParallel(const DataParallelConfig& c) : impl_(std::make_unique<Impl>()) {
+  if (c.world_size != 1)
+    throw std::invalid_argument("this engine was built without c10d's Gloo headers: data parallelism is unavailable");
+}
+#endif
 
 DataParallel::~DataParallel() = default;
 int DataParallel::rank() const { return impl_->rank; }

@@ -10,7 +10,7 @@ struct DataParallel::Impl {
   int rank = 0, world_size = 1;
   struct Group;
   std::unique_ptr<Group> group;
-  // Sums `t` (contiguous, CPU) over every rank, in place; every rank must call it.
+  // Sums `t` (contiguous) over every rank, in place; every rank must call it.
   void all_reduce_sum(torch::Tensor& t);
   ~Impl();
 };

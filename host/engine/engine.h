@@ -103,6 +103,8 @@ struct TrainConfig {
   double beta1 = 0.9, beta2 = 0.95, weight_decay = 0.0, grad_clip = 1.0;
   uint64_t seed = 0;
   int threads = 1;
+  // Where the model trains: "cpu", or "cuda" / "cuda:N" on a libtorch built with CUDA.
+  std::string device = "cpu";
   // "fp32", or "bf16": bf16 compute through autocast, fp32 master weights, loss and weights.
   std::string precision = "fp32";
   int64_t loss_chunk = 4096;  // target tokens whose logits exist at once; 0 = all at once
@@ -121,6 +123,17 @@ struct StepStats {
 
 // Intra-op threads of what runs next in this process (a Trainer sets its own from TrainConfig).
 void set_threads(int n);
+
+// Whether this libtorch can train on `device` ("cpu", "cuda", "cuda:1", ...); when not, why.
+bool device_available(const std::string& device, std::string* why = nullptr);
+
+// FLOPs of one training step over sequences of these lengths (DESIGN.md 2b): 6 * params * tokens
+// plus causal attention, 6 * layers * d_model * sum n_i^2. Recomputation is not counted.
+double training_flops(const ModelConfig& c, const std::vector<int64_t>& lengths);
+
+// FLOP/s of an n x n x n matrix product in `dtype` on `device`, measured now (the ceiling that
+// model-FLOPs utilisation is counted against).
+double matmul_flops_per_second(DType dtype, const std::string& device = "cpu", int64_t n = 2048);
 
 // A model's weights, for scoring and checkpoints. Randomly initialised from a seed, or loaded.
 class Model {

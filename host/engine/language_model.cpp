@@ -83,8 +83,9 @@ torch::Tensor continuation_logprobs(Model::Impl& impl, const std::vector<int64_t
                                   std::to_string(impl.config.vocab_size) + ")");
   impl.net->eval();
   const auto n = static_cast<int64_t>(ids.size());
-  auto x = torch::tensor(ids, torch::kLong).view({1, n});
-  auto positions = torch::arange(n, torch::kLong).view({1, n});
+  const auto on = torch::TensorOptions().dtype(torch::kLong).device(impl.net->device());
+  auto x = torch::tensor(ids, on).view({1, n});
+  auto positions = torch::arange(n, on).view({1, n});
   auto hidden = impl.net->forward(x, positions, {false, {}}).squeeze(0).narrow(0, from - 1, n - from);
   return torch::log_softmax(impl.net->lm_head(hidden).to(torch::kFloat), -1);
 }
@@ -95,8 +96,8 @@ std::vector<float> Model::next_token_logprobs(const std::vector<int64_t>& ids) c
   if (ids.size() < 2) return {};
   torch::NoGradGuard no_grad;
   auto logp = continuation_logprobs(*impl_, ids, 1);
-  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + 1, ids.end()), torch::kLong).unsqueeze(1);
-  auto picked = logp.gather(1, next).squeeze(1).contiguous();
+  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + 1, ids.end()), torch::kLong).to(logp.device()).unsqueeze(1);
+  auto picked = logp.gather(1, next).squeeze(1).cpu().contiguous();
   return std::vector<float>(picked.data_ptr<float>(), picked.data_ptr<float>() + picked.numel());
 }
 
@@ -109,7 +110,7 @@ Model::ContinuationScore Model::score_continuation(const std::vector<int64_t>& i
   if (from == n) return out;
   torch::NoGradGuard no_grad;
   auto logp = continuation_logprobs(*impl_, ids, from);
-  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), torch::kLong);
+  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), torch::kLong).to(logp.device());
   out.logprob = logp.gather(1, next.unsqueeze(1)).sum().item<double>();
   out.greedy = logp.argmax(-1).eq(next).all().item<bool>();
   out.tokens = n - from;
@@ -122,7 +123,7 @@ namespace {
 // with our own generator, so a seed gives the same text on any libtorch.
 int64_t pick(const torch::Tensor& logits, double temperature, std::mt19937_64& rng) {
   if (temperature <= 0) return logits.argmax().item<int64_t>();
-  auto p = torch::softmax(logits.to(torch::kDouble) / temperature, -1).contiguous();
+  auto p = torch::softmax(logits.to(torch::kCPU, torch::kDouble) / temperature, -1).contiguous();
   const double* q = p.data_ptr<double>();
   double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng), acc = 0;
   for (int64_t i = 0; i < p.numel(); ++i)
@@ -145,8 +146,9 @@ std::vector<int64_t> Model::generate(const std::vector<int64_t>& prompt, const S
   std::vector<LayerCache> cache;
   auto run = [&](int64_t from) {  // logits of the last position, feeding ids[from..]
     const auto n = static_cast<int64_t>(ids.size()) - from;
-    auto x = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), torch::kLong).view({1, n});
-    auto positions = torch::arange(from, from + n, torch::kLong).view({1, n});
+    const auto on = torch::TensorOptions().dtype(torch::kLong).device(impl_->net->device());
+    auto x = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), on).view({1, n});
+    auto positions = torch::arange(from, from + n, on).view({1, n});
     auto hidden = impl_->net->forward(x, positions, {false, {}}, s.use_cache ? &cache : nullptr);
     return impl_->net->lm_head(hidden[0][n - 1]).to(torch::kFloat);
   };

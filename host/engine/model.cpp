@@ -24,7 +24,7 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
                                const torch::Tensor& sin, at::TensorList params, BlockImpl* block, const RowSegments* seg) {
     ctx->save_for_backward({x, cos, sin});
-    ctx->saved_data["autocast"] = at::autocast::is_cpu_enabled();
+    ctx->saved_data["autocast"] = autocast_enabled(x.device().type());
     // The block outlives the backward pass (the model owns it); the segments are copied, as
     // [rows, then each row's length and boundaries].
     ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
@@ -53,7 +53,7 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     torch::Tensor out;
     {
       torch::AutoGradMode grad_on(true);
-      Autocast autocast(ctx->saved_data["autocast"].toBool());
+      Autocast autocast(ctx->saved_data["autocast"].toBool(), saved[0].device().type());
       out = block->forward(inputs[0], saved[1], saved[2], seg);
     }
     auto g = torch::autograd::grad({out}, inputs, {grads[0]}, /*retain_graph=*/false, /*create_graph=*/false,
@@ -124,6 +124,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     // One new query against every cached key: nothing lies in its future.
     auto scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat) / std::sqrt(static_cast<double>(head_dim_));
     out = torch::matmul(torch::softmax(scores, -1).to(v.scalar_type()), v);
+  } else if (flash_attention_applies(q)) {
+    // Padded rows are one segment each, the width of the row (padding costs what it costs).
+    out = flash_segment_attention(q, k, v, seg.packed ? seg.cu_seqlens : std::vector<std::vector<int64_t>>(B, {0, T}));
   } else if (!seg.packed) {
     // Padded rows: right padding never precedes a real token, so causal attention over the
     // whole width is exact for the real tokens (and costs what padding costs on a GPU). Every
@@ -174,9 +177,10 @@ LlamaImpl::LlamaImpl(const ModelConfig& c) : c_(c) {
   norm_ = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
   if (!c.tie_embeddings) head_ = register_module("lm_head", linear(c.d_model, c.vocab_size));
   const int64_t hd = c.d_model / c.n_heads;
+  // Computed in double, kept in fp32; a buffer, so it moves with the model to its device.
   inv_freq_ = register_buffer(
-      "inv_freq", 1.0 / torch::pow(c.rope_theta, torch::arange(0, hd, 2, torch::kDouble) / static_cast<double>(hd)));
-  inv_freq_ = inv_freq_.to(torch::kFloat);
+      "inv_freq",
+      (1.0 / torch::pow(c.rope_theta, torch::arange(0, hd, 2, torch::kDouble) / static_cast<double>(hd))).to(torch::kFloat));
   torch::NoGradGuard no_grad;
   for (auto& p : named_parameters())
     if (p.key().find("norm") == std::string::npos) p.value().normal_(0.0, 0.02);

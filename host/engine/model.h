@@ -3,29 +3,58 @@
 #pragma once
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "engine.h"
 
 namespace longalign::engine {
 
-// bf16 compute (CPU autocast) for what runs in its scope (matmuls, attention); parameters
-// stay fp32.
+// libtorch's autocast API changed in 2.4 (one function per device type became one function
+// taking the device type); these two work on either side of that.
+#define LONGALIGN_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+inline bool autocast_enabled(c10::DeviceType device) {
+#if LONGALIGN_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(device);
+#else
+  return device == c10::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+inline void set_autocast_bf16(c10::DeviceType device, bool on) {
+#if LONGALIGN_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(device, on);
+  if (on) at::autocast::set_autocast_dtype(device, at::kBFloat16);
+#else
+  if (device == c10::kCUDA) {
+    at::autocast::set_enabled(on);
+    if (on) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+  } else {
+    at::autocast::set_cpu_enabled(on);
+    if (on) at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
+#endif
+}
+
+// bf16 compute (autocast on the model's device) for what runs in its scope (matmuls,
+// attention); parameters stay fp32.
 class Autocast {
  public:
-  explicit Autocast(bool on) : on_(on) {
+  Autocast(bool on, c10::DeviceType device) : on_(on), device_(device) {
     if (!on_) return;
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    set_autocast_bf16(device_, true);
     at::autocast::increment_nesting();
   }
   ~Autocast() {
     if (!on_) return;
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_cpu_enabled(false);
+    set_autocast_bf16(device_, false);
   }
 
  private:
   bool on_;
+  c10::DeviceType device_;
 };
 
 // How a micro-batch's rows split into sequences, for attention.
@@ -98,6 +127,7 @@ class LlamaImpl : public torch::nn::Module {
                         std::vector<LayerCache>* cache = nullptr);
   torch::Tensor lm_head(const torch::Tensor& hidden);
   const ModelConfig& config() const { return c_; }
+  torch::Device device() const { return embed_->weight.device(); }
   // Gradient checkpointing: keep only each layer's input in training and recompute the layer
   // in the backward pass (the same gradients, less memory, about a third more compute).
   void set_checkpoint_layers(bool on) { checkpoint_layers_ = on; }

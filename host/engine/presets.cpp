@@ -65,6 +65,12 @@ int64_t param_count(const ModelConfig& c) {
   return n;
 }
 
+double training_flops(const ModelConfig& c, const std::vector<int64_t>& lengths) {
+  double tokens = 0, squares = 0;
+  for (int64_t n : lengths) tokens += static_cast<double>(n), squares += static_cast<double>(n) * static_cast<double>(n);
+  return 6.0 * static_cast<double>(param_count(c)) * tokens + 6.0 * static_cast<double>(c.n_layers * c.d_model) * squares;
+}
+
 size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }
 
 }  // namespace longalign::engine

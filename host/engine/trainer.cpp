@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <sstream>
+#include <type_traits>
 #include <cmath>
 
 #include "data_parallel.h"
@@ -16,12 +18,15 @@
 namespace longalign::engine {
 namespace {
 
-torch::Tensor to_tensor(const std::vector<int64_t>& v, int64_t rows, int64_t width) {
-  return torch::from_blob(const_cast<int64_t*>(v.data()), {rows, width}, torch::kLong).clone();
+// A copy of the caller's values on `device` (autograd may keep it after the vector is gone).
+template <typename T>
+torch::Tensor on_device(const std::vector<T>& v, size_t from, at::IntArrayRef shape, torch::Device device) {
+  auto view = torch::from_blob(const_cast<T*>(v.data() + from), shape, c10::CppTypeToScalarType<T>::value);
+  return device.is_cpu() ? view.clone() : view.to(device);
 }
 
 std::vector<float> flatten(const std::vector<torch::Tensor>& parts) {
-  auto flat = torch::cat(parts).to(torch::kFloat).contiguous();
+  auto flat = torch::cat(parts).to(torch::kCPU, torch::kFloat).contiguous();
   return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
@@ -40,6 +45,7 @@ struct Trainer::Impl {
   Model handle;
   Llama model;
   TrainConfig tc;
+  torch::Device device{torch::kCPU};
   std::unique_ptr<torch::optim::AdamW> opt;
   int64_t steps = 0;
 
@@ -51,9 +57,9 @@ struct Trainer::Impl {
   // loss_seconds, when given, gathers the time of the loss head (forward, and backward with root).
   torch::Tensor weighted_loss(const MicroBatch& mb, double* loss_seconds = nullptr, torch::Tensor* root = nullptr) {
     check(mb);
-    Autocast autocast(tc.precision == "bf16");
-    auto ids = to_tensor(mb.ids, mb.rows, mb.width);
-    auto hidden = model->forward(ids, to_tensor(mb.positions, mb.rows, mb.width), {mb.packed, mb.cu_seqlens});
+    Autocast autocast(tc.precision == "bf16", device.type());
+    auto ids = on_device(mb.ids, 0, {mb.rows, mb.width}, device);
+    auto hidden = model->forward(ids, on_device(mb.positions, 0, {mb.rows, mb.width}, device), {mb.packed, mb.cu_seqlens});
     // Token t is predicted from position t - 1 of the same row; a sequence never starts with a
     // target (BOS comes first), so t - 1 always lies in the same sequence.
     std::vector<int64_t> from, target;
@@ -68,17 +74,16 @@ struct Trainer::Impl {
       }
     const auto t_loss = std::chrono::steady_clock::now();
     auto flat = hidden.reshape({-1, hidden.size(-1)});
-    auto total = torch::zeros({}, torch::kFloat);
+    auto total = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(device));
     const size_t chunk = tc.loss_chunk > 0 ? static_cast<size_t>(tc.loss_chunk) : std::max<size_t>(1, from.size());
     // One chunk needs no early backward: the caller's backward covers the head too.
     const bool per_chunk = root && from.size() > chunk;
     torch::Tensor head_input = per_chunk ? flat.detach().requires_grad_(true) : flat;
     for (size_t s = 0; s < from.size(); s += chunk) {
       int64_t n = static_cast<int64_t>(std::min(chunk, from.size() - s));
-      // Copies: autograd keeps these for the backward pass, after the vectors are gone.
-      auto idx = torch::from_blob(from.data() + s, {n}, torch::kLong).clone();
-      auto tgt = torch::from_blob(target.data() + s, {n, 1}, torch::kLong).clone();
-      auto wt = torch::from_blob(w.data() + s, {n}, torch::kFloat).clone();
+      auto idx = on_device(from, s, {n}, device);
+      auto tgt = on_device(target, s, {n, 1}, device);
+      auto wt = on_device(w, s, {n}, device);
       auto logp = torch::log_softmax(model->lm_head(head_input.index_select(0, idx)).to(torch::kFloat), -1);
       auto part = -(logp.gather(1, tgt).squeeze(1) * wt).sum();
       if (per_chunk) {
@@ -114,9 +119,13 @@ Trainer::Trainer(Model model, const TrainConfig& train) {
     throw std::invalid_argument("unknown schedule '" + train.schedule + "'");
   if (train.precision != "fp32" && train.precision != "bf16")
     throw std::invalid_argument("unknown precision '" + train.precision + "' (fp32 or bf16)");
+  std::string why;
+  if (!device_available(train.device, &why)) throw std::invalid_argument("device: " + why);
   at::set_num_threads(std::max(1, train.threads));
   impl_ = std::make_unique<Impl>(std::move(model));
   impl_->tc = train;
+  impl_->device = torch::Device(train.device);
+  impl_->model->to(impl_->device);  // before the optimizer takes the parameters
   impl_->model->set_checkpoint_layers(train.gradient_checkpointing);
   impl_->opt = std::make_unique<torch::optim::AdamW>(
       impl_->model->parameters(), torch::optim::AdamWOptions(train.lr)
@@ -133,8 +142,19 @@ int64_t Trainer::steps_done() const { return impl_->steps; }
 
 namespace {
 
-// AdamW keeps its state by the parameter's TensorImpl address.
-std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+// AdamW keeps its state by the parameter's TensorImpl: its address as text up to libtorch 2.0,
+// the address itself after.
+using StateKey = std::decay_t<decltype(std::declval<torch::optim::AdamW&>().state())>::key_type;
+template <typename Key = StateKey>
+Key state_key(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream os;  // as c10::guts::to_string writes it
+    os << p.unsafeGetTensorImpl();
+    return os.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
+}
 
 }  // namespace
 
@@ -170,7 +190,7 @@ void Trainer::restore(int64_t steps, const std::vector<TensorView>& optimizer_st
     if (it == given.end()) throw std::invalid_argument("optimizer state '" + name + "' is missing");
     if (it->second->shape != like.sizes().vec() || it->second->dtype != DType::F32)
       throw std::invalid_argument("optimizer state '" + name + "' does not fit its parameter");
-    return torch::from_blob(const_cast<void*>(it->second->data), it->second->shape, torch::kFloat).to(like.dtype()).clone();
+    return torch::from_blob(const_cast<void*>(it->second->data), it->second->shape, torch::kFloat).to(like.device(), like.scalar_type()).clone();
   };
   for (auto& p : impl_->model->named_parameters()) {
     const std::string name = hf_name(p.key());
@@ -194,7 +214,7 @@ StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
   StepStats st;
   m.model->train();
   m.opt->zero_grad();
-  auto total = torch::zeros({}, torch::kFloat);
+  auto total = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(m.device));
   for (auto& mb : micro_batches) {
     auto t = Clock::now();
     torch::Tensor root;
@@ -254,7 +274,7 @@ std::vector<float> Trainer::gradient(const std::vector<MicroBatch>& micro_batche
   }
   std::vector<torch::Tensor> parts;
   for (auto& p : m.model->parameters())
-    parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));
+    parts.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
   std::vector<float> flat = flatten(parts);
   m.opt->zero_grad();
   return flat;

@@ -109,6 +109,7 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   tc.seed = seed;
   tc.threads = threads;
   tc.precision = t["precision"];
+  tc.device = t["device"];
   tc.gradient_checkpointing = t["gradient_checkpointing"];
   // A rank of a data-parallel group (launched below, by torchrun or by Slurm) joins it here.
   const engine::DataParallelConfig dp = engine::data_parallel_from_environment();

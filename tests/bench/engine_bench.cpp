@@ -49,14 +49,6 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
-double matmul_peak(torch::ScalarType dtype) {
-  auto a = torch::randn({2048, 2048}).to(dtype), b = torch::randn({2048, 2048}).to(dtype);
-  torch::matmul(a, b);
-  auto t0 = Clock::now();
-  const int n = 5;
-  for (int i = 0; i < n; ++i) torch::matmul(a, b);
-  return 2.0 * 2048 * 2048 * 2048 * n / seconds_since(t0);
-}
 
 // One packed row of `lengths`, every token but each sequence's first a target, weights summing to 1.
 MicroBatch packed_row(const std::vector<int64_t>& lengths, int64_t vocab) {
@@ -77,11 +69,6 @@ MicroBatch packed_row(const std::vector<int64_t>& lengths, int64_t vocab) {
   return mb;
 }
 
-double step_flops(const ModelConfig& c, const std::vector<int64_t>& lengths) {
-  double tokens = 0, sq = 0;
-  for (int64_t n : lengths) tokens += static_cast<double>(n), sq += static_cast<double>(n) * static_cast<double>(n);
-  return 6.0 * static_cast<double>(param_count(c)) * tokens + 6.0 * static_cast<double>(c.n_layers * c.d_model) * sq;
-}
 
 // The median step of `steps` after one warm-up step.
 StepStats median_step(Trainer& tr, const MicroBatch& mb, int steps) {
@@ -268,13 +255,13 @@ int main(int argc, char** argv) {
   }
 
   std::printf("engine_bench: %d threads\n\n1. matmul peak (2048^3)\n", threads);
-  const double peak32 = matmul_peak(torch::kFloat), peak16 = matmul_peak(torch::kBFloat16);
+  const double peak32 = matmul_flops_per_second(DType::F32), peak16 = matmul_flops_per_second(DType::BF16);
   std::printf("   fp32 %.0f GFLOP/s   bf16 %.0f GFLOP/s\n\n", peak32 / 1e9, peak16 / 1e9);
 
   std::printf("2. training step, preset base (d512 x 8 layers, %.1fM params), one packed row of 2,048 tokens\n",
               static_cast<double>(param_count(model_preset("base"))) / 1e6);
   const std::vector<int64_t> one = {2048};
-  const double flops = step_flops(model_preset("base"), one);
+  const double flops = training_flops(model_preset("base"), one);
   double tps32 = 0;
   for (const char* precision : {"fp32", "bf16"}) {
     TrainConfig tc;

@@ -224,6 +224,23 @@ TEST(Checkpoint, ScoreMatchesAnIndependentPythonLlama) {
   }
 }
 
+// The golden fixture: checkpoints that real transformers wrote (5.x: `dtype`, `rope_parameters`),
+// with its log-probabilities; remade by tests/reference/make_transformers_golden.py.
+TEST(Checkpoint, ScoreMatchesRealTransformersOnItsOwnCheckpoints) {
+  const fs::path fixture = LONGALIGN_SOURCE_DIR "/tests/fixtures/transformers-llama";
+  std::ifstream in(fixture / "golden.json");
+  const auto golden = nlohmann::json::parse(in);
+  ASSERT_EQ(golden["cases"].size(), 2u);
+  for (auto& c : golden["cases"]) {
+    std::string ids;
+    for (auto& id : c["ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int64_t>());
+    auto ours = run_json({kBin.string(), "score", "--model", (fixture / c["dir"].get<std::string>()).string(), "--ids", ids, "--json"});
+    const auto want = c["logprobs"].get<std::vector<float>>();
+    ASSERT_EQ(ours.size(), want.size()) << c["dir"];
+    EXPECT_LT(max_abs_diff(ours, want), 1e-5) << c["dir"] << " (" << c["dtype"] << ", transformers " << golden["transformers"] << ")";
+  }
+}
+
 TEST(Checkpoint, ScoreTextUsesTheByteTokenizerAndRejectsBadInput) {
   engine::ModelConfig c = gqa_config();
   TempDir d;

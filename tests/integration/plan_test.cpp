@@ -149,7 +149,8 @@ TEST(Plan, EachBadConfigGetsALocatedError) {
        "s.toml:5:1: key 'exclude': this [[exclude]] matches no cell of the grid"},
       {"name = \"x\"\n[config]\nmodel = 3\n" + kData, "s.toml:3:1: key 'model': unknown key"},
       {"name = \"x\"\n[config]\ntrain.device = \"cuda\"\n" + kData,
-       "s.toml:3:7: key 'train.device': this longalign trains on CPU only (its CUDA build is not there yet): use device = \"cpu\""},
+       "s.toml:3:7: key 'train.device': this longalign's engine is built against a CPU-only libtorch (Debian's): use device "
+       "= \"cpu\", or build against a CUDA libtorch (README, \"Scaling out\")"},
   };
   for (auto& c : cases) EXPECT_EQ(error_of(c.text), c.error) << c.text;
 }

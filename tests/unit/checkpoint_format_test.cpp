@@ -39,6 +39,20 @@ TEST(HfConfig, RejectsWhatTheEngineCannotComputeNamingTheKey) {
   EXPECT_EQ(config_error({{"max_position_embeddings", 4096}, {"torch_dtype", "bfloat16"}, {"bos_token_id", 1}}), "");
 }
 
+TEST(HfConfig, ReadsTransformers5RopeParametersAndRejectsScaledRope) {
+  EXPECT_EQ(parse_hf_config(R"({"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 8,
+      "vocab_size": 300, "dtype": "float32", "rope_parameters": {"rope_type": "default", "rope_theta": 50000.0}})", "m")
+                .rope_theta,
+            50000.0);
+  EXPECT_EQ(config_error({{"rope_parameters", {{"rope_type", "yarn"}, {"rope_theta", 1e4}, {"factor", 4.0}}}}),
+            "m/config.json: key 'rope_parameters': 'factor' is not supported: the engine's RoPE is unscaled (extend "
+            "context through rope_theta)");
+  EXPECT_EQ(config_error({{"rope_parameters", {{"rope_type", "llama3"}}}}),
+            "m/config.json: key 'rope_parameters': rope_type \"llama3\" is not supported: the engine's RoPE is the "
+            "default, unscaled one");
+  EXPECT_EQ(config_error({{"rope_parameters", 5}}), "m/config.json: key 'rope_parameters': expected an object, got 5");
+}
+
 TEST(HfConfig, WritesWhatItReads) {
   engine::ModelConfig c = engine::model_preset("llama2-7b");
   c.n_kv_heads = 8;

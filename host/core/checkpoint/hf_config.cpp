@@ -12,7 +12,7 @@ namespace {
 // Keys that do not change what the model computes.
 const std::vector<std::string> kInformational = {
     "_name_or_path", "bos_token_id", "eos_token_id", "pad_token_id", "max_position_embeddings", "torch_dtype",
-    "transformers_version", "initializer_range", "use_cache", "max_sequence_length"};
+    "dtype", "transformers_version", "initializer_range", "use_cache", "max_sequence_length"};
 
 struct Reader {
   const nlohmann::json& j;
@@ -68,7 +68,7 @@ engine::ModelConfig parse_hf_config(const std::string& json_text, const std::str
   const std::vector<std::string> known = {
       "architectures", "model_type", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
       "num_key_value_heads", "vocab_size", "rms_norm_eps", "rope_theta", "tie_word_embeddings", "hidden_act",
-      "head_dim", "attention_bias", "mlp_bias", "attention_dropout", "rope_scaling", "pretraining_tp"};
+      "head_dim", "attention_bias", "mlp_bias", "attention_dropout", "rope_scaling", "pretraining_tp", "rope_parameters"};
   for (auto& [key, _] : j.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end() ||
         std::find(kInformational.begin(), kInformational.end(), key) != kInformational.end())
@@ -96,6 +96,17 @@ engine::ModelConfig parse_hf_config(const std::string& json_text, const std::str
   c.n_kv_heads = r.positive("num_key_value_heads", c.n_heads);
   c.norm_eps = r.number("rms_norm_eps", 1e-6);
   c.rope_theta = r.number("rope_theta", 10000.0);
+  // transformers 5 writes RoPE's settings as {"rope_type": "default", "rope_theta": ...}.
+  if (auto* rope = r.find("rope_parameters"); rope && !rope->is_null()) {
+    const Reader p{*rope, path};
+    if (!rope->is_object()) r.fail("rope_parameters", "expected an object, got " + rope->dump());
+    for (auto& [key, _] : rope->items())
+      if (key != "rope_type" && key != "rope_theta")
+        r.fail("rope_parameters", "'" + key + "' is not supported: the engine's RoPE is unscaled (extend context through rope_theta)");
+    if (auto* type = p.find("rope_type"); type && *type != "default")
+      r.fail("rope_parameters", "rope_type " + type->dump() + " is not supported: the engine's RoPE is the default, unscaled one");
+    c.rope_theta = p.number("rope_theta", c.rope_theta);
+  }
   c.tie_embeddings = r.boolean("tie_word_embeddings", false);
   if (c.d_model % c.n_heads || (c.d_model / c.n_heads) % 2)
     r.fail("num_attention_heads", std::to_string(c.n_heads) + " does not split hidden_size " + std::to_string(c.d_model) +

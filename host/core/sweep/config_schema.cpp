@@ -40,7 +40,7 @@ const std::vector<ParamInfo>& config_schema() {
           "fp32, or bf16: bf16 compute (CPU autocast), fp32 master weights, loss and weights", std::nullopt, {"fp32", "bf16"}),
       key("train.gradient_checkpointing", LA_PARAM_BOOL, false,
           "Recompute each layer in the backward pass: less memory for about a third more compute, the same gradients"),
-      key("train.device", LA_PARAM_STRING, "cpu", "Where the cell trains: cpu (cuda: not built yet, refused at plan)",
+      key("train.device", LA_PARAM_STRING, "cpu", "Where the cell trains: cpu, or cuda where the engine is built against a CUDA libtorch (refused at plan otherwise)",
           std::nullopt, {"cpu", "cuda"}),
       key("train.world_size", LA_PARAM_INT, 1,
           "Processes training the cell together (data parallel over c10d/Gloo): each takes a share of every step's "

@@ -14,6 +14,10 @@
 #include "util/nearest.h"
 #include "util/sha256.h"
 
+#ifndef LONGALIGN_ENGINE_CUDA
+#define LONGALIGN_ENGINE_CUDA 0
+#endif
+
 namespace longalign::host {
 namespace {
 
@@ -82,9 +86,12 @@ class Resolver {
       if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
     }
     resolve_init_from(cfg);
-    // The engine trains on CPU; its CUDA build is yet to come, and a cell must not fall back silently.
-    if (cfg["train"]["device"] == "cuda")
-      fail("train.device", "this longalign trains on CPU only (its CUDA build is not there yet): use device = \"cpu\"");
+    // A cell never falls back to the CPU silently: cuda is refused here unless the engine was built
+    // against a CUDA libtorch (the build defines LONGALIGN_ENGINE_CUDA from what it found).
+    if (cfg["train"]["device"] == "cuda" && !LONGALIGN_ENGINE_CUDA)
+      fail("train.device",
+           "this longalign's engine is built against a CPU-only libtorch (Debian's): use device = \"cpu\", or build "
+           "against a CUDA libtorch (README, \"Scaling out\")");
     cfg["batching"]["params"] = plugin_params(cfg, "batching", LA_KIND_BATCHING);
     cfg["loss"]["params"] = plugin_params(cfg, "loss", LA_KIND_LOSS_WEIGHTING);
     if (!cfg.contains("data") || !cfg["data"].is_object() || cfg["data"].empty())
