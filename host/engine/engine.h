@@ -76,6 +76,12 @@ struct DataParallelConfig {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   double timeout_s = 600;  // a rank that does not answer in time fails the collective
+  // The device the ranks train on: "cpu" reduces over Gloo; "cuda" over NCCL where the build has
+  // it (backend "auto"), else over Gloo through host memory. backend: "auto", "gloo" or "nccl".
+  std::string device = "cpu", backend = "auto";
+  // Form the group even for one rank (checks a backend on a one-GPU machine); steps then reduce
+  // through it.
+  bool group_when_alone = false;
 };
 
 // torchrun's RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, else Slurm's SLURM_PROCID and
@@ -89,6 +95,7 @@ class DataParallel {
   ~DataParallel();
   int rank() const;
   int world_size() const;
+  bool reduces() const;  // steps sum their gradients through the group (it has one)
   struct Impl;
   Impl& impl() const { return *impl_; }
 

@@ -225,7 +225,7 @@ StepStats Trainer::step(const std::vector<MicroBatch>& micro_batches) {
     st.backward_seconds += since(t);
     total += loss;
   }
-  if (m.tc.data_parallel && m.tc.data_parallel->world_size() > 1) {
+  if (m.tc.data_parallel && m.tc.data_parallel->reduces()) {
     // One collective: every gradient (zeros where this rank had none) and the loss, summed.
     std::vector<torch::Tensor> parts;
     auto params = m.model->parameters();

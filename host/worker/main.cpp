@@ -112,7 +112,8 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   tc.device = t["device"];
   tc.gradient_checkpointing = t["gradient_checkpointing"];
   // A rank of a data-parallel group (launched below, by torchrun or by Slurm) joins it here.
-  const engine::DataParallelConfig dp = engine::data_parallel_from_environment();
+  engine::DataParallelConfig dp = engine::data_parallel_from_environment();
+  dp.device = tc.device;
   if (dp.world_size != t["world_size"].get<int>())
     throw std::runtime_error("the environment gives world size " + std::to_string(dp.world_size) + ", the cell's train.world_size is " +
                              t["world_size"].dump());

@@ -3,7 +3,7 @@
 # and none of the host's Debian packages: builds the engine and train_bench against the torch
 # inside the pip package (LONGALIGN_ENGINE_ONLY), checks gradients on the GPU against the CPU,
 # then times naive, sorted and packed batching on the LongAlign-like mix and the MFU of a larger
-# model, packed. With transformers installed it also remakes the golden fixture
+# model, packed (CHECK_ONLY=1: the checks alone). With transformers installed it also remakes the golden fixture
 # (tests/reference/make_transformers_golden.py), as golden.tar. Logs go to OUT_DIR.
 #   tests/bench/cuda_bench.sh OUT_DIR
 set -uo pipefail
@@ -37,9 +37,14 @@ for std in 17 20; do  # a newer libtorch may need C++20
   tail -25 "$out/build-cxx$std.log"
 done
 [ -n "$built" ] || { echo "the CUDA build failed (logs in $out)"; exit 1; }
-echo "built with C++$built; c10d Gloo: $(grep -q 'no c10d Gloo' "$out/build-cxx$built.log" && echo no || echo yes)" | tee -a "$out/env.txt"
+echo "built with C++$built; $(grep -o 'data parallelism over.*' "$out/build-cxx$built.log")" | tee -a "$out/env.txt"
 
 bench="$build/bin/train_bench"
+if [ -n "${CHECK_ONLY:-}" ]; then  # the checks alone, on a small mix
+  "$bench" --device cuda --precision bf16 --d-model 1024 --layers 2 --heads 16 --vocab 32000 --long 1 --short 4 \
+    --methods packed --check 2>&1 | tee "$out/train_bench.txt"
+  exit
+fi
 {
   # The methods side by side on the full-size mix (rows of 65,536), a 0.27B model.
   timeout 300 "$bench" --device cuda --precision bf16 --d-model 1024 --layers 16 --heads 16 --vocab 32000 --check

@@ -4,7 +4,8 @@
 // (first-fit-decreasing rows, attention within each sequence). For each: real tokens/s, padding,
 // model-FLOPs utilisation against the matmul peak measured in the same run, and the speed-up over
 // naive. With --check it first compares gradients of one small batch: packed against padded rows,
-// the device's precision against fp32, and the device against the CPU.
+// the device's precision against fp32, and the device against the CPU; and a step through a
+// one-rank process group (NCCL on a CUDA build that has it).
 //
 // It needs the engine and libtorch alone (no host, no TOML), so it is also the driver of the CUDA
 // build (CMake -DLONGALIGN_ENGINE_ONLY=ON against a pip torch; README "Scaling out"):
@@ -225,11 +226,40 @@ bool check(const Options& o, const std::vector<Sequence>& seqs) {
   std::vector<Row> rows = {{o.precision + " packed vs padded rows on " + o.device, distance(g_packed, g_padded), bf16 ? 2e-2 : 1e-4}};
   if (bf16) rows.push_back({"bf16 vs fp32 on " + o.device, distance(g_packed, g_dev32), 5e-2});
   if (o.device != "cpu") rows.push_back({"fp32 " + o.device + " vs cpu", distance(g_dev32, g_cpu), 1e-4});
+  // A one-rank process group (NCCL on CUDA where built, Gloo on CPU): a step through it must
+  // change the weights exactly as a step without one.
+  try {
+    DataParallelConfig dpc;
+    dpc.device = o.device;
+    dpc.group_when_alone = true;
+    dpc.master_port = 29577;
+    TrainConfig tc = train_config(o, o.device, o.precision);
+    tc.data_parallel = std::make_shared<DataParallel>(dpc);
+    Trainer grouped(small, tc), alone(small, train_config(o, o.device, o.precision)), again(small, train_config(o, o.device, o.precision));
+    const auto before = alone.parameters();
+    alone.step({packed});
+    grouped.step({packed});
+    again.step({packed});
+    // Measured against the step's own update: a reduction that dropped, doubled or mangled the
+    // gradients would move the weights by about the whole update.
+    const auto after = alone.parameters();
+    double update = 0, off = 0, rerun = 0;
+    const auto with_group = grouped.parameters(), rerun_weights = again.parameters();
+    for (size_t i = 0; i < after.size(); ++i) {
+      update += double(after[i] - before[i]) * (after[i] - before[i]);
+      off += double(with_group[i] - after[i]) * (with_group[i] - after[i]);
+      rerun += double(rerun_weights[i] - after[i]) * (rerun_weights[i] - after[i]);
+    }
+    std::printf("check: the same step again, without a group, differs by %.2e of the update\n", std::sqrt(rerun / update));
+    rows.push_back({"one-rank group vs none (of the update)", std::sqrt(off / update), 1e-2});
+  } catch (const std::exception& e) {
+    std::printf("check: no process group on %s: %s\n", o.device.c_str(), e.what());
+  }
   bool ok = true;
-  std::printf("check: gradients of %zu sequences, %lld layers (relative L2 distance)\n", few.size(), static_cast<long long>(small.n_layers));
+  std::printf("check: %zu sequences, %lld layers (relative L2 distances)\n", few.size(), static_cast<long long>(small.n_layers));
   for (auto& r : rows) {
     ok &= r.distance <= r.tolerance;
-    std::printf("  %-36s %.2e (tolerance %.0e): %s\n", r.what.c_str(), r.distance, r.tolerance, r.distance <= r.tolerance ? "ok" : "DIFFERENT");
+    std::printf("  %-40s %.2e (tolerance %.0e): %s\n", r.what.c_str(), r.distance, r.tolerance, r.distance <= r.tolerance ? "ok" : "DIFFERENT");
   }
   std::printf("\n");
   return ok;
