@@ -52,4 +52,17 @@ double rouge_l(const std::string& prediction, const std::string& reference) {
   return f1(static_cast<double>(prev[r.size()]), static_cast<double>(p.size()), static_cast<double>(r.size()));
 }
 
+std::string trimmed(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+double char_match(const std::string& reply, const std::string& reference) {
+  const std::string a = trimmed(reply), b = trimmed(reference);
+  if (b.empty()) return a.empty() ? 1.0 : 0.0;
+  size_t same = 0;
+  for (size_t i = 0; i < b.size() && i < a.size(); ++i) same += a[i] == b[i];
+  return static_cast<double>(same) / static_cast<double>(b.size());
+}
+
 }  // namespace longalign::plugins

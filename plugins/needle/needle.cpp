@@ -3,11 +3,14 @@
 // the depth of a haystack cut to the length, the question asked after it, and the model's greedy
 // answer checked for the fact's answer. The haystack is text the user names (files, as
 // `haystack`), else the evaluation's examples ([[evaluate]] data). `without_needle` asks the
-// same questions of haystacks without the fact: a control near zero.
+// same questions of haystacks without the fact: a control near zero. Besides accuracy, char_match
+// grades each reply (the share of the answer's characters in place), which moves first.
 #include <longalign/batching.hpp>
 #include <longalign/plugin.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include "text_metrics.h"
 
 #include <cmath>
 #include <fstream>
@@ -107,23 +110,36 @@ class Needle : public longalign::Evaluator {
     for (auto& p : prompts) requests.push_back({sizeof(la_generate_request), p.data(), p.size(), max_new_, 0.0, 0});
     auto replies = host_.generate(requests);
 
-    double right = 0;
-    std::map<uint32_t, std::pair<double, double>> by_length;
-    std::string csv = "length,depth,prompt_tokens,correct,reply\n";
+    double right = 0, chars = 0;
+    struct Tally {
+      double right = 0, chars = 0, n = 0;
+    };
+    std::map<uint32_t, Tally> by_length;
+    std::string csv = "length,depth,prompt_tokens,correct,char_match,reply\n";
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
       const bool ok = replies[i].text.find(c.answer) != std::string::npos;
+      const double partial = longalign::plugins::char_match(replies[i].text, c.answer);
       right += ok;
-      by_length[c.length].first += ok;
-      by_length[c.length].second += 1;
+      chars += partial;
+      Tally& t = by_length[c.length];
+      t.right += ok, t.chars += partial, t.n += 1;
       char depth[16];
       std::snprintf(depth, sizeof depth, "%.3f", c.depth);
       sink.metric("accuracy", ok ? 1.0 : 0.0, {{"length", std::to_string(c.length)}, {"depth", depth}});
       std::string reply = nlohmann::json(replies[i].text).dump();
-      csv += std::to_string(c.length) + "," + depth + "," + std::to_string(prompts[i].size()) + "," + (ok ? "1" : "0") + "," + reply + "\n";
+      char partial_text[16];
+      std::snprintf(partial_text, sizeof partial_text, "%.3f", partial);
+      csv += std::to_string(c.length) + "," + depth + "," + std::to_string(prompts[i].size()) + "," + (ok ? "1" : "0") + "," +
+             partial_text + "," + reply + "\n";
     }
-    sink.metric("accuracy", right / static_cast<double>(cases.size()));
-    for (auto& [length, rt] : by_length) sink.metric("accuracy", rt.first / rt.second, {{"length", std::to_string(length)}});
+    const double n = static_cast<double>(cases.size());
+    sink.metric("accuracy", right / n);
+    sink.metric("char_match", chars / n);
+    for (auto& [length, t] : by_length) {
+      sink.metric("accuracy", t.right / t.n, {{"length", std::to_string(length)}});
+      sink.metric("char_match", t.chars / t.n, {{"length", std::to_string(length)}});
+    }
     sink.artifact("needle.csv", "text/csv", csv);
   }
 

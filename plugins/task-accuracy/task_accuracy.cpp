@@ -9,6 +9,8 @@
 // score lower.
 #include <longalign/plugin.hpp>
 
+#include "text_metrics.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -17,11 +19,6 @@
 namespace {
 
 using longalign::Error;
-
-std::string trim(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
 
 // The first number in s, if any.
 std::optional<double> first_number(const std::string& s) {
@@ -32,23 +29,13 @@ std::optional<double> first_number(const std::string& s) {
   return std::nullopt;
 }
 
-// The share of the reference's characters the reply has at the same place (after trimming): a
-// graded score that moves before exact answers do (a pass key with 2 of 5 digits right: 0.4).
-double char_match(const std::string& reply, const std::string& reference) {
-  const std::string a = trim(reply), b = trim(reference);
-  if (b.empty()) return a.empty() ? 1.0 : 0.0;
-  size_t same = 0;
-  for (size_t i = 0; i < b.size() && i < a.size(); ++i) same += a[i] == b[i];
-  return static_cast<double>(same) / static_cast<double>(b.size());
-}
-
 bool correct(const std::string& reply, const std::string& reference, const std::string& match) {
-  if (match == "contains") return reply.find(trim(reference)) != std::string::npos;
+  if (match == "contains") return reply.find(longalign::plugins::trimmed(reference)) != std::string::npos;
   if (match == "numeric") {
     auto a = first_number(reply), b = first_number(reference);
     return a && b && std::fabs(*a - *b) < 1e-9;
   }
-  return trim(reply) == trim(reference);
+  return longalign::plugins::trimmed(reply) == longalign::plugins::trimmed(reference);
 }
 
 class TaskAccuracy : public longalign::Evaluator {
@@ -118,7 +105,7 @@ class TaskAccuracy : public longalign::Evaluator {
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
       const bool ok = correct(replies[i].text, c.reference, c.match);
-      const double partial = char_match(replies[i].text, c.reference);
+      const double partial = longalign::plugins::char_match(replies[i].text, c.reference);
       right += ok;
       chars += partial;
       truncated += c.truncated;

@@ -1,10 +1,11 @@
-// task-accuracy's scoring against a model service whose every answer is known: exact, contains
+// Scoring against a model service whose every answer is known. task-accuracy: exact, contains
 // and numeric matches, the graded char_match, per task and length bucket, and remove_document
-// asking the question alone.
+// asking the question alone. needle: accuracy and char_match of replies read from the prompt.
 #include <gtest/gtest.h>
 
 #include <longalign/plugin.hpp>
 
+#include <functional>
 #include <map>
 
 #include "plugin/instance.h"
@@ -13,9 +14,12 @@
 namespace longalign::host {
 namespace {
 
-// Bytes are tokens; every generation is `answer`; the last prompt is kept.
+// Bytes are tokens; every generation is `answer`, or what `reply` makes of its prompt; the last
+// chat prompt is kept.
 struct FixedModel {
   std::string answer;
+  std::function<std::string(const std::string& prompt)> reply;
+  std::vector<std::string> replies;
   std::string last_prompt;
   std::vector<uint32_t> ids;
   std::vector<std::vector<uint32_t>> out;
@@ -32,14 +36,26 @@ struct FixedModel {
       *k = self->ids.size();
       return int32_t{LA_OK};
     };
-    table.generate = [](void* ctx, const la_generate_request*, size_t n, la_generation* g, la_error*) {
+    table.generate = [](void* ctx, const la_generate_request* r, size_t n, la_generation* g, la_error*) {
       auto* self = static_cast<FixedModel*>(ctx);
-      self->out.assign(n, std::vector<uint32_t>(self->answer.begin(), self->answer.end()));
+      self->replies.assign(n, self->answer);
+      self->out.clear();
+      for (size_t i = 0; i < n; ++i) {
+        if (self->reply) self->replies[i] = self->reply(std::string(r[i].prompt, r[i].prompt + r[i].n_prompt));
+        self->out.emplace_back(self->replies[i].begin(), self->replies[i].end());
+      }
       for (size_t i = 0; i < n; ++i) {
         g[i].tokens = self->out[i].data();
         g[i].n_tokens = self->out[i].size();
-        g[i].text = str(self->answer);
+        g[i].text = str(self->replies[i]);
       }
+      return int32_t{LA_OK};
+    };
+    table.tokenize = [](void* ctx, la_str text, const uint32_t** ids, size_t* k, la_error*) {
+      auto* self = static_cast<FixedModel*>(ctx);
+      self->ids.assign(text.data, text.data + text.size);
+      *ids = self->ids.data();
+      *k = self->ids.size();
       return int32_t{LA_OK};
     };
   }
@@ -53,8 +69,9 @@ Example chat(const std::string& question, const std::string& answer, const std::
   return e;
 }
 
-std::map<std::string, double> run(FixedModel& model, const std::vector<Example>& examples, const nlohmann::json& params) {
-  EvaluatorInstance ev(PluginLibrary::load(test::kBundled / "task-accuracy.so"), params, &model.table);
+std::map<std::string, double> run(FixedModel& model, const std::vector<Example>& examples, const nlohmann::json& params,
+                                  const char* evaluator = "task-accuracy") {
+  EvaluatorInstance ev(PluginLibrary::load(test::kBundled / (std::string(evaluator) + ".so")), params, &model.table);
   std::vector<EvalMetric> metrics;
   std::vector<EvalArtifact> artifacts;
   ev.evaluate(metrics, artifacts, examples);
@@ -88,6 +105,35 @@ TEST(TaskAccuracy, RemoveDocumentAsksTheQuestionAlone) {
   EXPECT_EQ(model.last_prompt, "What is the pass key?");
   run(model, {chat("What is the pass key?", "1", "passkey", "exact")}, nlohmann::json::object());
   EXPECT_EQ(model.last_prompt, "Some long document.\n\nWhat is the pass key?");
+}
+
+// A reader that finds the pass key in its prompt; `keep` of its 5 digits, the rest 'x'.
+std::string read_key(const std::string& prompt, size_t keep) {
+  const std::string mark = "The pass key is ";
+  const size_t at = prompt.find(mark);
+  if (at == std::string::npos) return "I do not know.";
+  return prompt.substr(at + mark.size(), keep) + std::string(5 - keep, 'x');
+}
+
+TEST(Needle, ScoresRepliesExactlyAndGraded) {
+  const nlohmann::json params = {{"lengths", {300, 600}}, {"depths", {0.0, 0.5, 1.0}}, {"max_new_tokens", 8}};
+  std::vector<Example> hay(1);
+  hay[0].text = std::string(2000, ' ') + "Plain words of a haystack, with no digits in them at all.";
+  FixedModel model("");
+  model.reply = [](const std::string& p) { return read_key(p, 5); };
+  auto m = run(model, hay, params, "needle");
+  EXPECT_DOUBLE_EQ(m["accuracy"], 1.0);
+  EXPECT_DOUBLE_EQ(m["char_match"], 1.0);
+  EXPECT_DOUBLE_EQ(m["char_match{length=600}"], 1.0);
+  model.reply = [](const std::string& p) { return read_key(p, 3); };
+  m = run(model, hay, params, "needle");
+  EXPECT_DOUBLE_EQ(m["accuracy"], 0.0);
+  EXPECT_DOUBLE_EQ(m["char_match"], 0.6);
+  auto without = params;
+  without["without_needle"] = true;
+  m = run(model, hay, without, "needle");
+  EXPECT_DOUBLE_EQ(m["accuracy"], 0.0);
+  EXPECT_DOUBLE_EQ(m["char_match"], 0.0);  // "I do not know." has no character of a key in place
 }
 
 }  // namespace
