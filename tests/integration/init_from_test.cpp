@@ -53,6 +53,11 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   ASSERT_TRUE(by_dir.ok()) << by_dir.err;
   EXPECT_EQ(first_loss(d.path / "tune2.sqlite"), tuned) << "both ways name the same weights";
 
+  // The results file alone: its one done cell.
+  ProcessResult by_db = run("tune4.toml", sweep("tune4", "model.init_from = \"base.sqlite\"\nmodel.rope_theta = 1e6"), "tune4.sqlite");
+  ASSERT_TRUE(by_db.ok()) << by_db.err;
+  EXPECT_EQ(first_loss(d.path / "tune4.sqlite"), tuned) << "the file's one cell is the same weights";
+
   // A training checkpoint's directory: its model/ inside.
   std::string step;
   for (auto& e : std::filesystem::directory_iterator(d.path / "base" / "cells" / cell / "checkpoints")) step = e.path().filename().string();
@@ -71,6 +76,12 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   bad = run_process({test::kBin.string(), "plan", (d.path / "bad2.toml").string()}, 60s);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("no done cell ffffffffffff in"), std::string::npos) << bad.err;
+  // A results file of several done cells must be told which.
+  ASSERT_TRUE(run("base.toml", sweep("base", "train.lr = 0.004\ncheckpoint.every = 20"), "base.sqlite").ok());
+  std::ofstream(d.path / "bad3.toml") << sweep("bad3", "model.init_from = \"base.sqlite\"");
+  bad = run_process({test::kBin.string(), "plan", (d.path / "bad3.toml").string()}, 60s);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("base.sqlite holds several done cells: name one, as base.sqlite#"), std::string::npos) << bad.err;
 }
 
 }  // namespace

@@ -134,25 +134,32 @@ class Resolver {
     }
   }
 
-  // model.init_from: a model directory, a training checkpoint's directory, or RESULTS_DB#CELL;
-  // found, checked (config.json and every tensor it implies) and pinned by content, so a cell's
-  // id changes when the weights it starts from do.
+  // model.init_from: a model directory, a training checkpoint's directory, RESULTS_DB#CELL, or
+  // RESULTS_DB alone when it holds one done cell (a base model's sweep); found, checked
+  // (config.json and every tensor it implies) and pinned by content, so a cell's id changes when
+  // the weights it starts from do.
   void resolve_init_from(nlohmann::json& cfg) {
     const std::string given = cfg["model"]["init_from"];
     if (given.empty()) return;
     const std::filesystem::path base = std::filesystem::absolute(sw_.file).parent_path();
     std::filesystem::path dir;
-    if (auto hash = given.find('#'); hash != std::string::npos) {
+    const auto hash = given.find('#');
+    const bool whole_db = hash == std::string::npos && std::filesystem::path(given).extension() == ".sqlite";
+    if (hash != std::string::npos || whole_db) {
       const std::filesystem::path db_file = base / given.substr(0, hash);
-      const std::string cell = given.substr(hash + 1);
+      const std::string cell = whole_db ? "" : given.substr(hash + 1);
       if (!std::filesystem::exists(db_file)) fail("model.init_from", "no results file " + db_file.string());
-      if (cell.size() < 8) fail("model.init_from", "give at least 8 characters of the cell id after '#'");
+      if (!whole_db && cell.size() < 8) fail("model.init_from", "give at least 8 characters of the cell id after '#'");
       Database db(db_file.string(), false);
-      auto q = db.prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done'");
+      auto q = db.prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done' ORDER BY cell_id");
       q.bind(1, cell);
-      if (!q.step()) fail("model.init_from", "no done cell " + cell + " in " + db_file.string());
+      if (!q.step())
+        fail("model.init_from", (whole_db ? "no done cell" : "no done cell " + cell) + " in " + db_file.string() +
+                                    (whole_db ? " (run its sweep first)" : ""));
       const std::string id = q.text_at(0), sweep = q.text_at(1);
-      if (q.step()) fail("model.init_from", "cell id " + cell + " matches several cells in " + db_file.string());
+      if (q.step())
+        fail("model.init_from", whole_db ? db_file.string() + " holds several done cells: name one, as " + given + "#" + id.substr(0, 8)
+                                         : "cell id " + cell + " matches several cells in " + db_file.string());
       dir = db_file.parent_path() / sweep / "cells" / id / "model";
     } else {
       dir = base / given;
