@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <optional>
 #include <map>
 
 #include "store/store.h"
@@ -73,6 +75,49 @@ evaluator = "task-accuracy"
   while (art.step()) artifacts[art.text_at(0)] = art.int_at(1);
   EXPECT_GT(artifacts["predictions.jsonl"], 0);
   EXPECT_GT(artifacts["needle.csv"], 0);
+}
+
+// train.epochs = 0: the cell trains nothing and evaluates the weights it starts from (the
+// untrained control of a sweep), with held-out loss and no training figures.
+TEST(Evaluation, ACellOfNoEpochsEvaluatesItsStartingWeights) {
+  test::ScratchDir dir("untrained");
+  std::ofstream(dir.path / "s.toml") << R"(name = "untrained"
+seeds = [0]
+[config]
+train.max_tokens = 256
+eval.heldout = 8
+[grid]
+"train.epochs" = [0, 2]
+[[data]]
+name = "chat"
+source = "synthetic-chat"
+params = { count = 64 }
+[[evaluate]]
+name = "acc"
+evaluator = "task-accuracy"
+params = { max_new_tokens = 4 }
+data = { source = "synthetic-chat", params = { count = 4 } }
+)";
+  auto r = dir.run_sweep();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Store store((dir.path / "r.sqlite").string());
+  auto metric = [&](int epochs, const std::string& name) -> std::optional<double> {
+    auto q = store.db().prepare(
+        "SELECT m.value FROM run_metrics m JOIN runs r USING (cell_id) WHERE json_extract(r.grid_json, '$.\"train.epochs\"') = ?1 "
+        "AND m.name = ?2 AND r.status = 'done'");
+    q.bind(1, static_cast<int64_t>(epochs));
+    q.bind(2, name);
+    if (!q.step()) return std::nullopt;
+    return q.real_at(0);
+  };
+  ASSERT_TRUE(metric(0, "heldout.loss") && metric(2, "heldout.loss"));
+  EXPECT_NEAR(*metric(0, "heldout.loss"), std::log(259.0), 0.2) << "random weights: about uniform over the vocabulary";
+  EXPECT_LT(*metric(2, "heldout.loss"), *metric(0, "heldout.loss") - 0.5);
+  EXPECT_FALSE(metric(0, "train.final_loss"));
+  EXPECT_TRUE(metric(2, "train.final_loss"));
+  auto evals = store.db().prepare("SELECT count(DISTINCT cell_id) FROM eval_results WHERE metric = 'accuracy'");
+  ASSERT_TRUE(evals.step());
+  EXPECT_EQ(evals.int_at(0), 2) << "both cells were evaluated";
 }
 
 TEST(Evaluation, EvalAddsAnEvaluationToDoneCellsWithoutTraining) {

@@ -27,6 +27,14 @@ TEST(Utf8, AcceptsValidRejectsInvalid) {
   EXPECT_FALSE(valid_utf8("\xFF"));
 }
 
+TEST(Utf8, RepairReplacesEachStrayByteAndKeepsCharacters) {
+  EXPECT_EQ(repaired_utf8("h\xC3\xA9 \xF0\x9F\x98\x80"), "h\xC3\xA9 \xF0\x9F\x98\x80");
+  EXPECT_EQ(repaired_utf8("a\xC2"), "a\xEF\xBF\xBD");                     // a cut character
+  EXPECT_EQ(repaired_utf8("\xFF\xFEx"), "\xEF\xBF\xBD\xEF\xBF\xBDx");  // one U+FFFD a byte
+  EXPECT_EQ(repaired_utf8("\xC3(\xA9"), "\xEF\xBF\xBD(\xEF\xBF\xBD");
+  EXPECT_TRUE(valid_utf8(repaired_utf8("\xED\xA0\x80\xC0\xAF")));
+}
+
 TEST(Nearest, SuggestsOnlyPlausibleTypos) {
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(nearest("batchign", {"batching", "loss", "data"}), "batching");

@@ -1,5 +1,7 @@
 #include "cell/model_service.h"
 
+#include "util/utf8.h"
+
 #include <longalign/plugin.hpp>
 
 namespace longalign::host {
@@ -47,7 +49,7 @@ ModelService::ModelService(const ServedModel& model, const Tokenizer& tok, const
       for (size_t i = 0; i < n; ++i)
         if (ids[i] >= self->tok_.vocab_size())
           throw std::invalid_argument("token id " + std::to_string(ids[i]) + " is outside the vocabulary");
-      self->text_ = self->tok_.decode(std::vector<uint32_t>(ids, ids + n));
+      self->text_ = repaired_utf8(self->tok_.decode(std::vector<uint32_t>(ids, ids + n)));
       *text = str(self->text_);
     });
   };
@@ -79,7 +81,7 @@ ModelService::ModelService(const ServedModel& model, const Tokenizer& tok, const
         auto ids = self->model_.generate(widen(req[i].prompt, req[i].n_prompt), s);
         if (!ids.empty() && ids.back() == static_cast<int64_t>(self->tok_.eos())) ids.pop_back();
         self->generated_[i].assign(ids.begin(), ids.end());
-        self->generated_text_[i] = self->tok_.decode(self->generated_[i]);
+        self->generated_text_[i] = repaired_utf8(self->tok_.decode(self->generated_[i]));
         out[i].tokens = self->generated_[i].data();
         out[i].n_tokens = self->generated_[i].size();
         out[i].text = str(self->generated_text_[i]);

@@ -277,10 +277,12 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   store.db().transaction([&] {
     store.put_run_metric(spec.cell_id, "plan.sequences", static_cast<double>(data.lengths.size()));
     for (auto& [name, value] : stats.named()) store.put_run_metric(spec.cell_id, name, value);
-    store.put_run_metric(spec.cell_id, "train.seconds", train_seconds);
-    store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? stats.real_tokens / train_seconds : 0);
-    store.put_run_metric(spec.cell_id, "train.target_tokens_per_s", train_seconds > 0 ? target_tokens / train_seconds : 0);
-    store.put_run_metric(spec.cell_id, "train.final_loss", loss_last);
+    if (total_steps > 0) {  // an untrained cell (0 epochs) has no training figures
+      store.put_run_metric(spec.cell_id, "train.seconds", train_seconds);
+      store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? stats.real_tokens / train_seconds : 0);
+      store.put_run_metric(spec.cell_id, "train.target_tokens_per_s", train_seconds > 0 ? target_tokens / train_seconds : 0);
+      store.put_run_metric(spec.cell_id, "train.final_loss", loss_last);
+    }
     run.status = "done";
     run.finished_at = Store::now_utc();
     run.duration_s = seconds;

@@ -22,7 +22,7 @@ const std::vector<ParamInfo>& config_schema() {
       key("tokenizer", LA_PARAM_STRING, "byte", "Tokenizer: byte (256 byte tokens + BOS, EOS, PAD)", std::nullopt, {"byte"}),
       key("chat_template", LA_PARAM_STRING, "llama2", "How chats become tokens: llama2 ([INST] ... [/INST]) or plain",
           std::nullopt, {"llama2", "plain"}),
-      key("train.epochs", LA_PARAM_INT, 1, "Passes over the data", 1.0),
+      key("train.epochs", LA_PARAM_INT, 1, "Passes over the data (0: no training; the cell holds out, saves and evaluates the weights it starts from)", 0.0),
       key("train.max_tokens", LA_PARAM_INT, 2048, "A row's token budget (the paper's 64k, scaled)", 1.0),
       key("train.rows_per_micro_batch", LA_PARAM_INT, 1, "Rows in one forward/backward pass", 1.0),
       key("train.sequences_per_step", LA_PARAM_INT, 8, "Sequences per optimizer step (0: use tokens_per_step)", 0.0),

@@ -166,7 +166,7 @@ typedef struct la_generation {
   uint32_t struct_size;
   const uint32_t* tokens; /* host-owned, valid until the next call on the service */
   size_t n_tokens;
-  la_str text;
+  la_str text; /* the tokens as UTF-8: bytes that form no character become U+FFFD */
 } la_generation;
 
 typedef struct la_model_service {
