@@ -127,6 +127,7 @@ class Needle : public longalign::Evaluator {
       char depth[16];
       std::snprintf(depth, sizeof depth, "%.3f", c.depth);
       sink.metric("accuracy", ok ? 1.0 : 0.0, {{"length", std::to_string(c.length)}, {"depth", depth}});
+      sink.metric("char_match", partial, {{"length", std::to_string(c.length)}, {"depth", depth}});
       std::string reply = nlohmann::json(replies[i].text).dump();
       char partial_text[16];
       std::snprintf(partial_text, sizeof partial_text, "%.3f", partial);

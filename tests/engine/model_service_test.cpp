@@ -10,6 +10,7 @@
 
 #include "cell/model_service.h"
 #include "engine.h"
+#include "util/utf8.h"
 
 namespace longalign::host {
 namespace {
@@ -79,7 +80,9 @@ TEST(ModelService, AnswersAsTheEngineDoes) {
   auto engine_ids = model.generate(std::vector<int64_t>(prompt.begin(), prompt.end()), s);
   if (!engine_ids.empty() && engine_ids.back() == tok.eos()) engine_ids.pop_back();
   EXPECT_EQ(std::vector<int64_t>(gens[0].tokens.begin(), gens[0].tokens.end()), engine_ids);
-  EXPECT_EQ(gens[0].text, tok.decode(gens[0].tokens));
+  // The text is the tokens' bytes as UTF-8 (an untrained model's stray bytes become U+FFFD).
+  EXPECT_EQ(gens[0].text, repaired_utf8(tok.decode(gens[0].tokens)));
+  EXPECT_TRUE(valid_utf8(gens[0].text));
   EXPECT_LE(gens[1].tokens.size(), 5u);
 
   // Bad input is the caller's error, said so.

@@ -129,7 +129,7 @@ TEST(Plan, EachBadConfigGetsALocatedError) {
        "s.toml:3:7: key 'train.max_token': unknown key (did you mean 'train.max_tokens'?)"},
       {"name = \"x\"\n[config]\ntrain.epochs = \"two\"\n" + kData,
        "s.toml:3:7: key 'train.epochs': expected int, got string \"two\""},
-      {"name = \"x\"\n[config]\ntrain.epochs = 0\n" + kData, "s.toml:3:7: key 'train.epochs': 0 is below the minimum 1"},
+      {"name = \"x\"\n[config]\ntrain.max_tokens = 0\n" + kData, "s.toml:3:7: key 'train.max_tokens': 0 is below the minimum 1"},
       {"name = \"x\"\n[config]\nbatching.plugin = \"naiv\"\n" + kData,
        "s.toml:3:10: key 'batching.plugin': unknown plugin 'naiv' (did you mean 'naive'?); `longalign plugins` lists the batching plugins found"},
       {"name = \"x\"\n[config]\nbatching.plugin = \"token-mean\"\n" + kData,
@@ -137,7 +137,7 @@ TEST(Plan, EachBadConfigGetsALocatedError) {
       {"name = \"x\"\n[config]\nbatching.params = { drop_lst = true }\n" + kData,
        "s.toml:3:21: key 'batching.params.drop_lst': plugin 'naive' has no parameter 'drop_lst' (did you mean 'drop_last'?)"},
       {"name = \"x\"\n[grid]\n\"train.epochs\" = [1, -1]\n" + kData,
-       "s.toml:3:22: key 'train.epochs': -1 is below the minimum 1"},
+       "s.toml:3:22: key 'train.epochs': -1 is below the minimum 0"},
       {"name = \"x\"\n", "s.toml: key 'data': no [[data]] entries: a cell needs at least one data source"},
       {"name = \"x\"\n[[data]]\nsource = \"synthetic-copy\"\nparams = { count = 10 }\ncount = 11\n",
        "s.toml:5:1: key 'data.synthetic-copy.count': asks for 11 examples; source 'synthetic-copy' has 10 with these params"},
@@ -168,10 +168,10 @@ TEST(Plan, EveryShippedExperimentPlans) {
 
 TEST(Plan, CommandLineOverridesAreLocatedToo) {
   try {
-    plan_of("name = \"x\"\n" + kData, {"config.train.epochs=0"});
+    plan_of("name = \"x\"\n" + kData, {"config.train.epochs=-1"});
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "--set config.train.epochs=0: key 'train.epochs': 0 is below the minimum 1");
+    EXPECT_STREQ(e.what(), "--set config.train.epochs=-1: key 'train.epochs': -1 is below the minimum 0");
   }
 }
 

@@ -75,7 +75,7 @@ data = { source = "synthetic-chat", params = { count = 30 } }
   std::ifstream md(dir.path / "out" / "report.md");
   std::string text((std::istreambuf_iterator<char>(md)), {});
   EXPECT_NE(text.find("| train.lr=0.001 | 2 |"), std::string::npos) << text;
-  for (auto* png : {"loss.png", "throughput.png", "needle-needle-1.png", "needle-needle-2.png"}) {
+  for (auto* png : {"loss.png", "throughput.png", "needle-needle-1.png", "needle-needle-2.png", "needle-needle-char_match-1.png"}) {
     std::ifstream f(dir.path / "out" / png, std::ios::binary);
     char magic[8] = {};
     f.read(magic, 8);

@@ -237,30 +237,35 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
     }
   }
 
-  // Needle heatmaps: per evaluation and group, accuracy by (length, depth), mean over seeds.
+  // Needle heatmaps: per evaluation and group, accuracy (and char_match, where the evaluator gave
+  // it) by (length, depth), mean over seeds.
   for (size_t gi = 0; gi < r.groups.size(); ++gi) {
     const ReportGroup& g = r.groups[gi];
-    std::map<std::string, std::map<std::pair<double, double>, std::vector<double>>> by_eval;  // name -> (length, depth)
+    // (name, metric) -> (length, depth) -> values
+    std::map<std::pair<std::string, std::string>, std::map<std::pair<double, double>, std::vector<double>>> by_eval;
     for (size_t i : g.cells) {
       const ReportCell& c = r.cells[i];
       std::map<std::string, std::string> names;
       const nlohmann::json evaluations = c.config.value("evaluate", nlohmann::json::object());
       for (auto& [name, entry] : evaluations.items())
         if (entry["evaluator"] == "needle") names[content_id({{"cell", c.id}, {"evaluate", entry}})] = name;
-      auto q = store.db().prepare("SELECT eval_id, tags_json, value FROM eval_results WHERE cell_id = ?1 AND metric = 'accuracy'");
+      auto q = store.db().prepare(
+          "SELECT eval_id, tags_json, value, metric FROM eval_results WHERE cell_id = ?1 AND metric IN ('accuracy', 'char_match')");
       q.bind(1, c.id);
       while (q.step()) {
         auto it = names.find(q.text_at(0));
         if (it == names.end()) continue;
         auto tags = nlohmann::json::parse(q.text_at(1));
         if (!tags.contains("length") || !tags.contains("depth")) continue;
-        by_eval[it->second][{std::stod(tags["length"].get<std::string>()), std::stod(tags["depth"].get<std::string>())}].push_back(q.real_at(2));
+        by_eval[{it->second, q.text_at(3)}][{std::stod(tags["length"].get<std::string>()), std::stod(tags["depth"].get<std::string>())}]
+            .push_back(q.real_at(2));
       }
     }
-    for (auto& [name, cellsd] : by_eval) {
+    for (auto& [key, cellsd] : by_eval) {
+      const auto& [name, metric] = key;
       std::set<double> lengths, depths;
       for (auto& [ld, v] : cellsd) lengths.insert(ld.first), depths.insert(ld.second);
-      const std::string stem = "needle-" + name + "-" + std::to_string(gi + 1);
+      const std::string stem = "needle-" + name + (metric == "accuracy" ? "" : "-" + metric) + "-" + std::to_string(gi + 1);
       std::ofstream data(dir / (stem + ".dat"));
       data << "x";
       for (double d : depths) data << " " << number(d);
@@ -274,7 +279,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
         data << "\n";
       }
       script += "set output " + quoted((dir / (stem + ".png")).string()) + "\nset title " +
-                quoted("Needle (" + name + "): " + g.label) +
+                quoted("Needle (" + name + (metric == "accuracy" ? "" : ", " + metric) + "): " + g.label) +
                 "\nset xlabel \"depth\"\nset ylabel \"length (tokens)\"\nset cbrange [0:1]\nset palette defined (0 \"#d73027\", 0.5 \"#fee08b\", 1 \"#1a9850\")\n"
                 "plot " + quoted((dir / (stem + ".dat")).string()) + " matrix rowheaders columnheaders with image notitle\n"
                 "unset cbrange\n";
