@@ -148,7 +148,8 @@ class Resolver {
     if (hash != std::string::npos || whole_db) {
       const std::filesystem::path db_file = base / given.substr(0, hash);
       const std::string cell = whole_db ? "" : given.substr(hash + 1);
-      if (!std::filesystem::exists(db_file)) fail("model.init_from", "no results file " + db_file.string());
+      if (!std::filesystem::exists(db_file))
+        fail("model.init_from", "no results file " + db_file.string() + " (run the sweep that writes it first)");
       if (!whole_db && cell.size() < 8) fail("model.init_from", "give at least 8 characters of the cell id after '#'");
       Database db(db_file.string(), false);
       auto q = db.prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done' ORDER BY cell_id");
