@@ -90,6 +90,8 @@ void DataParallel::Impl::all_reduce_sum(torch::Tensor& t) {
 DataParallel::DataParallel(const DataParallelConfig& c) : impl_(std::make_unique<Impl>()) {
   if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
     throw std::invalid_argument("rank " + std::to_string(c.rank) + " does not fit world size " + std::to_string(c.world_size));
+  if (c.backend != "auto" && c.backend != "gloo" && c.backend != "nccl")
+    throw std::invalid_argument("backend '" + c.backend + "': auto, gloo or nccl");
   impl_->rank = c.rank;
   impl_->world_size = c.world_size;
   if (c.world_size == 1 && !c.group_when_alone) return;
@@ -126,6 +128,7 @@ DataParallel::DataParallel(const DataParallelConfig& c) : impl_(std::make_unique
   options->devices.push_back(::c10d::ProcessGroupGloo::createDeviceForHostname(c.master_addr == "localhost" ? "127.0.0.1" : c.master_addr));
   impl_->group->gloo = c10::make_intrusive<::c10d::ProcessGroupGloo>(impl_->group->store, c.rank, c.world_size, options);
 #endif
+  if (!impl_->group) throw std::invalid_argument("this engine was built with no c10d backend (Gloo or NCCL headers): one process only");
 }
 
 DataParallel::~DataParallel() = default;

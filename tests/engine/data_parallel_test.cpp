@@ -134,5 +134,26 @@ TEST(DataParallel, EnvironmentFollowsTorchrunThenSlurm) {
   EXPECT_EQ(data_parallel_from_environment().world_size, 1);
 }
 
+// A one-rank group on CPU (Gloo here; the CUDA build's NCCL is checked by train_bench --check on a
+// GPU): steps through it train exactly as steps without one. Bad choices are refused by name.
+TEST(DataParallel, AOneRankGroupChangesNothingAndBadBackendsAreRefused) {
+  DataParallelConfig c;
+  c.group_when_alone = true;
+  c.master_port = 29613;
+  auto model = model_preset("tiny");
+  TrainConfig with;
+  with.data_parallel = std::make_shared<DataParallel>(c);
+  EXPECT_TRUE(with.data_parallel->reduces());
+  Trainer grouped(model, with), alone(model, TrainConfig{});
+  MicroBatch mb;
+  mb.rows = 1, mb.width = 8, mb.ids = {256, 1, 2, 3, 4, 5, 6, 7}, mb.positions = {0, 1, 2, 3, 4, 5, 6, 7};
+  mb.weights = {0, 0.2f, 0.2f, 0.2f, 0.2f, 0.2f, 0, 0};
+  EXPECT_EQ(grouped.step({mb}).loss, alone.step({mb}).loss);
+  EXPECT_EQ(grouped.parameters(), alone.parameters());
+  DataParallelConfig bad;
+  bad.backend = "mpi";
+  EXPECT_THROW(DataParallel{bad}, std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace longalign::engine
