@@ -160,8 +160,14 @@ TEST(Plan, EveryShippedExperimentPlans) {
   for (auto& e : std::filesystem::directory_iterator(LONGALIGN_SOURCE_DIR "/experiments")) {
     if (e.path().extension() != ".toml") continue;
     ++sweeps;
-    SweepPlan p = plan_sweep(load_sweep(e.path().string()), registry());
-    EXPECT_FALSE(p.cells.empty()) << e.path();
+    try {
+      SweepPlan p = plan_sweep(load_sweep(e.path().string()), registry());
+      EXPECT_FALSE(p.cells.empty()) << e.path();
+    } catch (const InputError& error) {
+      // A sweep that starts from another's results (base-long.toml from base.sqlite) plans once
+      // that one has run: until then it says so (Experiments.* runs the pair end to end).
+      EXPECT_NE(std::string(error.what()).find("(run the sweep that writes it first)"), std::string::npos) << error.what();
+    }
   }
   EXPECT_GE(sweeps, 2u);
 }
