@@ -20,12 +20,6 @@ std::string sweep(const std::string& name, const std::string& extra) {
          "\n[[data]]\nsource = \"synthetic-copy\"\nparams = { count = 120 }\n";
 }
 
-double first_loss(const std::filesystem::path& db) {
-  Database d(db.string(), false);
-  auto s = d.prepare("SELECT value FROM step_metrics WHERE name = 'loss' AND step = 0");
-  return s.step() ? s.real_at(0) : -1;
-}
-
 TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   test::ScratchDir d("init-from");
   auto run = [&](const std::string& file, const std::string& text, const std::string& db) {
@@ -40,23 +34,23 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
     ASSERT_TRUE(s.step());
     cell = s.text_at(0);
   }
-  const double trained_from_scratch = first_loss(d.path / "base.sqlite");
+  const double trained_from_scratch = test::first_loss(d.path / "base.sqlite");
 
   ProcessResult by_id = run("tune.toml", sweep("tune", "model.init_from = \"base.sqlite#" + cell.substr(0, 8) + "\"\nmodel.rope_theta = 1e6"),
                             "tune.sqlite");
   ASSERT_TRUE(by_id.ok()) << by_id.err;
-  const double tuned = first_loss(d.path / "tune.sqlite");
+  const double tuned = test::first_loss(d.path / "tune.sqlite");
   EXPECT_LT(tuned, trained_from_scratch - 1.0) << "the first step starts from the trained weights";
 
   ProcessResult by_dir = run("tune2.toml", sweep("tune2", "model.init_from = \"base/cells/" + cell + "/model\"\nmodel.rope_theta = 1e6"),
                              "tune2.sqlite");
   ASSERT_TRUE(by_dir.ok()) << by_dir.err;
-  EXPECT_EQ(first_loss(d.path / "tune2.sqlite"), tuned) << "both ways name the same weights";
+  EXPECT_EQ(test::first_loss(d.path / "tune2.sqlite"), tuned) << "both ways name the same weights";
 
   // The results file alone: its one done cell.
   ProcessResult by_db = run("tune4.toml", sweep("tune4", "model.init_from = \"base.sqlite\"\nmodel.rope_theta = 1e6"), "tune4.sqlite");
   ASSERT_TRUE(by_db.ok()) << by_db.err;
-  EXPECT_EQ(first_loss(d.path / "tune4.sqlite"), tuned) << "the file's one cell is the same weights";
+  EXPECT_EQ(test::first_loss(d.path / "tune4.sqlite"), tuned) << "the file's one cell is the same weights";
 
   // A training checkpoint's directory: its model/ inside.
   std::string step;
@@ -65,7 +59,7 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   ProcessResult by_checkpoint = run("tune3.toml", sweep("tune3", "model.init_from = \"base/cells/" + cell + "/checkpoints/" + step + "\""),
                                     "tune3.sqlite");
   ASSERT_TRUE(by_checkpoint.ok()) << by_checkpoint.err;
-  EXPECT_LT(first_loss(d.path / "tune3.sqlite"), trained_from_scratch - 0.5) << "the checkpoint's weights are trained ones";
+  EXPECT_LT(test::first_loss(d.path / "tune3.sqlite"), trained_from_scratch - 0.5) << "the checkpoint's weights are trained ones";
 
   std::ofstream(d.path / "bad.toml") << sweep("bad", "model.init_from = \"nowhere\"");
   ProcessResult bad = run_process({test::kBin.string(), "plan", (d.path / "bad.toml").string()}, 60s);

@@ -27,13 +27,6 @@ std::vector<std::pair<int64_t, double>> losses(const fs::path& db) {
   return out;
 }
 
-double run_metric(const fs::path& db, const std::string& name) {
-  Database d(db.string(), false);
-  auto s = d.prepare("SELECT value FROM run_metrics WHERE name = ?1");
-  s.bind(1, name);
-  return s.step() ? s.real_at(0) : -1;
-}
-
 TEST(Resume, AKilledCellGoesOnFromItsCheckpointAlongTheSameCurve) {
   test::ScratchDir d("resume");
   std::ofstream(d.path / "r.toml") << R"(name = "resume"
@@ -79,16 +72,16 @@ params = { count = 200 }
   ProcessResult again = run("killed/r.sqlite");
   ASSERT_TRUE(again.ok()) << again.err;
   const fs::path db = d.path / "killed/r.sqlite";
-  EXPECT_GE(run_metric(db, "resumed_from_step"), static_cast<double>(after));
+  EXPECT_GE(test::run_metric(db, "resumed_from_step"), static_cast<double>(after));
   EXPECT_EQ(losses(db), reference) << "the resumed curve must equal the uninterrupted one bit for bit";
   size_t kept = 0;
   for (auto& cell : fs::directory_iterator(cells))
     for ([[maybe_unused]] auto& c : fs::directory_iterator(cell.path() / "checkpoints")) ++kept;
   EXPECT_EQ(kept, 2u) << "checkpoint.keep";
-  EXPECT_GT(run_metric(db, "checkpoint.bytes"), 0);
+  EXPECT_GT(test::run_metric(db, "checkpoint.bytes"), 0);
 
   ASSERT_TRUE(run("killed/r.sqlite", {"--force"}).ok());
-  EXPECT_EQ(run_metric(db, "resumed_from_step"), -1) << "--force starts over";
+  EXPECT_EQ(test::run_metric(db, "resumed_from_step"), -1) << "--force starts over";
   EXPECT_EQ(losses(db), reference);
 }
 

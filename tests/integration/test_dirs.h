@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "store/sqlite.h"
 #include "util/subprocess.h"
 
 namespace longalign::test {
@@ -47,5 +48,20 @@ struct ScratchDir {
     return path / as;
   }
 };
+
+// From the results file of a one-cell sweep: a run metric, or its first step's loss; -1 when the
+// file has none.
+inline double run_metric(const std::filesystem::path& db, const std::string& name) {
+  host::Database d(db.string(), false);
+  auto s = d.prepare("SELECT value FROM run_metrics WHERE name = ?1");
+  s.bind(1, name);
+  return s.step() ? s.real_at(0) : -1;
+}
+
+inline double first_loss(const std::filesystem::path& db) {
+  host::Database d(db.string(), false);
+  auto s = d.prepare("SELECT value FROM step_metrics WHERE name = 'loss' AND step = 0");
+  return s.step() ? s.real_at(0) : -1;
+}
 
 }  // namespace longalign::test
