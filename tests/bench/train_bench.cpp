@@ -137,6 +137,8 @@ struct Step {
   std::vector<MicroBatch> micro_batches;
 };
 
+// The batching plugins live in the host, which the engine-only (CUDA) build does not have: the
+// driver cuts its own plans, in their simplest form.
 // Naive and sorted batching: `batch` sequences a step, padded to the step's longest, as many
 // rows a micro-batch as fit the row budget of tokens.
 std::vector<Step> padded_steps(std::vector<const Sequence*> order, int64_t batch, int64_t row_tokens, float w) {
