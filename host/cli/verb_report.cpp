@@ -11,6 +11,7 @@ namespace {
 
 struct Options {
   std::string db, format = "md", out, sweep;
+  std::vector<std::string> columns;
   bool no_plots = false;
 };
 
@@ -20,7 +21,9 @@ Verb add_report_verb(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("report", "Tables (mean ± std, 95% interval over seeds) and plots of a sweep's results");
   cmd->add_option("DB", opt->db, "The sweep's results file")->required();
-  cmd->add_option("--format", opt->format, "What to print: md, csv or json")->check(CLI::IsMember({"md", "csv", "json"}));
+  cmd->add_option("--format", opt->format, "What to print: md, csv, json, or table (the markdown table alone)")
+      ->check(CLI::IsMember({"md", "csv", "json", "table"}));
+  cmd->add_option("--columns", opt->columns, "The markdown table's columns, in this order (comma-separated; report.csv and report.json keep all)")->delimiter(',');
   cmd->add_option("--out", opt->out, "Write report.md, report.csv, report.json and the PNGs here (default: DB's name + -report/)");
   cmd->add_option("--sweep", opt->sweep, "The sweep, when the file holds several");
   cmd->add_flag("--no-plots", opt->no_plots, "Tables only (no gnuplot needed)");
@@ -31,6 +34,12 @@ Verb add_report_verb(CLI::App& app) {
             }
             host::Store store(opt->db);
             host::Report r = host::build_report(store, opt->sweep);
+            if (!opt->columns.empty()) try {
+                r.select(opt->columns);
+              } catch (const std::invalid_argument& e) {
+                std::cerr << "longalign report: --columns: " << e.what() << "\n";
+                return kExitBadInput;
+              }
             const std::filesystem::path out =
                 opt->out.empty() ? std::filesystem::path(opt->db).replace_extension("").string() + "-report" : opt->out;
             std::filesystem::create_directories(out);
@@ -38,6 +47,7 @@ Verb add_report_verb(CLI::App& app) {
             std::ofstream(out / "report.csv") << r.csv();
             std::ofstream(out / "report.json") << r.to_json().dump(2) << "\n";
             if (opt->format == "md") std::cout << r.markdown();
+            if (opt->format == "table") std::cout << r.table();
             if (opt->format == "csv") std::cout << r.csv();
             if (opt->format == "json") std::cout << r.to_json().dump(2) << "\n";
             if (!opt->no_plots)

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # End-to-end training throughput of the paper's four training-method arms, side by side in one
-# run: trains experiments/training-methods.toml (LongAlign-like length mix, lengths / 32) into a
-# scratch results file and prints, per arm, the mean over seeds of real and target tokens per
-# second of training and the speed-up over naive batching.
-# Usage: tests/bench/training_methods_bench.sh [BUILD_DIR]   (default: build)
+# run: trains training_methods_bench.toml beside it (the LongAlign-like length mix, lengths / 32)
+# into a scratch results file and prints, per arm, the mean over seeds of real and target tokens
+# per second of training and the speed-up over naive batching. Given a results file of a
+# training-method sweep instead (results/training-methods.sqlite, the reproduction's, committed),
+# it prints that file's figures.
+# Usage: tests/bench/training_methods_bench.sh [BUILD_DIR [RESULTS_DB]]   (default: build)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-"$build/bin/longalign" run "$root/experiments/training-methods.toml" --db "$scratch/bench.sqlite" >"$scratch/run.log" 2>&1 ||
-  { cat "$scratch/run.log" >&2; exit 1; }
-echo "training-methods sweep on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
-sqlite3 -column -header "$scratch/bench.sqlite" "
+db="${2:-}"
+if [ -z "$db" ]; then
+  db="$scratch/bench.sqlite"
+  "$build/bin/longalign" run "$root/tests/bench/training_methods_bench.toml" --db "$db" >"$scratch/run.log" 2>&1 ||
+    { cat "$scratch/run.log" >&2; exit 1; }
+  echo "training-methods sweep on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+fi
+sqlite3 -column -header "$db" "
 WITH arm AS (
   SELECT json_extract(r.params_json, '\$.batching.plugin') AS batching,
          json_extract(r.params_json, '\$.loss.plugin') AS loss,

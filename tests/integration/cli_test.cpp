@@ -53,7 +53,7 @@ TEST(Cli, PluginsListsBundledAndRejectedAsJson) {
 
 TEST(Cli, PlanBatchingReportsEachCellsPlan) {
   test::ScratchDir cache("cli");
-  const std::string sweep = LONGALIGN_SOURCE_DIR "/experiments/training-methods.toml";
+  const std::string sweep = LONGALIGN_SOURCE_DIR "/tests/bench/training_methods_bench.toml";
   auto r = longalign({"plan", "--json", "--batching", sweep}, cache);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);

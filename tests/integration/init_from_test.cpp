@@ -4,6 +4,8 @@
 // and a missing or broken starting point is bad input at plan time, naming the key.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 
 #include "store/sqlite.h"
@@ -51,6 +53,12 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   ProcessResult by_db = run("tune4.toml", sweep("tune4", "model.init_from = \"base.sqlite\"\nmodel.rope_theta = 1e6"), "tune4.sqlite");
   ASSERT_TRUE(by_db.ok()) << by_db.err;
   EXPECT_EQ(test::first_loss(d.path / "tune4.sqlite"), tuned) << "the file's one cell is the same weights";
+  // A starting model is part of a cell's identity by its content, not by where it lies.
+  auto cell_of = [&](const std::string& file) {
+    ProcessResult p = run_process({test::kBin.string(), "plan", (d.path / file).string(), "--json"}, 60s);
+    return p.ok() ? nlohmann::json::parse(p.out)["cells"][0]["id"].get<std::string>() : p.err;
+  };
+  EXPECT_EQ(cell_of("tune2.toml"), cell_of("tune4.toml"));
 
   // A training checkpoint's directory: its model/ inside.
   std::string step;

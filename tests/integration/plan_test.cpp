@@ -85,6 +85,21 @@ params = { sources = { docs = ["notes", "/abs/*.md", "../up.txt"] } }
             (nlohmann::json{"/some/dir/notes", "/abs/*.md", "/some/up.txt"}));
 }
 
+TEST(Plan, IdsDoNotDependOnWhereTheCheckoutIs) {
+  auto id_at = [](const std::string& file, const std::string& docs) {
+    return plan_sweep(parse_sweep("name = \"f\"\n[[data]]\nname = \"d\"\nsource = \"corpus-tasks\"\n"
+                                  "params = { sources = { docs = \"" + docs + "\" } }\n",
+                                  file, {}),
+                      registry())
+        .cells.at(0)
+        .id;
+  };
+  // Relative files count as written, so a clone elsewhere finds the committed results' cells.
+  EXPECT_EQ(id_at("/home/a/longalign/experiments/s.toml", "../README.md"), id_at("/tmp/ci/experiments/s.toml", "../README.md"));
+  EXPECT_NE(id_at("/tmp/ci/experiments/s.toml", "../README.md"), id_at("/tmp/ci/experiments/s.toml", "../NOTES.md"));
+  EXPECT_NE(id_at("/tmp/ci/experiments/s.toml", "/a/README.md"), id_at("/tmp/ci/experiments/s.toml", "/b/README.md"));
+}
+
 TEST(Plan, IdsIgnoreKeyOrderFormattingAndExplicitDefaults) {
   SweepPlan a = plan_of("name = \"x\"\n[config]\ntrain.epochs = 2\nloss.plugin = \"token-mean\"\n" + kData);
   SweepPlan b = plan_of(R"(name="x"

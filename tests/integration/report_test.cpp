@@ -83,6 +83,29 @@ data = { source = "synthetic-chat", params = { count = 30 } }
   }
 }
 
+TEST(Report, ColumnsChooseTheTableAndAnUnknownOneIsNamed) {
+  test::ScratchDir dir("report-columns");
+  std::ofstream(dir.path / "s.toml") << R"(name = "cols"
+[config]
+train.max_tokens = 512
+eval.heldout = 4
+[[data]]
+name = "chat"
+source = "synthetic-chat"
+params = { count = 40 }
+)";
+  ASSERT_EQ(dir.run_sweep().exit_code, 0);
+  const std::string db = (dir.path / "r.sqlite").string(), out = (dir.path / "out").string();
+  auto r = dir.longalign({"report", db, "--format", "table", "--no-plots", "--out", out, "--columns", "train.final_loss,heldout.loss"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("| cells | seeds | train.final_loss | heldout.loss |\n| --- | --- | --- | --- |\n| (base) | 1 | ", 0), 0u) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3);
+
+  r = dir.longalign({"report", db, "--no-plots", "--out", out, "--columns", "heldout.los"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--columns: no column 'heldout.los' in this report (did you mean 'heldout.loss'?)"), std::string::npos) << r.err;
+}
+
 TEST(Report, AMissingFileIsBadInput) {
   auto r = run_process({test::kBin.string(), "report", "/no/such.sqlite"}, std::chrono::seconds(10));
   EXPECT_EQ(r.exit_code, 2);

@@ -53,6 +53,10 @@ TEST(Heldout, WeightsMakeTheMeanAndUnigramIsByHand) {
   auto mbs = heldout_micro_batches(held);
   ASSERT_EQ(mbs.size(), 2u);
   EXPECT_EQ(mbs[1].weights, (std::vector<float>{0, 0, 1.0f / 3, 1.0f / 3}));
+  // Per sequence: M = 2 sequences with targets (1 and 2 of them), each token 1 / (N_i * M).
+  auto per_sequence = heldout_micro_batches(held, HeldoutMean::kSequence);
+  EXPECT_EQ(per_sequence[0].weights, (std::vector<float>{0, 0, 0.5f}));
+  EXPECT_EQ(per_sequence[1].weights, (std::vector<float>{0, 0, 0.25f, 0.25f}));
   // add-one over 259 ids: counts 7 -> 3, 9 -> 2, 5 -> 1; total 259 + 3.
   const double n = 262;
   EXPECT_NEAR(unigram_loss(train, held, 259), -(std::log(3 / n) + std::log(2 / n) + std::log(1 / n)) / 3, 1e-12);

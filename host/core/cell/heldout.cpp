@@ -31,12 +31,17 @@ Dataset hold_out(Dataset& d, size_t n, uint64_t seed) {
   return held;
 }
 
-std::vector<engine::MicroBatch> heldout_micro_batches(const Dataset& heldout) {
-  double total = 0;
-  for (auto& t : heldout.tokens)
-    for (size_t k = 1; k < t.ids.size(); ++k) total += t.target[k];
+std::vector<engine::MicroBatch> heldout_micro_batches(const Dataset& heldout, HeldoutMean mean) {
+  auto targets_of = [](const Tokenized& t) {
+    double n = 0;
+    for (size_t k = 1; k < t.ids.size(); ++k) n += t.target[k];
+    return n;
+  };
+  double total = 0, sequences = 0;  // sequences: M, those with targets
+  for (auto& t : heldout.tokens) total += targets_of(t), sequences += targets_of(t) > 0;
   std::vector<engine::MicroBatch> mbs;
   for (auto& t : heldout.tokens) {
+    if (mean == HeldoutMean::kSequence) total = targets_of(t) * sequences;
     engine::MicroBatch mb;
     mb.rows = 1;
     mb.width = static_cast<int64_t>(t.ids.size());

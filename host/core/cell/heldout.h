@@ -15,9 +15,14 @@ namespace longalign::host {
 // fewer than n + 1.
 Dataset hold_out(Dataset& d, size_t n, uint64_t seed);
 
-// One sequence per micro-batch, every target weighted 1 / (all held-out targets): the trainer's
-// weighted loss over them is the mean target-token loss in nats.
-std::vector<engine::MicroBatch> heldout_micro_batches(const Dataset& heldout);
+// Two means of the held-out loss, the two objectives of DESIGN.md section 2: over all target
+// tokens (what a token mean trains for), and over sequences of each one's token mean (the
+// paper's L = (1/M) sum_i L_i/N_i, what longalign's weighting restores under packing).
+enum class HeldoutMean { kToken, kSequence };
+
+// One sequence per micro-batch, every target weighted so that the trainer's weighted loss over
+// them is that mean, in nats: 1 / (all held-out targets), or 1 / (N_i * M).
+std::vector<engine::MicroBatch> heldout_micro_batches(const Dataset& heldout, HeldoutMean mean = HeldoutMean::kToken);
 
 // Mean cross-entropy (nats) of heldout's targets under train's target unigram distribution.
 double unigram_loss(const Dataset& train, const Dataset& heldout, uint32_t vocab_size);

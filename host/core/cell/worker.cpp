@@ -266,6 +266,8 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     const double unigram = unigram_loss(data, heldout, ByteTokenizer().vocab_size());
     store.put_run_metric(spec.cell_id, "heldout.examples", static_cast<double>(heldout.tokens.size()));
     store.put_run_metric(spec.cell_id, "heldout.loss", loss);
+    store.put_run_metric(spec.cell_id, "heldout.sequence_loss",
+                         trainer->evaluate(heldout_micro_batches(heldout, HeldoutMean::kSequence)));
     store.put_run_metric(spec.cell_id, "heldout.unigram_loss", unigram);
   }
   if (ckpt["save"].get<bool>() && lead) trainer->save_model(cell_dir / "model");

@@ -8,6 +8,7 @@
 
 #include "store/store.h"
 #include "sweep/plan.h"
+#include "util/nearest.h"
 #include "util/subprocess.h"
 
 namespace longalign::host {
@@ -16,6 +17,7 @@ namespace {
 // Run metrics every report shows, where the cells have them, with their column names.
 const std::vector<std::pair<std::string, std::string>> kRunColumns = {
     {"heldout.loss", "heldout.loss"},
+    {"heldout.sequence_loss", "heldout.sequence_loss"},
     {"train.final_loss", "train.final_loss"},
     {"train.target_tokens_per_s", "train.target_tokens_per_s"},
 };
@@ -132,11 +134,22 @@ Report build_report(Store& store, const std::string& sweep) {
   return r;
 }
 
+void Report::select(const std::vector<std::string>& wanted) {
+  for (auto& w : wanted)
+    if (std::find(columns.begin(), columns.end(), w) == columns.end())
+      throw std::invalid_argument("no column '" + w + "' in this report" + did_you_mean(w, columns));
+  columns = wanted;
+}
+
 std::string Report::markdown() const {
-  std::string out = "# " + sweep + "\n\n" + std::to_string(cells.size()) + " cells done" +
-                    (not_done ? ", " + std::to_string(not_done) + " not done (left out)" : "") +
-                    ". Each value: the mean over seeds, ± the standard deviation and [the 95% interval] where a group has several.\n\n";
-  out += "| cells | seeds |";
+  return "# " + sweep + "\n\n" + std::to_string(cells.size()) + " cells done" +
+         (not_done ? ", " + std::to_string(not_done) + " not done (left out)" : "") +
+         ". Each value: the mean over seeds, ± the standard deviation and [the 95% interval] where a group has several.\n\n" +
+         table();
+}
+
+std::string Report::table() const {
+  std::string out = "| cells | seeds |";
   for (auto& c : columns) out += " " + c + " |";
   out += "\n| --- | --- |";
   for (size_t i = 0; i < columns.size(); ++i) out += " --- |";

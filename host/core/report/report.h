@@ -1,7 +1,7 @@
 // `longalign report DB`: the paper's tables from a sweep's results. Cells that differ only in
 // their seed form a group (a row); the columns are the evaluations' headline metrics (untagged;
-// counts such as examples or truncated prompts stay in the DB)
-// and the training's held-out loss, final loss, target tokens/s and hours, each as mean ± std
+// counts such as examples or truncated prompts stay in the DB) and the training's held-out
+// losses (token and sequence means), final loss, target tokens/s and hours, each as mean ± std
 // with a 95% interval over seeds. Plots (PNG, drawn by gnuplot): loss curves per cell, needle
 // heatmaps (length x depth) per group, and target tokens/s per batching method.
 #pragma once
@@ -39,7 +39,11 @@ struct Report {
   std::vector<std::string> columns;  // in display order
   std::vector<ReportGroup> groups;
 
-  std::string markdown() const;
+  // Keeps these columns, in this order; throws std::invalid_argument naming one the report lacks.
+  void select(const std::vector<std::string>& wanted);
+
+  std::string markdown() const;  // a title, a line on what the values are, and table()
+  std::string table() const;     // the markdown table alone (what the README embeds)
   std::string csv() const;  // one row per group and column
   nlohmann::json to_json() const;
 };

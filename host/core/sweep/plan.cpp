@@ -116,6 +116,24 @@ class Resolver {
     throw InputError(sw_.locate(path), path, message);
   }
 
+  // The cell's identity as the sweep file says it, so a clone elsewhere (or the CI's) finds the
+  // same cell ids: relative paths as written rather than resolved, and a starting model by its
+  // content (init_sha256) rather than where it lies.
+  nlohmann::json identity(nlohmann::json config) const {
+    std::function<void(nlohmann::json&)> portable = [&](nlohmann::json& v) {
+      if (v.is_string()) {
+        if (auto it = written_.find(v.get<std::string>()); it != written_.end()) v = it->second;
+      } else if (v.is_array() || v.is_object()) {
+        for (auto& item : v) portable(item);
+      }
+    };
+    portable(config);
+    if (config["model"].contains("init_sha256")) config["model"].erase("init_from");
+    config.erase("checkpoint");
+    config.erase("llm");
+    return config;
+  }
+
  private:
   void check_known_keys(const nlohmann::json& cfg) const {
     if (!cfg.is_object()) fail("", "[config] must be a table");
@@ -210,7 +228,10 @@ class Resolver {
     std::function<void(nlohmann::json&)> absolute = [&](nlohmann::json& v) {
       if (v.is_string()) {
         const std::string s = v;
-        if (!s.empty() && s[0] != '/' && s[0] != '~') v = (base / s).lexically_normal().string();
+        if (!s.empty() && s[0] != '/' && s[0] != '~') {
+          v = (base / s).lexically_normal().string();
+          written_[v.get<std::string>()] = s;
+        }
       } else if (v.is_array() || v.is_object()) {
         for (auto& item : v) absolute(item);
       }
@@ -298,6 +319,7 @@ class Resolver {
   const Registry& reg_;
   SweepPlan& plan_;
   std::map<std::string, std::string> init_hashes_;  // model dir -> the sha256 of its files
+  std::map<std::string, std::string> written_;      // a resolved path -> the relative one the sweep wrote
   std::vector<std::string> schema_paths_;
   const std::map<std::string, std::string>* origin_ = nullptr;
   std::map<std::string, std::optional<int64_t>> counts_;
@@ -378,12 +400,7 @@ SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
     for (uint64_t seed : sw.seeds) {
       Cell cell;
       cell.seed = seed;
-      // Checkpointing does not change what a cell trains, nor does the way the LLM is reached
-      // (what it made is hashed into the cell's data record): both stay out of the id.
-      nlohmann::json identity = config;
-      identity.erase("checkpoint");
-      identity.erase("llm");
-      cell.id = content_id({{"config", identity}, {"seed", seed}});
+      cell.id = content_id({{"config", resolver.identity(config)}, {"seed", seed}});
       if (!seen.insert(cell.id).second) continue;  // an include may repeat a grid cell
       cell.grid = c.overrides;
       cell.config = config;
