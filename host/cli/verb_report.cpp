@@ -12,6 +12,7 @@ namespace {
 struct Options {
   std::string db, format = "md", out, sweep;
   std::vector<std::string> columns;
+  std::string baseline;
   bool no_plots = false;
 };
 
@@ -24,6 +25,8 @@ Verb add_report_verb(CLI::App& app) {
   cmd->add_option("--format", opt->format, "What to print: md, csv, json, or table (the markdown table alone)")
       ->check(CLI::IsMember({"md", "csv", "json", "table"}));
   cmd->add_option("--columns", opt->columns, "The markdown table's columns, in this order (comma-separated; report.csv and report.json keep all)")->delimiter(',');
+  cmd->add_option("--paired-with", opt->baseline,
+                  "Also tabulate each group's differences from this group (its label, e.g. \"loss.plugin=token-mean\"), seed by seed");
   cmd->add_option("--out", opt->out, "Write report.md, report.csv, report.json and the PNGs here (default: DB's name + -report/)");
   cmd->add_option("--sweep", opt->sweep, "The sweep, when the file holds several");
   cmd->add_flag("--no-plots", opt->no_plots, "Tables only (no gnuplot needed)");
@@ -34,12 +37,18 @@ Verb add_report_verb(CLI::App& app) {
             }
             host::Store store(opt->db);
             host::Report r = host::build_report(store, opt->sweep);
-            if (!opt->columns.empty()) try {
-                r.select(opt->columns);
-              } catch (const std::invalid_argument& e) {
-                std::cerr << "longalign report: --columns: " << e.what() << "\n";
-                return kExitBadInput;
-              }
+            try {
+              if (!opt->columns.empty()) r.select(opt->columns);
+            } catch (const std::invalid_argument& e) {
+              std::cerr << "longalign report: --columns: " << e.what() << "\n";
+              return kExitBadInput;
+            }
+            try {
+              if (!opt->baseline.empty()) r.pair_with(opt->baseline);
+            } catch (const std::invalid_argument& e) {
+              std::cerr << "longalign report: --paired-with: " << e.what() << "\n";
+              return kExitBadInput;
+            }
             const std::filesystem::path out =
                 opt->out.empty() ? std::filesystem::path(opt->db).replace_extension("").string() + "-report" : opt->out;
             std::filesystem::create_directories(out);

@@ -1,5 +1,6 @@
 // `longalign report` checked cell by cell against the DB: groups of seeds, means, standard
-// deviations and intervals recomputed here; the CSV and JSON agree with them; the PNGs are PNGs.
+// deviations and intervals recomputed here, and differences paired by seed; the CSV and JSON
+// agree with them; the PNGs are PNGs; --columns and --paired-with name what they cannot find.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -68,6 +69,32 @@ data = { source = "synthetic-chat", params = { count = 30 } }
       EXPECT_NEAR(s["ci95"][1].get<double>() - mean, 12.706 * sd / std::sqrt(2.0), 1e-6) << column;  // t(0.975, 1)
     }
   }
+
+  // Paired with the first group: each seed's difference, then their mean.
+  auto paired = dir.longalign({"report", db, "--format", "json", "--no-plots", "--out", (dir.path / "paired").string(), "--paired-with",
+                               "train.lr=0.001"});
+  ASSERT_EQ(paired.exit_code, 0) << paired.err;
+  auto pj = nlohmann::json::parse(paired.out);
+  EXPECT_EQ(pj["baseline"], "train.lr=0.001");
+  EXPECT_FALSE(pj["groups"][0].contains("paired")) << "the baseline has no differences from itself";
+  auto loss_of = [&](const nlohmann::json& group, size_t seed) -> double {
+    for (auto& [name, value] : store.run_metrics(group["cells"][seed]["cell_id"].get<std::string>()))
+      if (name == "train.final_loss") return value;
+    return NAN;
+  };
+  const double d0 = loss_of(pj["groups"][1], 0) - loss_of(pj["groups"][0], 0), d1 = loss_of(pj["groups"][1], 1) - loss_of(pj["groups"][0], 1);
+  EXPECT_NEAR(pj["groups"][1]["paired"]["train.final_loss"]["mean"].get<double>(), (d0 + d1) / 2, 1e-9);
+  EXPECT_NEAR(pj["groups"][1]["paired"]["train.final_loss"]["std"].get<double>(), std::fabs(d0 - d1) / std::sqrt(2.0), 1e-9);
+  auto table = dir.longalign({"report", db, "--format", "table", "--no-plots", "--out", (dir.path / "paired").string(), "--paired-with",
+                              "train.lr=0.001", "--columns", "train.final_loss"});
+  EXPECT_NE(table.out.find("\nPaired with train.lr=0.001, seed by seed: the mean difference ± std [95% interval].\n\n"
+                           "| cells | seeds | train.final_loss |\n| --- | --- | --- |\n| train.lr=0.004 | 2 | "),
+            std::string::npos)
+      << table.out;
+  auto unknown = dir.longalign({"report", db, "--no-plots", "--out", (dir.path / "paired").string(), "--paired-with", "train.lr=0.01"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("--paired-with: no group 'train.lr=0.01' in this report"), std::string::npos) << unknown.err;
+
   std::ifstream csv(dir.path / "out" / "report.csv");
   std::string header;
   std::getline(csv, header);

@@ -141,6 +141,32 @@ void Report::select(const std::vector<std::string>& wanted) {
   columns = wanted;
 }
 
+void Report::pair_with(const std::string& label) {
+  std::vector<std::string> labels;
+  for (auto& g : groups) labels.push_back(g.label);
+  auto base = std::find(labels.begin(), labels.end(), label);
+  if (base == labels.end()) throw std::invalid_argument("no group '" + label + "' in this report" + did_you_mean(label, labels));
+  baseline = label;
+  const ReportGroup& b = groups[static_cast<size_t>(base - labels.begin())];
+  std::map<int64_t, size_t> base_cell_of_seed;
+  for (size_t i : b.cells) base_cell_of_seed[cells[i].seed] = i;
+  for (auto& g : groups) {
+    g.paired.clear();
+    if (g.label == label) continue;
+    for (auto& col : columns) {
+      std::vector<double> d;
+      for (size_t i : g.cells) {
+        auto j = base_cell_of_seed.find(cells[i].seed);
+        if (j == base_cell_of_seed.end()) continue;
+        auto x = cells[i].values.find(col), y = cells[j->second].values.find(col);
+        if (x != cells[i].values.end() && y != cells[j->second].values.end() && std::isfinite(x->second) && std::isfinite(y->second))
+          d.push_back(x->second - y->second);
+      }
+      if (!d.empty()) g.paired[col] = summarize(d);
+    }
+  }
+}
+
 std::string Report::markdown() const {
   return "# " + sweep + "\n\n" + std::to_string(cells.size()) + " cells done" +
          (not_done ? ", " + std::to_string(not_done) + " not done (left out)" : "") +
@@ -149,26 +175,38 @@ std::string Report::markdown() const {
 }
 
 std::string Report::table() const {
-  std::string out = "| cells | seeds |";
-  for (auto& c : columns) out += " " + c + " |";
-  out += "\n| --- | --- |";
-  for (size_t i = 0; i < columns.size(); ++i) out += " --- |";
-  out += "\n";
-  for (auto& g : groups) {
-    out += "| " + g.label + " | " + std::to_string(g.cells.size()) + " |";
+  auto header = [&] {
+    std::string h = "| cells | seeds |";
+    for (auto& c : columns) h += " " + c + " |";
+    h += "\n| --- | --- |";
+    for (size_t i = 0; i < columns.size(); ++i) h += " --- |";
+    return h + "\n";
+  };
+  auto row = [&](const ReportGroup& g, const std::map<std::string, Summary>& values, size_t seeds) {
+    std::string r = "| " + g.label + " | " + std::to_string(seeds) + " |";
     for (auto& c : columns) {
-      auto it = g.columns.find(c);
-      if (it == g.columns.end()) {
-        out += " |";
+      auto it = values.find(c);
+      if (it == values.end()) {
+        r += " |";
         continue;
       }
       const Summary& s = it->second;
-      out += " " + number(s.mean);
-      if (s.n > 1) out += " ± " + number(s.std) + " [" + number(s.lo) + ", " + number(s.hi) + "]";
-      out += " |";
+      r += " " + number(s.mean);
+      if (s.n > 1) r += " ± " + number(s.std) + " [" + number(s.lo) + ", " + number(s.hi) + "]";
+      r += " |";
     }
-    out += "\n";
-  }
+    return r + "\n";
+  };
+  std::string out = header();
+  for (auto& g : groups) out += row(g, g.columns, g.cells.size());
+  if (baseline.empty()) return out;
+  out += "\nPaired with " + baseline + ", seed by seed: the mean difference ± std [95% interval].\n\n" + header();
+  for (auto& g : groups)
+    if (g.label != baseline) {
+      size_t paired_seeds = 0;  // those the baseline ran too
+      for (auto& [col, s] : g.paired) paired_seeds = std::max(paired_seeds, s.n);
+      out += row(g, g.paired, paired_seeds);
+    }
   return out;
 }
 
@@ -188,12 +226,15 @@ std::string Report::csv() const {
 
 nlohmann::json Report::to_json() const {
   nlohmann::json j = {{"sweep", sweep}, {"cells_done", cells.size()}, {"cells_not_done", not_done}, {"columns", columns}};
+  if (!baseline.empty()) j["baseline"] = baseline;
   j["groups"] = nlohmann::json::array();
   for (auto& g : groups) {
     nlohmann::json row = {{"grid", g.grid}, {"cells", nlohmann::json::array()}, {"columns", nlohmann::json::object()}};
     for (size_t i : g.cells) row["cells"].push_back({{"cell_id", cells[i].id}, {"seed", cells[i].seed}});
     for (auto& [col, s] : g.columns)
       row["columns"][col] = {{"n", s.n}, {"mean", s.mean}, {"std", s.std}, {"ci95", {s.lo, s.hi}}};
+    for (auto& [col, s] : g.paired)
+      row["paired"][col] = {{"n", s.n}, {"mean", s.mean}, {"std", s.std}, {"ci95", {s.lo, s.hi}}};
     j["groups"].push_back(row);
   }
   return j;

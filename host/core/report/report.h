@@ -30,6 +30,7 @@ struct ReportGroup {
   std::string label;  // "data.long.count=96, ..." or "(base)"
   std::vector<size_t> cells;  // indices into Report::cells
   std::map<std::string, Summary> columns;
+  std::map<std::string, Summary> paired;  // after pair_with: differences from the baseline, seed by seed
 };
 
 struct Report {
@@ -39,11 +40,18 @@ struct Report {
   std::vector<std::string> columns;  // in display order
   std::vector<ReportGroup> groups;
 
+  std::string baseline;  // the label of the group pair_with compared the others to
+
   // Keeps these columns, in this order; throws std::invalid_argument naming one the report lacks.
   void select(const std::vector<std::string>& wanted);
+  // Paired differences: for every other group and column, (its value - the baseline group's) for
+  // each seed both ran, summarised over those seeds, so the variation between seeds that every
+  // arm shares (the data drawn, the evaluation items) cancels. Throws std::invalid_argument
+  // naming a label no group has.
+  void pair_with(const std::string& label);
 
   std::string markdown() const;  // a title, a line on what the values are, and table()
-  std::string table() const;     // the markdown table alone (what the README embeds)
+  std::string table() const;     // the markdown table (and the paired one) alone: what the README embeds
   std::string csv() const;  // one row per group and column
   nlohmann::json to_json() const;
 };

@@ -1,0 +1,186 @@
+// The reproduction's ablation sweeps (experiments/*.toml), each scaled down to seconds and run
+// end to end through the real binary and plugins from a small base of its own, its report's
+// numbers checked against the DB; and the README's results tables, which must be exactly what
+// `longalign report` makes of the committed results files.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "report/summary.h"
+#include "store/store.h"
+#include "sweep/plan.h"
+#include "test_dirs.h"
+
+namespace longalign::host {
+namespace {
+
+const std::string kSource = LONGALIGN_SOURCE_DIR;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The shipped sweep with each `from` replaced by its `to`; every `from` must occur, so a sweep
+// that changes under the test fails here instead of running at full size.
+std::string scaled(std::string text, const std::vector<std::pair<std::string, std::string>>& edits) {
+  for (auto& [from, to] : edits) {
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << "the sweep no longer has: " << from;
+    if (at == std::string::npos) continue;
+    size_t pos = 0;
+    while ((pos = text.find(from, pos)) != std::string::npos) text.replace(pos, from.size(), to), pos += to.size();
+  }
+  return text;
+}
+
+// A cell's headline value of METRIC from its evaluation ENTRY (an evaluation's id is the content
+// id of the cell and the entry's config, as the report maps it).
+double eval_value(Store& store, const std::string& cell, const std::string& entry, const std::string& metric) {
+  auto c = store.db().prepare("SELECT params_json FROM runs WHERE cell_id = ?1");
+  c.bind(1, cell);
+  if (!c.step()) return NAN;
+  const auto config = nlohmann::json::parse(c.text_at(0));
+  auto q = store.db().prepare("SELECT value FROM eval_results WHERE eval_id = ?1 AND metric = ?2 AND tags_json = '{}'");
+  q.bind(1, content_id({{"cell", cell}, {"evaluate", config["evaluate"][entry]}}));
+  q.bind(2, metric);
+  return q.step() ? q.real_at(0) : NAN;
+}
+
+struct Ablation {
+  std::string sweep;
+  std::vector<std::pair<std::string, std::string>> edits;  // besides seeds, the base and paths
+  size_t groups;
+  std::vector<std::string> columns;  // the report must have these
+};
+
+void PrintTo(const Ablation& a, std::ostream* os) { *os << a.sweep; }
+
+class Ablations : public testing::TestWithParam<Ablation> {};
+
+TEST_P(Ablations, RunScaledDownAndTheirReportMatchesTheDb) {
+  const Ablation& a = GetParam();
+  test::ScratchDir dir("ablation-" + a.sweep);
+  // A base of its own: experiments/base.toml for one epoch.
+  const auto base = dir.path / "base.sqlite";
+  auto r = dir.longalign({"run", kSource + "/experiments/base.toml", "--db", base.string(), "--set", "config.train.epochs=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  auto edits = a.edits;
+  edits.insert(edits.begin(), {{"seeds = [0, 1, 2]", "seeds = [0, 1]"},
+                               {"\"../results/base-long.sqlite\"", "\"" + base.string() + "\""}});
+  std::string sweep = scaled(read_file(kSource + "/experiments/" + a.sweep + ".toml"), edits);
+  // Paths relative to experiments/, from the scratch dir.
+  for (size_t at = 0; (at = sweep.find("\"../", at)) != std::string::npos;) sweep.replace(at, 4, "\"" + kSource + "/");
+  std::ofstream(dir.path / "s.toml") << sweep;
+  r = dir.run_sweep();
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+
+  const std::string db = (dir.path / "r.sqlite").string();
+  r = dir.longalign({"report", db, "--format", "json", "--no-plots", "--out", (dir.path / "report").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["sweep"], a.sweep);
+  ASSERT_EQ(report["groups"].size(), a.groups);
+  for (auto& column : a.columns)
+    EXPECT_NE(std::find(report["columns"].begin(), report["columns"].end(), column), report["columns"].end()) << column;
+
+  Store store(db);
+  for (auto& g : report["groups"]) {
+    ASSERT_EQ(g["cells"].size(), 2u) << "both seeds of " << g["grid"].dump();
+    for (auto& column : a.columns) {
+      std::vector<double> values;
+      for (auto& c : g["cells"]) {
+        const std::string id = c["cell_id"];
+        const auto dot = column.find('.');
+        const std::string entry = column.substr(0, dot), metric = column.substr(dot + 1);
+        if (entry == "heldout" || entry == "train") {
+          for (auto& [name, value] : store.run_metrics(id))
+            if (name == column) values.push_back(value);
+            else if (column == "train.hours" && name == "train.seconds") values.push_back(value / 3600);
+        } else {
+          values.push_back(eval_value(store, id, entry, metric));
+        }
+      }
+      ASSERT_EQ(values.size(), 2u) << column << " in " << g["grid"].dump();
+      ASSERT_TRUE(g["columns"].contains(column)) << column << " in " << g["grid"].dump();
+      const Summary s = summarize(values);
+      EXPECT_NEAR(g["columns"][column]["mean"].get<double>(), s.mean, 1e-9 + 1e-6 * std::fabs(s.mean)) << column;
+      EXPECT_NEAR(g["columns"][column]["std"].get<double>(), s.std, 1e-9 + 1e-6 * std::fabs(s.std)) << column;
+    }
+  }
+}
+
+
+// Each sweep at a few dozen examples, one needle length and depth, 2 seeds.
+const std::vector<std::pair<std::string, std::string>> kSmallEvaluations = {
+    {"count = 70", "count = 6"},
+    {"lengths = [256, 512, 1024], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [256], depths = [0.5]"},
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Experiments, Ablations,
+    testing::Values(
+        Ablation{"data-amount",
+                 {{"count = 6000,", "count = 60,"}, {"[0, 3000, 6000]", "[0, 30, 60]"}, {"count = 4000", "count = 40"},
+                  {"count = 64", "count = 6"}, {"eval.heldout = 48", "eval.heldout = 8"}, kSmallEvaluations[0], kSmallEvaluations[1]},
+                 3,
+                 {"long-tasks.char_match", "long-tasks.accuracy", "needle.char_match", "short-tasks.char_match", "heldout.loss",
+                  "heldout.sequence_loss", "train.target_tokens_per_s"}},
+        Ablation{"data-diversity",
+                 {{"count = 3000,", "count = 30,"}, {"count = 4000", "count = 40"}, {"count = 32", "count = 6"},
+                  {"count = 64", "count = 6"}, {"eval.heldout = 48", "eval.heldout = 8"}, kSmallEvaluations[0], kSmallEvaluations[1]},
+                 2,
+                 {"long-tasks.char_match", "kv-lookup.char_match", "needle.char_match", "short-tasks.char_match", "heldout.loss"}},
+        Ablation{"training-methods",
+                 {{"count = 3000,", "count = 30,"}, {"count = 4000", "count = 40"}, {"count = 64", "count = 6"},
+                  {"eval.heldout = 48", "eval.heldout = 8"}, kSmallEvaluations[0], kSmallEvaluations[1]},
+                 4,
+                 {"long-tasks.char_match", "needle.char_match", "short-tasks.char_match", "heldout.sequence_loss",
+                  "train.target_tokens_per_s", "train.hours"}},
+        Ablation{"loss-weighting",
+                 {{"count = 3000,", "count = 30,"},  // the long tasks and the chats
+                  {"count = 48, items = 8", "count = 6, items = 8"}, {"eval.heldout = 64", "eval.heldout = 8"},
+                  kSmallEvaluations[0], kSmallEvaluations[1]},
+                 4, {"long-tasks.char_match", "short-tasks.char_match", "heldout.loss", "heldout.sequence_loss"}}),
+    [](const testing::TestParamInfo<Ablation>& info) {
+      std::string name = info.param.sweep;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+// The README's results tables sit between `<!-- report DB ARGS... -->` and `<!-- report:end -->`:
+// each must be what `longalign report DB --format table ARGS...` prints from the committed file.
+TEST(Readme, ResultsTablesAreWhatTheReportMakesOfTheCommittedResults) {
+  test::ScratchDir dir("readme-results");
+  const std::string readme = read_file(kSource + "/README.md");
+  const std::string open = "<!-- report ", close = "<!-- report:end -->";
+  size_t tables = 0;
+  for (size_t at = readme.find(open); at != std::string::npos; at = readme.find(open, at + 1)) {
+    const size_t head_end = readme.find(" -->\n", at), end = readme.find(close, at);
+    ASSERT_TRUE(head_end != std::string::npos && end != std::string::npos && head_end < end) << "an unclosed block at " << at;
+    std::istringstream head(readme.substr(at + open.size(), head_end - at - open.size()));
+    std::string db, more, word;
+    head >> db;
+    std::vector<std::string> args = {"report", kSource + "/" + db, "--format", "table", "--no-plots", "--out",
+                                     (dir.path / std::to_string(tables)).string()};
+    while (head >> word) args.push_back(word), more += " " + word;
+    ASSERT_TRUE(std::filesystem::exists(kSource + "/" + db)) << db << " is not committed";
+    auto r = dir.longalign(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(readme.substr(head_end + 5, end - head_end - 5), r.out)
+        << "README's table from " << db << " differs from its report: paste `longalign report " << db << " --format table" << more << "`";
+    ++tables;
+  }
+  EXPECT_GE(tables, 4u) << "a table per ablation sweep";
+}
+
+}  // namespace
+}  // namespace longalign::host
