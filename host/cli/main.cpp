@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   using namespace longalign::cli;
   CLI::App app{"longalign: long-context alignment experiments (LongAlign, Bai et al. 2024) as TOML sweeps"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", longalign::host::longalign_version() + " (" + longalign::host::git_commit().substr(0, 12) +
+  app.set_version_flag("--version", longalign::host::longalign_version() + " (" + longalign::host::short_commit(longalign::host::git_commit()) +
                                         ", plugin API " + std::to_string(LA_API_VERSION) + ")");
   app.footer("Exit codes: 0 ok, 1 some work failed, 2 bad input.");
 

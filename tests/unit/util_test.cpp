@@ -1,9 +1,10 @@
-// Utilities: hashing, UTF-8, suggestions, subprocesses, the ELF pre-check.
+// Utilities: build info, hashing, UTF-8, suggestions, subprocesses, the ELF pre-check.
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include "plugin/elf_check.h"
+#include "util/build_info.h"
 #include "util/nearest.h"
 #include "util/sha256.h"
 #include "util/subprocess.h"
@@ -11,6 +12,13 @@
 
 namespace longalign::host {
 namespace {
+
+TEST(BuildInfo, ShortCommitKeepsTheDirtyMark) {
+  EXPECT_EQ(short_commit("5557dda862615a841ccf0cfb766e86afa2d8ebe9"), "5557dda862");
+  EXPECT_EQ(short_commit("5557dda862615a841ccf0cfb766e86afa2d8ebe9-dirty"), "5557dda862-dirty");
+  EXPECT_EQ(short_commit("unknown"), "unknown");
+  EXPECT_TRUE(git_commit() == "unknown" || git_commit().find_first_not_of("0123456789abcdef") >= 40) << git_commit();
+}
 
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -250,7 +250,7 @@ class Runner {
 
   void warn_if_changed(const RunRecord& prev) {
     std::vector<std::string> changed;
-    if (prev.git_commit != git_commit()) changed.push_back("longalign " + prev.git_commit.substr(0, 10) + " -> " + git_commit().substr(0, 10));
+    if (prev.git_commit != git_commit()) changed.push_back("longalign " + short_commit(prev.git_commit) + " -> " + short_commit(git_commit()));
     auto before = nlohmann::json::parse(prev.plugins_json, nullptr, false);
     for (auto& [name, now] : plan_.plugins.items())
       if (before.is_object() && before.contains(name) && before[name].value("sha256", "") != now.value("sha256", ""))
