@@ -1,5 +1,7 @@
-// perplexity: the model's held-out loss on given texts, scored through the host's model service:
-// nll_per_token (nats) and perplexity over all texts. A template for evaluator plugins.
+// perplexity: the model's loss on given texts, or on the examples of the evaluation's data (a
+// text-corpus chunk as it is, a chat as its turns' contents joined by newlines), scored through
+// the host's model service: nll_per_token (nats) and perplexity over all of them. A template for
+// evaluator plugins.
 #include <longalign/plugin.hpp>
 
 #include <cmath>
@@ -13,7 +15,7 @@ class Perplexity : public longalign::Evaluator {
         .param(longalign::Param::list(
             "texts",
             R"(["The quick brown fox jumps over the lazy dog.", "Long context alignment needs long instruction data."])",
-            "Texts to score; each is conditioned on its first token"));
+            "Texts to score, each conditioned on its first token; the evaluation's data, when it has some, replaces them"));
   }
 
   Perplexity(const longalign::Params& p, const longalign::Host& host) : host_(host) {
@@ -22,9 +24,18 @@ class Perplexity : public longalign::Evaluator {
   }
 
   void evaluate(const longalign::EvalSink& sink) override {
+    std::vector<std::string> texts = texts_;
+    if (auto examples = sink.examples(); !examples.empty()) {
+      texts.clear();
+      for (auto& e : examples) {
+        std::string t = e.text;
+        for (auto& m : e.messages) t += (t.empty() ? "" : "\n") + m.content;
+        texts.push_back(std::move(t));
+      }
+    }
     std::vector<std::vector<uint32_t>> ids;
     std::vector<la_score_request> requests;
-    for (auto& t : texts_) {
+    for (auto& t : texts) {
       ids.push_back(host_.tokenize(t));
       if (ids.back().size() < 2) throw longalign::Error(LA_ERR_INVALID_ARGUMENT, "a text is shorter than two tokens");
     }

@@ -163,6 +163,10 @@ data = { source = "corpus-tasks", params = { sources = { docs = ")" << LONGALIGN
   }
   auto again = longalign("eval");
   EXPECT_NE(again.out.find("0 cells evaluated"), std::string::npos) << again.out;  // results there: skipped
+  auto report = dir.longalign({"report", (dir.path / "r.sqlite").string(), "--format", "json", "--no-plots", "--out",
+                               (dir.path / "report").string()});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_EQ(nlohmann::json::parse(report.out)["groups"][0]["columns"]["acc.accuracy"]["n"], 2) << "the report finds the added evaluation";
 }
 
 }  // namespace
