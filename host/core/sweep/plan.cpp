@@ -129,6 +129,8 @@ class Resolver {
     };
     portable(config);
     if (config["model"].contains("init_sha256")) config["model"].erase("init_from");
+    // Checkpointing does not change what a cell trains, nor does the way the LLM is reached
+    // (what it made is hashed into the cell's data record): both stay out of the id.
     config.erase("checkpoint");
     config.erase("llm");
     return config;
