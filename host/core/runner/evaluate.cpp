@@ -56,12 +56,11 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
     for (auto& [name, id] : spec.eval_ids.items()) names += (names.empty() ? "" : ", ") + name;
     if (fs::exists(dir / "cell.sqlite")) store.merge((dir / "cell.sqlite").string());
     // The report names a cell's evaluations by the entries of its stored config: add these.
-    auto stored = nlohmann::json::parse(row->params_json);
+    RunRecord record = *store.run(cell.id);
+    auto stored = nlohmann::json::parse(record.params_json);
     for (auto& [name, id] : spec.eval_ids.items()) stored["evaluate"][name] = cell.config["evaluate"][name];
-    auto update = store.db().prepare("UPDATE runs SET params_json = ?1 WHERE cell_id = ?2");
-    update.bind(1, stored.dump());
-    update.bind(2, cell.id);
-    update.step();
+    record.params_json = stored.dump();
+    store.upsert_run(record);
     auto failures = store.db().prepare("SELECT count(*) FROM eval_results WHERE cell_id = ?1 AND metric = 'failed'");
     failures.bind(1, cell.id);
     failures.step();
