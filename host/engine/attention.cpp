@@ -186,7 +186,7 @@ Tensor segment_attention(const Tensor& q, const Tensor& k, const Tensor& v, cons
       AttentionTimer timer;  // the forward; autograd runs its backward with the rest
       return plain_attention(q, k.to(dtype), v.to(dtype), cu);
     }
-    tile = dtype == torch::kFloat ? 512 : 256;
+    tile = 256;
   }
   return SegmentAttention::apply(q, k.to(dtype), v.to(dtype), cu, tile);
 }

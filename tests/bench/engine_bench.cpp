@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -70,13 +71,19 @@ MicroBatch packed_row(const std::vector<int64_t>& lengths, int64_t vocab) {
 }
 
 
-// The median step of `steps` after one warm-up step.
-StepStats median_step(Trainer& tr, const MicroBatch& mb, int steps) {
-  tr.step({mb});
-  std::vector<StepStats> t;
-  for (int i = 0; i < steps; ++i) t.push_back(tr.step({mb}));
-  std::sort(t.begin(), t.end(), [](auto& a, auto& b) { return a.seconds < b.seconds; });
-  return t[t.size() / 2];
+// The median step of each trainer, `steps` rounds after one warm-up step each, the trainers
+// taking turns within a round, so a drift of the machine's speed reaches all of them alike.
+std::vector<StepStats> median_steps(std::vector<Trainer*> trainers, const MicroBatch& mb, int steps) {
+  for (Trainer* tr : trainers) tr->step({mb});
+  std::vector<std::vector<StepStats>> t(trainers.size());
+  for (int i = 0; i < steps; ++i)
+    for (size_t j = 0; j < trainers.size(); ++j) t[j].push_back(trainers[j]->step({mb}));
+  std::vector<StepStats> out;
+  for (auto& v : t) {
+    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.seconds < b.seconds; });
+    out.push_back(v[v.size() / 2]);
+  }
+  return out;
 }
 
 // Runs this binary with `args` and returns what it printed.
@@ -176,7 +183,9 @@ int checkpointing_child(bool on) {
   return 0;
 }
 
-// Section 5: 3 timed steps (after a warm-up) of the C++ trainer and of python_step.py.
+// Section 5: the C++ trainer and python_step.py on the same model, weights and row. The machine's
+// speed drifts by 10% or more within minutes, so the C++ steps bracket Python's: a warm-up and
+// 5 steps (their losses against Python's), Python's warm-up and 5 steps, then 5 more C++ steps.
 void python_comparison(int threads) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("longalign-bench-" + std::to_string(getpid()));
@@ -188,7 +197,13 @@ void python_comparison(int threads) {
     for (int64_t id : row.ids) ids += (ids.empty() ? "" : ",") + std::to_string(id);
     std::ofstream(dir / "ids.txt") << ids;
   }
-  const int steps = 3;
+  const int steps = 5;
+  auto spread = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.2f s/step (median of %zu, %.2f-%.2f)", v[v.size() / 2], v.size(), v.front(), v.back());
+    return std::make_pair(v[v.size() / 2], std::string(buf));
+  };
   for (const char* precision : {"fp32", "bf16"}) {
     auto ck = longalign::host::load_hf_checkpoint(dir / "model");
     Model m(ck.config);
@@ -203,7 +218,7 @@ void python_comparison(int threads) {
     for (int i = 0; i <= steps; ++i) {
       StepStats st = tr.step({row});
       ours.push_back(st.loss);
-      our_s.push_back(st.seconds);
+      if (i > 0) our_s.push_back(st.seconds);
     }
     auto r = longalign::host::run_process({"/usr/bin/python3", LONGALIGN_SOURCE_DIR "/tests/bench/python_step.py",
                                            (dir / "model").string(), (dir / "ids.txt").string(), std::to_string(steps),
@@ -213,8 +228,10 @@ void python_comparison(int threads) {
       std::printf("   %s: python_step.py %s\n%s", precision, r.describe().c_str(), r.err.c_str());
       continue;
     }
+    for (int i = 0; i < steps; ++i) our_s.push_back(tr.step({row}).seconds);
     auto py = nlohmann::json::parse(r.out);
     std::vector<double> theirs = py["losses"], their_s = py["seconds"];
+    their_s.erase(their_s.begin());  // the warm-up step
     double worst = 0;
     std::string losses;
     for (size_t i = 0; i < ours.size(); ++i) {
@@ -223,13 +240,10 @@ void python_comparison(int threads) {
       std::snprintf(buf, sizeof buf, "%s%.6f/%.6f", i ? ", " : "", ours[i], theirs[i]);
       losses += buf;
     }
-    auto median = [](std::vector<double> v) {
-      v.erase(v.begin());  // the warm-up step
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    };
-    std::printf("   %s: C++ %.2f s/step, Python %.2f s/step: %.2fx the steps/s (goal >= 2)\n", precision, median(our_s),
-                median(their_s), median(their_s) / median(our_s));
+    auto [our_median, our_text] = spread(our_s);
+    auto [their_median, their_text] = spread(their_s);
+    std::printf("   %s: C++ %s\n         Python %s\n         %.2fx the steps/s (goal >= 2)\n", precision, our_text.c_str(),
+                their_text.c_str(), their_median / our_median);
     std::printf("         losses C++/Python by step: %s; largest relative difference %.1e%s\n", losses.c_str(), worst,
                 std::string(precision) == "fp32" ? " (goal <= 1e-5)" : "");
   }
@@ -263,18 +277,24 @@ int main(int argc, char** argv) {
   const std::vector<int64_t> one = {2048};
   const double flops = training_flops(model_preset("base"), one);
   double tps32 = 0;
+  std::vector<std::unique_ptr<Trainer>> trainers;
   for (const char* precision : {"fp32", "bf16"}) {
     TrainConfig tc;
     tc.threads = threads;
     tc.precision = precision;
-    Trainer tr(model_preset("base"), tc);
-    const StepStats st = median_step(tr, packed_row(one, 259), 3);
+    trainers.push_back(std::make_unique<Trainer>(model_preset("base"), tc));
+  }
+  const std::vector<StepStats> medians = median_steps({trainers[0].get(), trainers[1].get()}, packed_row(one, 259), 5);
+  for (int i = 0; i < 2; ++i) {
+    const char* precision = i == 0 ? "fp32" : "bf16";
+    const StepStats& st = medians[static_cast<size_t>(i)];
     const double s = st.seconds;
-    const double peak = std::string(precision) == "fp32" ? peak32 : peak16;
+    const double peak = i == 0 ? peak32 : peak16;
     const double tps = 2048 / s;
     if (tps32 == 0) tps32 = tps;
-    std::printf("   %s: %.2f s/step, %.0f tokens/s, MFU %.1f%% of the %s peak%s\n", precision, s, tps,
-                100.0 * flops / s / peak, precision, tps32 != tps ? (", " + std::to_string(tps / tps32).substr(0, 4) + "x fp32's tokens/s").c_str() : "");
+    std::printf("   %s: %.2f s/step (median of 5, the two precisions taking turns), %.0f tokens/s, MFU %.1f%% of the %s peak%s\n",
+                precision, s, tps, 100.0 * flops / s / peak, precision,
+                tps32 != tps ? (", " + std::to_string(tps / tps32).substr(0, 4) + "x fp32's tokens/s").c_str() : "");
     std::printf("         forward %.2f s, backward %.2f s (attention in both: %.2f s; loss head, forward and backward: %.3f s), optimizer %.2f s\n",
                 st.forward_seconds, st.backward_seconds, st.attention_seconds, st.loss_seconds, st.optimizer_seconds);
   }
