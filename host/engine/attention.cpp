@@ -1,6 +1,8 @@
 #include "attention.h"
 
 #include "model.h"  // LONGALIGN_TORCH_AT_LEAST
+#include "fused.h"
+#include "kernels.h"
 
 #include <chrono>
 #include <cmath>
@@ -20,14 +22,75 @@ struct AttentionTimer {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// One query tile of one segment: queries [s0 + a, s0 + b), keys [s0, s0 + b). Returns the fp32
-// scores with the future masked (q comes scaled by 1 / sqrt(D), which saves a pass here).
+// One query tile of one segment: queries [s0 + a, s0 + b), keys [s0, s0 + b). Returns the
+// scores in the inputs' dtype (q comes scaled by 1 / sqrt(D), which saves a pass here); query
+// a + r sees keys [0, a + r].
 Tensor tile_scores(const Tensor& q, const Tensor& k, int64_t s0, int64_t a, int64_t b) {
-  auto s = torch::bmm(q.narrow(1, s0 + a, b - a), k.narrow(1, s0, b).transpose(1, 2)).to(torch::kFloat);
-  // Only the diagonal block [a, b) x [a, b) holds future keys.
-  auto future = torch::ones({b - a, b - a}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
-  s.narrow(2, a, b - a).masked_fill_(future, -std::numeric_limits<float>::infinity());
-  return s;
+  return torch::bmm(q.narrow(1, s0 + a, b - a), k.narrow(1, s0, b).transpose(1, 2));
+}
+
+// On CPU in fp32 and bf16 the elementwise passes of a tile run fused, a row at a time
+// (kernels.h), split over the intra-op threads; elsewhere (a CUDA device without the flash
+// kernel) as torch ops over the whole tile, with the same fp32 statistics.
+template <typename F>
+void each_row(int64_t n, int64_t width, const F& f) {
+  parallel_items(n, width, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) f(i);
+  });
+}
+
+// The future keys of a tile's m queries, within its last m keys: an upper triangle.
+Tensor future_mask(const Tensor& s) {
+  const int64_t m = s.size(1);
+  return torch::ones({m, m}, torch::TensorOptions().dtype(torch::kBool).device(s.device())).triu(1);
+}
+
+// Softmax of the tile's scores s (N, m, b) over the visible keys; writes each query's
+// log-sum-exp to lse (N, m, fp32, a view) and returns the probabilities in s's dtype (s itself
+// on CPU).
+Tensor tile_softmax(Tensor s, Tensor lse, int64_t a) {
+  const int64_t N = s.size(0), m = s.size(1), b = s.size(2);
+  if (fused_kernels_apply(s)) {
+    float* l = lse.data_ptr<float>();
+    const int64_t head_stride = lse.stride(0);
+    auto each = [&](auto* base) {
+      each_row(N * m, b, [&](int64_t i) {
+        const int64_t h = i / m, r = i % m;
+        l[h * head_stride + r] = kernels::softmax(base + i * b, b, a + r + 1);
+      });
+    };
+    s.scalar_type() == torch::kFloat ? each(data_as<float>(s)) : each(data_as<kernels::bf16>(s));
+    return s;
+  }
+  auto f = s.to(torch::kFloat);
+  f.narrow(2, a, m).masked_fill_(future_mask(s), -std::numeric_limits<float>::infinity());
+  // The segment's first key is visible to every query, so lse = score - log p there.
+  auto logp = torch::log_softmax(f, -1);
+  lse.copy_(f.select(2, 0) - logp.select(2, 0));
+  return logp.exp_().to(s.scalar_type());
+}
+
+// The backward's softmax of a tile: from its scores s and dL/dp (N, m, b), lse and delta (N, m),
+// the probabilities p and dL/ds, in s's dtype (s and dp themselves on CPU).
+std::pair<Tensor, Tensor> tile_softmax_backward(Tensor s, Tensor dp, const Tensor& lse, const Tensor& delta, int64_t a) {
+  const int64_t N = s.size(0), m = s.size(1), b = s.size(2);
+  if (fused_kernels_apply(s)) {
+    const float *l = lse.data_ptr<float>(), *d = delta.data_ptr<float>();
+    const int64_t ls = lse.stride(0), ds = delta.stride(0);
+    auto each = [&](auto* sbase, auto* dbase) {
+      each_row(N * m, b, [&](int64_t i) {
+        const int64_t h = i / m, r = i % m;
+        kernels::softmax_backward(sbase + i * b, dbase + i * b, b, a + r + 1, l[h * ls + r], d[h * ds + r]);
+      });
+    };
+    s.scalar_type() == torch::kFloat ? each(data_as<float>(s), data_as<float>(dp)) : each(data_as<kernels::bf16>(s), data_as<kernels::bf16>(dp));
+    return {s, dp};
+  }
+  auto f = s.to(torch::kFloat);
+  f.narrow(2, a, m).masked_fill_(future_mask(s), -std::numeric_limits<float>::infinity());
+  auto p = f.sub_(lse.unsqueeze(-1)).exp_();
+  auto dsf = dp.to(torch::kFloat).sub_(delta.unsqueeze(-1)).mul_(p);
+  return {p.to(s.scalar_type()), dsf.to(s.scalar_type())};
 }
 
 struct SegmentAttention : public torch::autograd::Function<SegmentAttention> {
@@ -43,12 +106,7 @@ struct SegmentAttention : public torch::autograd::Function<SegmentAttention> {
       const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
       for (int64_t a = 0; a < n; a += tile) {
         const int64_t b = std::min(n, a + tile);
-        auto s = tile_scores(q, k, s0, a, b);
-        // One fused pass for the normalised log-probabilities; the segment's first key is
-        // visible to every query, so lse = score - log p there.
-        auto logp = torch::log_softmax(s, -1);
-        lse.narrow(1, s0 + a, b - a).copy_(s.select(2, 0) - logp.select(2, 0));
-        auto p = logp.exp_().to(q.scalar_type());
+        auto p = tile_softmax(tile_scores(q, k, s0, a, b), lse.narrow(1, s0 + a, b - a), a);
         out.narrow(1, s0 + a, b - a).copy_(torch::bmm(p, v.narrow(1, s0, b)));
       }
     }
@@ -66,7 +124,8 @@ struct SegmentAttention : public torch::autograd::Function<SegmentAttention> {
     const int64_t tile = ctx->saved_data["tile"].toInt();
     auto dout = grads[0].to(q.scalar_type()).contiguous();
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(2)));
-    // fp32 accumulators: a key gathers gradient from every query tile after it.
+    // fp32 accumulators (a key gathers gradient from every query tile after it); adding a bf16
+    // tile's result to them converts it on the way.
     auto f32 = q.options().dtype(torch::kFloat);
     auto dq = torch::zeros(q.sizes(), f32), dk = torch::zeros(k.sizes(), f32), dv = torch::zeros(v.sizes(), f32);
     auto delta = (dout.to(torch::kFloat) * out.to(torch::kFloat)).sum(-1);  // (N, T): rowsum(dO * O)
@@ -74,16 +133,15 @@ struct SegmentAttention : public torch::autograd::Function<SegmentAttention> {
       const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
       for (int64_t a = 0; a < n; a += tile) {
         const int64_t b = std::min(n, a + tile);
-        // In place over the one big (N, m, b) tensor of the tile; the softmax scale is applied
-        // to dq and dk's small results instead of to it.
-        auto p = tile_scores(q, k, s0, a, b).sub_(lse.narrow(1, s0 + a, b - a).unsqueeze(-1)).exp_();
-        auto do_t = dout.narrow(1, s0 + a, b - a);
-        dv.narrow(1, s0, b).add_(torch::bmm(p.to(q.scalar_type()).transpose(1, 2), do_t).to(torch::kFloat));
-        auto ds = torch::bmm(do_t, v.narrow(1, s0, b).transpose(1, 2)).to(torch::kFloat);
-        ds.sub_(delta.narrow(1, s0 + a, b - a).unsqueeze(-1)).mul_(p);
-        auto ds_c = ds.to(q.scalar_type());
-        dq.narrow(1, s0 + a, b - a).add_(torch::bmm(ds_c, k.narrow(1, s0, b)).to(torch::kFloat), scale);
-        dk.narrow(1, s0, b).add_(torch::bmm(ds_c.transpose(1, 2), q.narrow(1, s0 + a, b - a)).to(torch::kFloat));  // q is scaled
+        // The softmax scale is applied to dq and dk's small results instead of to the tile.
+        // Operands used twice are made dense once (bmm would copy a narrowed one each time).
+        auto q_t = q.narrow(1, s0 + a, b - a).contiguous(), k_t = k.narrow(1, s0, b).contiguous();
+        auto do_t = dout.narrow(1, s0 + a, b - a).contiguous();
+        auto [p, ds] = tile_softmax_backward(torch::bmm(q_t, k_t.transpose(1, 2)), torch::bmm(do_t, v.narrow(1, s0, b).transpose(1, 2)),
+                                             lse.narrow(1, s0 + a, b - a), delta.narrow(1, s0 + a, b - a), a);
+        dv.narrow(1, s0, b).add_(torch::bmm(p.transpose(1, 2), do_t));
+        dq.narrow(1, s0 + a, b - a).add_(torch::bmm(ds, k_t), scale);
+        dk.narrow(1, s0, b).add_(torch::bmm(ds.transpose(1, 2), q_t));  // q is scaled
       }
     }
     return {dq.to(q.scalar_type()), dk.to(k.scalar_type()), dv.to(v.scalar_type()), Tensor(), Tensor()};

@@ -1,6 +1,8 @@
 #include "model.h"
 
 #include "attention.h"
+#include "fused.h"
+#include "kernels.h"
 
 #include <cmath>
 
@@ -66,6 +68,52 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
   }
 };
 
+// silu(g) * u of gu = [g | u] (the gate and up projections side by side in the last dim) as
+// one autograd function: on CPU in fp32 or bf16, one fused pass forward and one backward
+// (kernels.h) where torch's ops take five, and it keeps one tensor for the backward instead of
+// three; elsewhere torch's ops.
+struct SwiGLU : public torch::autograd::Function<SwiGLU> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& gu_in) {
+    auto gu = gu_in.contiguous();
+    const int64_t F = gu.size(-1) / 2, rows = gu.numel() / (2 * F);
+    std::vector<int64_t> shape = gu.sizes().vec();
+    shape.back() = F;
+    auto h = torch::empty(shape, gu.options());
+    auto run = [&](auto* in, auto* out) {
+      parallel_items(rows, F, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) kernels::swiglu(in + 2 * F * r, in + 2 * F * r + F, out + F * r, F);
+      });
+    };
+    gu.scalar_type() == torch::kFloat ? run(data_as<float>(gu), data_as<float>(h)) : run(data_as<kernels::bf16>(gu), data_as<kernels::bf16>(h));
+    ctx->save_for_backward({gu});
+    return h;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    const torch::Tensor gu = ctx->get_saved_variables()[0];
+    auto dh = grads[0].to(gu.scalar_type()).contiguous();
+    auto dgu = torch::empty_like(gu);
+    const int64_t F = gu.size(-1) / 2, rows = gu.numel() / (2 * F);
+    auto run = [&](auto* in, auto* d_out, auto* d_in) {
+      parallel_items(rows, F, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r)
+          kernels::swiglu_backward(in + 2 * F * r, in + 2 * F * r + F, d_out + F * r, d_in + 2 * F * r, d_in + 2 * F * r + F, F);
+      });
+    };
+    if (gu.scalar_type() == torch::kFloat)
+      run(data_as<float>(gu), data_as<float>(dh), data_as<float>(dgu));
+    else
+      run(data_as<kernels::bf16>(gu), data_as<kernels::bf16>(dh), data_as<kernels::bf16>(dgu));
+    return {dgu};
+  }
+};
+
+torch::Tensor swiglu(const torch::Tensor& gu) {
+  if (fused_kernels_apply(gu)) return SwiGLU::apply(gu);
+  auto g_u = gu.chunk(2, -1);
+  return torch::silu(g_u[0]) * g_u[1];
+}
+
 torch::nn::Linear linear(int64_t in, int64_t out) {
   return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
 }
@@ -98,9 +146,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
                                      const RowSegments& seg, LayerCache* cache) {
   const int64_t B = x.size(0), T = x.size(1);
   // (B, T, C) -> (B, heads, T, head_dim)
-  auto q = wq_(x).view({B, T, n_heads_, head_dim_}).transpose(1, 2);
-  auto k = wk_(x).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
-  auto v = wv_(x).view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+  // The three projections as one matmul (one larger GEMM, one cast of x under autocast).
+  auto qkv = torch::nn::functional::linear(x, torch::cat({wq_->weight, wk_->weight, wv_->weight}, 0))
+                 .split({n_heads_ * head_dim_, n_kv_heads_ * head_dim_, n_kv_heads_ * head_dim_}, -1);
+  auto q = qkv[0].view({B, T, n_heads_, head_dim_}).transpose(1, 2);
+  auto k = qkv[1].view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+  auto v = qkv[2].view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
   // In the projections' dtype (bf16 under autocast), so attention runs in it too.
   auto c = cos.unsqueeze(1).to(q.scalar_type()), s = sin.unsqueeze(1).to(q.scalar_type());
   q = q * c + rotate_half(q) * s;
@@ -157,7 +208,10 @@ MLPImpl::MLPImpl(const ModelConfig& c) {
   down_ = register_module("down_proj", linear(c.d_ff, c.d_model));
 }
 
-torch::Tensor MLPImpl::forward(const torch::Tensor& x) { return down_(torch::silu(gate_(x)) * up_(x)); }
+// The gate and up projections as one matmul (one larger GEMM, one cast of x under autocast).
+torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
+  return down_(swiglu(torch::nn::functional::linear(x, torch::cat({gate_->weight, up_->weight}, 0))));
+}
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                  const RowSegments& seg, LayerCache* cache) {

@@ -107,7 +107,9 @@ TEST(DataParallel, TwoRanksTrainAsOneProcessDoes) {
     in.read(reinterpret_cast<char*>(p.data()), static_cast<std::streamsize>(p.size() * sizeof(float)));
     double worst = 0;
     for (size_t i = 0; i < p.size(); ++i) worst = std::max(worst, static_cast<double>(std::fabs(p[i] - want[i])));
-    EXPECT_LT(worst, 2e-6) << "rank " << rank;
+    // The ranks sum each step's gradients in another order, so they differ in the last bits; AdamW's
+    // first steps divide by sqrt(v) and can scale that up for a gradient near 0: within 1e-3 lr.
+    EXPECT_LT(worst, 1e-3 * config().lr) << "rank " << rank;
   }
 }
 
