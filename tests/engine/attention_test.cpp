@@ -1,7 +1,7 @@
 // The tiled segment attention against plain masked softmax attention computed here: outputs
 // and the gradients of q, k and v agree, for segments that are and are not multiples of the
 // tile, a row with slots past its last segment, and grouped rows x heads; in bf16 to bf16's
-// precision.
+// precision; and in fp64, through the torch ops that run where the fused CPU kernels do not.
 #include <gtest/gtest.h>
 
 #include "attention.h"
@@ -49,6 +49,15 @@ TEST(SegmentAttention, MatchesMaskedSoftmaxForwardAndBackward) {
     EXPECT_LT(rel(got.dk, want.dk), 1e-5);
     EXPECT_LT(rel(got.dv, want.dv), 1e-5);
     if (c.cu.back() < c.T) EXPECT_EQ(got.out.narrow(1, c.cu.back(), c.T - c.cu.back()).abs().max().item<float>(), 0.0f);
+  }
+  // fp64 takes the torch-ops path that devices without the fused CPU kernels take.
+  {
+    Result want = run(false, torch::kFloat, {0, 7, 40, 41}, 3, 48, 16), got = run(true, torch::kDouble, {0, 7, 40, 41}, 3, 48, 16);
+    EXPECT_LT(rel(got.out, want.out), 1e-5);
+    EXPECT_LT(rel(got.dq, want.dq), 1e-5);
+    EXPECT_LT(rel(got.dk, want.dk), 1e-5);
+    EXPECT_LT(rel(got.dv, want.dv), 1e-5);
+    EXPECT_EQ(got.out.narrow(1, 41, 7).abs().max().item<float>(), 0.0f);
   }
   Result want = run(false, torch::kFloat, {0, 20, 64}, 4, 64, 16), got = run(true, torch::kBFloat16, {0, 20, 64}, 4, 64, 16);
   EXPECT_LT(rel(got.out, want.out), 3e-2);
