@@ -2,7 +2,8 @@
 // backward: queries go through in tiles, each against the keys of its own segment up to
 // itself, so the largest scores tensor is heads x tile x (segment length) and the backward
 // keeps only the output and the log-sum-exp of each query (it recomputes the scores). All
-// heads at once, no per-head loops; cost sum n_i^2, never T^2.
+// heads at once, no per-head loops; cost sum n_i^2, never T^2. In bf16 on a CPU with
+// AVX512-BF16, a (head, segment) at a time per thread instead, in bf16_attention.h's kernels.
 #pragma once
 #include <torch/torch.h>
 
