@@ -126,7 +126,6 @@ void gemm(const Operands& o, int64_t M, int64_t N, int64_t P, Causal causal = {}
   }
 }
 
-// x's rows as words (two bf16 along the row): what A reads with a_rs = D / 2, a_ps = 1.
 float bf16_to_float(bf16 h) {
   const uint32_t u = static_cast<uint32_t>(h) << 16;
   float f;
@@ -134,6 +133,7 @@ float bf16_to_float(bf16 h) {
   return f;
 }
 
+// x's rows as words (two bf16 along the row): what A reads with a_rs = D / 2, a_ps = 1.
 const uint32_t* words(const bf16* x) { return reinterpret_cast<const uint32_t*>(x); }
 
 // B for x^T (pairs along x's rows' width): t[p * n16 + j] = word p of row j, 0 past n.
