@@ -109,6 +109,29 @@ void tiled_forward(const Tensor& q, const Tensor& k, const Tensor& v, const std:
   }
 }
 
+// dq, dk, dv: fp32 accumulators, zero (a key gathers gradient from every query tile after it);
+// adding a bf16 tile's result to them converts it on the way.
+void tiled_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& dout,
+                    const Tensor& lse, const std::vector<int64_t>& cu, int64_t tile, double scale, Tensor& dq, Tensor& dk,
+                    Tensor& dv) {
+  auto delta = (dout.to(torch::kFloat) * out.to(torch::kFloat)).sum(-1);  // (N, T): rowsum(dO * O)
+  for (size_t i = 0; i + 1 < cu.size(); ++i) {
+    const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
+    for (int64_t a = 0; a < n; a += tile) {
+      const int64_t b = std::min(n, a + tile);
+      // The softmax scale is applied to dq and dk's small results instead of to the tile.
+      // Operands used twice are made dense once (bmm would copy a narrowed one each time).
+      auto q_t = q.narrow(1, s0 + a, b - a).contiguous(), k_t = k.narrow(1, s0, b).contiguous();
+      auto do_t = dout.narrow(1, s0 + a, b - a).contiguous();
+      auto [p, ds] = tile_softmax_backward(torch::bmm(q_t, k_t.transpose(1, 2)), torch::bmm(do_t, v.narrow(1, s0, b).transpose(1, 2)),
+                                           lse.narrow(1, s0 + a, b - a), delta.narrow(1, s0 + a, b - a), a);
+      dv.narrow(1, s0, b).add_(torch::bmm(p.transpose(1, 2), do_t));
+      dq.narrow(1, s0 + a, b - a).add_(torch::bmm(ds, k_t), scale);
+      dk.narrow(1, s0, b).add_(torch::bmm(ds.transpose(1, 2), q_t));  // q is scaled
+    }
+  }
+}
+
 // bf16 on a CPU with AVX512-BF16: the whole of a (head, segment) in bf16_attention.h's kernels.
 bool bf16_kernels_apply(const Tensor& q) {
   return q.device().is_cpu() && q.scalar_type() == torch::kBFloat16 && kernels::bf16_attention_supported(q.size(2));
@@ -187,30 +210,12 @@ struct SegmentAttention : public torch::autograd::Function<SegmentAttention> {
     const int64_t tile = ctx->saved_data["tile"].toInt();
     auto dout = grads[0].to(q.scalar_type()).contiguous();
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(2)));
-    // fp32 accumulators (a key gathers gradient from every query tile after it); adding a bf16
-    // tile's result to them converts it on the way.
     auto f32 = q.options().dtype(torch::kFloat);
     auto dq = torch::zeros(q.sizes(), f32), dk = torch::zeros(k.sizes(), f32), dv = torch::zeros(v.sizes(), f32);
-    if (bf16_kernels_apply(q)) {
+    if (bf16_kernels_apply(q))
       bf16_kernels_backward(q, k, v, out, dout, lse, cu, scale, dq, dk, dv);
-      return {dq.to(q.scalar_type()), dk.to(k.scalar_type()), dv.to(v.scalar_type()), Tensor(), Tensor()};
-    }
-    auto delta = (dout.to(torch::kFloat) * out.to(torch::kFloat)).sum(-1);  // (N, T): rowsum(dO * O)
-    for (size_t i = 0; i + 1 < cu.size(); ++i) {
-      const int64_t s0 = cu[i], n = cu[i + 1] - cu[i];
-      for (int64_t a = 0; a < n; a += tile) {
-        const int64_t b = std::min(n, a + tile);
-        // The softmax scale is applied to dq and dk's small results instead of to the tile.
-        // Operands used twice are made dense once (bmm would copy a narrowed one each time).
-        auto q_t = q.narrow(1, s0 + a, b - a).contiguous(), k_t = k.narrow(1, s0, b).contiguous();
-        auto do_t = dout.narrow(1, s0 + a, b - a).contiguous();
-        auto [p, ds] = tile_softmax_backward(torch::bmm(q_t, k_t.transpose(1, 2)), torch::bmm(do_t, v.narrow(1, s0, b).transpose(1, 2)),
-                                             lse.narrow(1, s0 + a, b - a), delta.narrow(1, s0 + a, b - a), a);
-        dv.narrow(1, s0, b).add_(torch::bmm(p.transpose(1, 2), do_t));
-        dq.narrow(1, s0 + a, b - a).add_(torch::bmm(ds, k_t), scale);
-        dk.narrow(1, s0, b).add_(torch::bmm(ds.transpose(1, 2), q_t));  // q is scaled
-      }
-    }
+    else
+      tiled_backward(q, k, v, out, dout, lse, cu, tile, scale, dq, dk, dv);
     return {dq.to(q.scalar_type()), dk.to(k.scalar_type()), dv.to(v.scalar_type()), Tensor(), Tensor()};
   }
 };

@@ -188,10 +188,6 @@ void to_bf16_transposed_pairs(const float* x, int64_t m, int64_t w, uint32_t* ou
   }
 }
 
-void fp32_rows_to_bf16(const float* x, int64_t m, int64_t D, bf16* out) {
-  to_bf16_rows(x, m, D, reinterpret_cast<uint32_t*>(out));
-}
-
 // rowsum(dout * out) of a query, in fp32.
 float dot_bf16(const bf16* x, const bf16* y, int64_t D) {
   float acc = 0;
@@ -220,7 +216,7 @@ void forward(const bf16* q, const bf16* k, const bf16* v, int64_t n, int64_t D, 
     to_bf16_rows(s, m, c16, pb);
     float* o = sized(w.o, m * D);
     gemm<false>(Operands{pb, c16 / 2, 1, vp, D, o, D}, m, D, c16 / 2, Causal{a, false, true});
-    fp32_rows_to_bf16(o, m, D, out + a * D);
+    to_bf16_rows(o, m, D, reinterpret_cast<uint32_t*>(out + a * D));
   }
 }
 
