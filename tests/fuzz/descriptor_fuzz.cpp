@@ -3,6 +3,8 @@
 // schema checks the sweep validator uses; its JSON form round-trips.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <variant>
@@ -59,9 +61,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (d.vtable && in.ConsumeIntegralInRange<int>(0, 7) == 0)
     *static_cast<uint32_t*>(const_cast<void*>(d.vtable)) = in.ConsumeIntegralInRange<uint32_t>(0, 64);
 
+  // The specs laid out at a stride of the first v1 layout's, this header's or a later one's, as
+  // plugins built against those headers write them.
+  const size_t strides[] = {offsetof(la_param_spec, flags), sizeof(la_param_spec), sizeof(la_param_spec) + 16};
+  const size_t stride = strides[in.ConsumeIntegralInRange<size_t>(0, 2)];
   std::vector<la_param_spec> params(in.ConsumeIntegralInRange<size_t>(0, 6));
   for (auto& p : params) {
-    p.struct_size = in.ConsumeBool() ? sizeof p : in.ConsumeIntegralInRange<uint32_t>(0, 64);
+    p.struct_size = in.ConsumeBool() ? stride : in.ConsumeIntegralInRange<uint32_t>(0, 64);
     p.name = arena.str(in, 20);
     p.type = in.ConsumeIntegralInRange<uint32_t>(0, LA_PARAM_TYPE_COUNT);
     p.default_json = arena.str(in, 40);
@@ -75,7 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     p.choices = choices.empty() ? nullptr : choices.data();
     p.n_choices = choices.size();
   }
-  d.params = params.empty() && in.ConsumeBool() ? nullptr : params.data();
+  std::vector<unsigned char> laid_out(params.size() * stride);
+  for (size_t i = 0; i < params.size(); ++i)
+    std::memcpy(laid_out.data() + i * stride, &params[i], std::min(stride, sizeof(la_param_spec)));
+  d.params = params.empty() && in.ConsumeBool() ? nullptr : reinterpret_cast<const la_param_spec*>(laid_out.data());
   d.n_params = params.size();
 
   auto result = check_descriptor(&d);

@@ -19,6 +19,7 @@ inline const std::filesystem::path kScanner = LONGALIGN_SCANNER;
 inline const std::filesystem::path kBundled = LONGALIGN_BUNDLED_PLUGIN_DIR;
 inline const std::filesystem::path kFixtures = LONGALIGN_FIXTURE_DIR;
 inline const std::filesystem::path kRunnerFixtures = LONGALIGN_RUNNER_FIXTURE_DIR;
+inline const std::filesystem::path kAbiFixtures = LONGALIGN_ABI_FIXTURE_DIR;
 
 struct ScratchDir {
   std::filesystem::path path;

@@ -13,6 +13,9 @@ int32_t answer(la_error* e, F&& f) {
   try {
     f();
     return LA_OK;
+  } catch (const Error& x) {  // the SDK's, e.g. an array of requests at a bad stride
+    set_error(e, x.code(), x.what());
+    return x.code();
   } catch (const std::invalid_argument& x) {
     set_error(e, LA_ERR_INVALID_ARGUMENT, x.what());
     return LA_ERR_INVALID_ARGUMENT;
@@ -53,38 +56,40 @@ ModelService::ModelService(const ServedModel& model, const Tokenizer& tok, const
       *text = str(self->text_);
     });
   };
-  table_.score = [](void* ctx, const la_score_request* req, size_t n, la_score_result* out, la_error* e) {
+  table_.score = [](void* ctx, const la_score_request* requests, size_t n, la_score_result* results, la_error* e) {
     auto* self = static_cast<ModelService*>(ctx);
     return answer(e, [&] {
+      SizedArray<const la_score_request> req(requests, n, "score requests");
+      SizedArray<la_score_result> out(results, n, "score results");
       for (size_t i = 0; i < n; ++i) {
-        if (req[i].n_context == 0) throw std::invalid_argument("score request " + std::to_string(i) + " has no context");
-        std::vector<int64_t> ids = widen(req[i].context, req[i].n_context);
-        ids.insert(ids.end(), req[i].continuation, req[i].continuation + req[i].n_continuation);
-        auto s = self->model_.score(ids, static_cast<int64_t>(req[i].n_context));
-        out[i].logprob = s.logprob;
-        out[i].greedy = s.greedy;
-        out[i].n_tokens = static_cast<uint32_t>(s.tokens);
+        const la_score_request r = req.get(i);
+        if (r.n_context == 0) throw std::invalid_argument("score request " + std::to_string(i) + " has no context");
+        std::vector<int64_t> ids = widen(r.context, r.n_context);
+        ids.insert(ids.end(), r.continuation, r.continuation + r.n_continuation);
+        auto s = self->model_.score(ids, static_cast<int64_t>(r.n_context));
+        out.set(i, {0, s.logprob, s.greedy, static_cast<uint32_t>(s.tokens)});
       }
     });
   };
-  table_.generate = [](void* ctx, const la_generate_request* req, size_t n, la_generation* out, la_error* e) {
+  table_.generate = [](void* ctx, const la_generate_request* requests, size_t n, la_generation* results, la_error* e) {
     auto* self = static_cast<ModelService*>(ctx);
     return answer(e, [&] {
+      SizedArray<const la_generate_request> req(requests, n, "generate requests");
+      SizedArray<la_generation> out(results, n, "generations");
       self->generated_.assign(n, {});
       self->generated_text_.assign(n, {});
       for (size_t i = 0; i < n; ++i) {
+        const la_generate_request r = req.get(i);
         engine::Model::Sampling s;
-        s.max_new_tokens = req[i].max_new_tokens;
-        s.temperature = req[i].temperature;
-        s.seed = req[i].seed;
+        s.max_new_tokens = r.max_new_tokens;
+        s.temperature = r.temperature;
+        s.seed = r.seed;
         s.stop_token = self->tok_.eos();
-        auto ids = self->model_.generate(widen(req[i].prompt, req[i].n_prompt), s);
+        auto ids = self->model_.generate(widen(r.prompt, r.n_prompt), s);
         if (!ids.empty() && ids.back() == static_cast<int64_t>(self->tok_.eos())) ids.pop_back();
         self->generated_[i].assign(ids.begin(), ids.end());
         self->generated_text_[i] = repaired_utf8(self->tok_.decode(self->generated_[i]));
-        out[i].tokens = self->generated_[i].data();
-        out[i].n_tokens = self->generated_[i].size();
-        out[i].text = str(self->generated_text_[i]);
+        out.set(i, {0, self->generated_[i].data(), self->generated_[i].size(), str(self->generated_text_[i])});
       }
     });
   };

@@ -34,27 +34,34 @@ ReferenceModel::ReferenceModel(uint32_t context_size) : context_(context_size) {
     *text = str(self->text_);
     return int32_t{LA_OK};
   };
-  service_.score = [](void*, const la_score_request* req, size_t n, la_score_result* out, la_error*) {
-    for (size_t i = 0; i < n; ++i) {
-      out[i].logprob = -static_cast<double>(req[i].n_continuation) * std::log(static_cast<double>(kVocab));
-      out[i].greedy = 0;  // all tokens tie; none is the unique argmax
-      out[i].n_tokens = static_cast<uint32_t>(req[i].n_continuation);
-    }
-    return int32_t{LA_OK};
+  service_.score = [](void*, const la_score_request* requests, size_t n, la_score_result* results, la_error* e) {
+    return detail::guarded(e, [&] {
+      SizedArray<const la_score_request> req(requests, n, "score requests");
+      SizedArray<la_score_result> out(results, n, "score results");
+      for (size_t i = 0; i < n; ++i) {
+        const size_t tokens = req.get(i).n_continuation;
+        // All tokens tie, so none is the unique argmax: greedy is 0.
+        out.set(i, {0, -static_cast<double>(tokens) * std::log(static_cast<double>(kVocab)), 0, static_cast<uint32_t>(tokens)});
+      }
+      return int32_t{LA_OK};
+    });
   };
-  service_.generate = [](void* ctx, const la_generate_request* req, size_t n, la_generation* out, la_error*) {
+  service_.generate = [](void* ctx, const la_generate_request* requests, size_t n, la_generation* results, la_error* e) {
     auto* self = static_cast<ReferenceModel*>(ctx);
-    self->generated_.assign(n, {});
-    self->generated_text_.assign(n, {});
-    for (size_t i = 0; i < n; ++i) {
-      uint32_t tok = req[i].n_prompt ? req[i].prompt[req[i].n_prompt - 1] : 0;
-      self->generated_[i].assign(req[i].max_new_tokens, tok);
-      self->generated_text_[i].assign(req[i].max_new_tokens, static_cast<char>(tok));
-      out[i].tokens = self->generated_[i].data();
-      out[i].n_tokens = self->generated_[i].size();
-      out[i].text = str(self->generated_text_[i]);
-    }
-    return int32_t{LA_OK};
+    return detail::guarded(e, [&] {
+      SizedArray<const la_generate_request> req(requests, n, "generate requests");
+      SizedArray<la_generation> out(results, n, "generations");
+      self->generated_.assign(n, {});
+      self->generated_text_.assign(n, {});
+      for (size_t i = 0; i < n; ++i) {
+        const la_generate_request r = req.get(i);
+        uint32_t tok = r.n_prompt ? r.prompt[r.n_prompt - 1] : 0;
+        self->generated_[i].assign(r.max_new_tokens, tok);
+        self->generated_text_[i].assign(r.max_new_tokens, static_cast<char>(tok));
+        out.set(i, {0, self->generated_[i].data(), self->generated_[i].size(), str(self->generated_text_[i])});
+      }
+      return int32_t{LA_OK};
+    });
   };
   // "user: {content}\n" per message, then "assistant: ", as bytes.
   service_.chat_prompt = [](void* ctx, const la_message* m, size_t n, const uint32_t** ids, size_t* n_ids, la_error*) {

@@ -1,5 +1,7 @@
 #include "plugin/descriptor.h"
 
+#include <longalign/plugin.hpp>
+
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -173,11 +175,16 @@ std::variant<PluginInfo, std::string> check_descriptor(const la_plugin_descripto
 
   if (d->n_params > kMaxParams) return "plugin '" + info.name + "' declares over 256 parameters";
   if (d->n_params && !d->params) return "plugin '" + info.name + "' declares parameters but no array";
+  std::optional<SizedArray<const la_param_spec>> specs;  // at the plugin's stride: its header may be older or newer
+  try {
+    specs.emplace(d->params, d->n_params, "parameter specs");
+  } catch (const Error& e) {
+    return "plugin '" + info.name + "' " + e.what();
+  }
   std::set<std::string> seen;
-  for (size_t i = 0; i < d->n_params; ++i) {
-    const la_param_spec& s = d->params[i];
+  for (size_t i = 0; i < specs->size(); ++i) {
+    const la_param_spec s = specs->get(i);
     std::string where = "plugin '" + info.name + "' parameter #" + std::to_string(i);
-    if (s.struct_size < offsetof(la_param_spec, flags)) return where + ": spec struct_size too small";
     ParamInfo p;
     auto pname = bounded(s.name, kMaxName);
     if (!pname || !param_name_ok(*pname))

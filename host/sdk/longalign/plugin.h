@@ -8,6 +8,11 @@
  * Rules that keep the boundary stable (see README "SDK versioning"):
  *  - Every struct that crosses starts with `uint32_t struct_size`; structs only grow at the end,
  *    and a reader uses a field only when struct_size covers it.
+ *  - An array of such structs is read and written at its writer's stride, the struct_size of its
+ *    elements (all equal), never at the reader's sizeof: element i starts at i * struct_size.
+ *    (plugin.hpp's SizedArray does this.) An out-parameter's struct_size, set by the caller, says
+ *    how much the callee may write. Structs without struct_size (la_str, la_tag, la_message,
+ *    la_value, la_segment, la_row, la_range, la_dropped, la_step_segment) never change in v1.
  *  - Strings are pointer + length (la_str), UTF-8, not NUL-terminated unless said.
  *  - Errors come back as a status code plus a message written into a host-provided la_error.
  *  - Memory a plugin allocates, the plugin frees: what a plugin returns through a pointer stays

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -84,6 +85,68 @@ struct Span {
   const T* begin() const { return data; }
   const T* end() const { return data + size; }
   const T& operator[](size_t i) const { return data[i]; }
+};
+
+// ---- arrays of sized structs --------------------------------------------------------------------
+
+// The size of a struct's first API-v1 layout: the least a reader accepts. A struct that grew
+// inside v1 says here where its first layout ended.
+template <typename T>
+constexpr size_t first_layout_size() { return sizeof(T); }
+template <>
+constexpr size_t first_layout_size<la_param_spec>() { return offsetof(la_param_spec, flags); }
+
+// An array of structs that start with struct_size, read and written at its writer's stride: the
+// struct_size its elements carry (one value for the whole array), never the reader's sizeof. A
+// writer built against an older header made smaller elements, a newer one larger; either way
+// element i starts at i * stride. get() copies the fields both layouts have and zeroes the rest
+// (check struct_size before using a field added after the first layout); set() writes the fields
+// both have and keeps the element's struct_size. An out-parameter is an array of one.
+template <typename T>
+class SizedArray {
+  using Byte = std::conditional_t<std::is_const_v<T>, const unsigned char, unsigned char>;
+
+ public:
+  using Value = std::remove_const_t<T>;
+
+  // Throws Error (LA_ERR_INVALID_ARGUMENT) naming `what` when there is no array, an element is
+  // smaller than min_size, or the elements disagree on their size.
+  SizedArray(T* data, size_t n, std::string_view what, size_t min_size = first_layout_size<Value>())
+      : data_(reinterpret_cast<Byte*>(data)), n_(n) {
+    if (n == 0) return;
+    if (!data) throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": no array for " + std::to_string(n) + " elements");
+    stride_ = size_at(0);
+    if (stride_ < min_size)
+      throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": elements of " + std::to_string(stride_) +
+                                               " bytes, below the first layout's " + std::to_string(min_size));
+    for (size_t i = 1; i < n; ++i)
+      if (size_at(i) != stride_)
+        throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": element " + std::to_string(i) + " is " +
+                                                 std::to_string(size_at(i)) + " bytes, element 0 " + std::to_string(stride_));
+  }
+  size_t size() const { return n_; }
+  uint32_t stride() const { return stride_; }
+  Value get(size_t i) const {
+    Value v{};
+    std::memcpy(&v, data_ + i * stride_, shared());
+    return v;
+  }
+  template <typename U = T, typename = std::enable_if_t<!std::is_const_v<U>>>
+  void set(size_t i, Value v) const {
+    std::memcpy(&v, &stride_, sizeof stride_);  // struct_size, the first field of every sized struct
+    std::memcpy(data_ + i * stride_, &v, shared());
+  }
+
+ private:
+  uint32_t size_at(size_t i) const {
+    uint32_t s;
+    std::memcpy(&s, data_ + i * static_cast<size_t>(stride_), sizeof s);
+    return s;
+  }
+  size_t shared() const { return stride_ < sizeof(Value) ? stride_ : sizeof(Value); }
+  Byte* data_;
+  size_t n_;
+  uint32_t stride_ = 0;
 };
 
 // ---- parameters ---------------------------------------------------------------------------------
@@ -370,8 +433,9 @@ class EvalSink {
   std::vector<Example> examples() const {
     std::vector<Example> out;
     if (s_->struct_size < offsetof(la_eval_sink, n_examples) + sizeof s_->n_examples) return out;
-    for (size_t i = 0; i < s_->n_examples; ++i) {
-      const la_example& x = s_->examples[i];
+    SizedArray<const la_example> examples(s_->examples, s_->n_examples, "the sink's examples");
+    for (size_t i = 0; i < examples.size(); ++i) {
+      const la_example x = examples.get(i);
       Example e;
       for (size_t m = 0; m < x.n_messages; ++m)
         e.messages.push_back({std::string(view(x.messages[m].role)), std::string(view(x.messages[m].content))});
@@ -522,13 +586,14 @@ const void* vtable_for(DataSource*) {
           if (!inst->object->next(inst->example)) return int32_t{LA_END};
           inst->messages.clear();
           for (auto& m : inst->example.messages) inst->messages.push_back({str(m.role), str(m.content)});
-          out->struct_size = sizeof(la_example);
-          out->messages = inst->messages.data();
-          out->n_messages = inst->messages.size();
-          out->text = str(inst->example.text);
-          out->source = str(inst->example.source);
-          out->task = str(inst->example.task);
-          out->metadata_json = str(inst->example.metadata_json);
+          la_example x{};
+          x.messages = inst->messages.data();
+          x.n_messages = inst->messages.size();
+          x.text = str(inst->example.text);
+          x.source = str(inst->example.source);
+          x.task = str(inst->example.task);
+          x.metadata_json = str(inst->example.metadata_json);
+          SizedArray<la_example>(out, 1, "next()'s example").set(0, x);  // as much as the host's layout holds
           return int32_t{LA_OK};
         });
       },
@@ -555,18 +620,19 @@ const void* vtable_for(Batching*) {
           inst->dropped.clear();
           for (auto& [seq, why] : inst->plan.dropped) inst->dropped.push_back({seq, str(why)});
           const Plan& p = inst->plan;
-          out->struct_size = sizeof(la_batch_plan);
-          out->layout = p.layout;
-          out->segments = p.segments.data();
-          out->n_segments = p.segments.size();
-          out->rows = p.rows.data();
-          out->n_rows = p.rows.size();
-          out->micro_batches = p.micro_batches.data();
-          out->n_micro_batches = p.micro_batches.size();
-          out->steps = p.steps.data();
-          out->n_steps = p.steps.size();
-          out->dropped = inst->dropped.data();
-          out->n_dropped = inst->dropped.size();
+          la_batch_plan x{};
+          x.layout = p.layout;
+          x.segments = p.segments.data();
+          x.n_segments = p.segments.size();
+          x.rows = p.rows.data();
+          x.n_rows = p.rows.size();
+          x.micro_batches = p.micro_batches.data();
+          x.n_micro_batches = p.micro_batches.size();
+          x.steps = p.steps.data();
+          x.n_steps = p.steps.size();
+          x.dropped = inst->dropped.data();
+          x.n_dropped = inst->dropped.size();
+          SizedArray<la_batch_plan>(out, 1, "plan()'s result").set(0, x);
           return int32_t{LA_OK};
         });
       }};
