@@ -1,8 +1,10 @@
 // longalign merge DB CELL_DB...: folds cells' results files into a sweep's DB (for cells run
 // elsewhere, e.g. as Slurm tasks). Merging twice changes nothing; an unfinished file is refused.
+#include <filesystem>
 #include <iostream>
 
 #include "store/store.h"
+#include "util/input_error.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -21,12 +23,18 @@ Verb add_merge_verb(CLI::App& app) {
   cmd->add_option("DB", opt->db, "The sweep's results DB (created if missing)")->required();
   cmd->add_option("CELL_DB", opt->cells, "Cell results files")->required()->check(CLI::ExistingFile);
   return {cmd, [opt] {
-            host::Store store(opt->db);
+            for (auto& f : opt->cells) {
+              std::error_code ec;  // the same file under another name (a symlink, `..`) counts too
+              if (f == opt->db || std::filesystem::equivalent(f, opt->db, ec))
+                throw host::InputError({f}, "", "source and destination are the same file (" + opt->db + ")");
+              host::Store check(f, host::OpenMode::kExisting);  // every source is checked before anything is written
+            }
+            host::Store store(opt->db, host::OpenMode::kCreateIfMissing);
             int refused = 0;
             for (auto& f : opt->cells) {
               std::vector<std::string> unfinished;
               {
-                host::Store cell(f);
+                host::Store cell(f, host::OpenMode::kExisting);
                 auto s = cell.db().prepare("SELECT cell_id, status FROM runs WHERE status NOT IN ('done', 'failed')");
                 while (s.step()) unfinished.push_back(s.text_at(0) + " (" + s.text_at(1) + ")");
               }

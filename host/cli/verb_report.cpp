@@ -13,7 +13,7 @@ struct Options {
   std::string db, format = "md", out, sweep;
   std::vector<std::string> columns;
   std::string baseline;
-  bool no_plots = false;
+  bool no_plots = false, check = false;
 };
 
 }  // namespace
@@ -30,12 +30,9 @@ Verb add_report_verb(CLI::App& app) {
   cmd->add_option("--out", opt->out, "Write report.md, report.csv, report.json and the PNGs here (default: DB's name + -report/)");
   cmd->add_option("--sweep", opt->sweep, "The sweep, when the file holds several");
   cmd->add_flag("--no-plots", opt->no_plots, "Tables only (no gnuplot needed)");
+  cmd->add_flag("--check", opt->check, "Check the whole file first (SQLite's integrity_check, not only quick_check)");
   return {cmd, [opt] {
-            if (!std::filesystem::exists(opt->db)) {
-              std::cerr << "longalign report: " << opt->db << ": no such file\n";
-              return kExitBadInput;
-            }
-            host::Store store(opt->db);
+            host::Store store(opt->db, host::OpenMode::kExisting, opt->check ? host::Integrity::kFull : host::Integrity::kQuick);
             host::Report r = host::build_report(store, opt->sweep);
             try {
               if (!opt->columns.empty()) r.select(opt->columns);

@@ -25,6 +25,7 @@ Verb add_merge_verb(CLI::App& app);
 Verb add_score_verb(CLI::App& app);
 Verb add_generate_verb(CLI::App& app);
 Verb add_plugin_check_verb(CLI::App& plugin);
+Verb add_db_check_verb(CLI::App& db);
 Verb add_data_verb(CLI::App& app);
 Verb add_report_verb(CLI::App& app);
 Verb add_eval_verb(CLI::App& app);

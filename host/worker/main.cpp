@@ -151,7 +151,7 @@ void evaluate_saved(const host::CellSpec& spec, const std::string& db, const hos
     throw std::runtime_error(dir.string() + ": no saved model (the cell ran with checkpoint.save = false?)");
   engine::set_threads(spec.threads);
   SavedModel model(dir);
-  host::Store store(db);
+  host::Store store(db, host::OpenMode::kExisting);
   std::unique_ptr<host::LlmClient> llm;
   std::unique_ptr<host::LlmService> llm_service;
   if (!spec.config["llm"]["url"].get<std::string>().empty()) {
@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
     std::cerr << "longalign-cell: " << e.what() << "\n";
     events.emit({{"event", "error"}, {"message", e.what()}});
     try {
-      host::Store store(db);
+      host::Store store(db, host::OpenMode::kExisting);
       if (store.run(spec.cell_id)) store.set_status(spec.cell_id, "failed", std::string(e.what()), std::nullopt);
     } catch (const std::exception&) {
       // The runner records the failure from the exit code and the event.

@@ -21,7 +21,7 @@ constexpr int kSteps = 5000, kMetricsPerStep = 8;
 
 // Writes kSteps steps of kMetricsPerStep metrics; returns per-add latencies in microseconds.
 std::vector<double> write_cell(const std::string& file, const std::string& cell) {
-  Store s(file);
+  Store s(file, OpenMode::kCreateIfMissing);
   MetricWriter w(s, cell);
   std::vector<double> lat;
   lat.reserve(kSteps * kMetricsPerStep);
@@ -51,7 +51,7 @@ int main() {
               percentile(alone, 1.0));
 
   const std::string shared = (dir / "shared.sqlite").string();
-  { Store init(shared); }
+  { Store init(shared, OpenMode::kCreateIfMissing); }
   constexpr int kWriters = 8;
   int pipes[kWriters][2];
   std::vector<pid_t> pids;
@@ -78,7 +78,7 @@ int main() {
     worst_p99 = std::max(worst_p99, p99);
     waitpid(pids[w], nullptr, 0);
   }
-  Store s(shared);
+  Store s(shared, OpenMode::kExisting);
   auto q = s.db().prepare("SELECT count(*) FROM step_metrics");
   q.step();
   std::printf("%d writers on one file: %lld of %d rows written, %d lock errors, worst writer p99 %.2f us\n", kWriters,

@@ -65,7 +65,7 @@ TEST(DataMix, EachCellTrainsOnExactlyItsCountsAndRecordsThem) {
   MixSweep sweep(8, "[0, 3, 8]");
   auto r = sweep.longalign_verb("run");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Store store((sweep.path / "r.sqlite").string());
+  Store store((sweep.path / "r.sqlite").string(), OpenMode::kExisting);
   auto q = store.db().prepare("SELECT cell_id, json_extract(grid_json, '$.\"data.long.count\"') FROM runs");
   std::vector<std::pair<std::string, int64_t>> cells;
   while (q.step()) cells.emplace_back(q.text_at(0), q.int_at(1));

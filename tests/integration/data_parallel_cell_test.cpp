@@ -34,7 +34,7 @@ params = { count = 96 }
 )";
   auto r = dir.run_sweep({"--cores", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  Store store((dir.path / "r.sqlite").string());
+  Store store((dir.path / "r.sqlite").string(), OpenMode::kExisting);
   std::map<int64_t, std::string> cell_of;  // world size -> cell
   auto q = store.db().prepare("SELECT cell_id, json_extract(grid_json, '$.\"train.world_size\"') FROM runs WHERE status = 'done'");
   while (q.step()) cell_of[q.int_at(1)] = q.text_at(0);

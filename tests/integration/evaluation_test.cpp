@@ -48,7 +48,7 @@ evaluator = "task-accuracy"
 )";
   auto r = dir.run_sweep();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Store store((dir.path / "r.sqlite").string());
+  Store store((dir.path / "r.sqlite").string(), OpenMode::kExisting);
   auto q = store.db().prepare("SELECT evaluator, metric, tags_json, value, eval_id FROM eval_results ORDER BY evaluator, metric, tags_json");
   std::map<std::string, std::map<std::string, double>> got;  // evaluator -> metric+tags -> value
   std::set<std::string> ids;
@@ -100,7 +100,7 @@ data = { source = "synthetic-chat", params = { count = 4 } }
 )";
   auto r = dir.run_sweep();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Store store((dir.path / "r.sqlite").string());
+  Store store((dir.path / "r.sqlite").string(), OpenMode::kExisting);
   auto metric = [&](int epochs, const std::string& name) -> std::optional<double> {
     auto q = store.db().prepare(
         "SELECT m.value FROM run_metrics m JOIN runs r USING (cell_id) WHERE json_extract(r.grid_json, '$.\"train.epochs\"') = ?1 "
@@ -138,7 +138,7 @@ params = { count = 32 }
   ASSERT_EQ(longalign("run").exit_code, 0);
   std::map<std::string, std::string> finished;
   {
-    Store store((dir.path / "r.sqlite").string());
+    Store store((dir.path / "r.sqlite").string(), OpenMode::kExisting);
     auto q = store.db().prepare("SELECT cell_id, finished_at FROM runs");
     while (q.step()) finished[q.text_at(0)] = q.text_at(1);
   }
@@ -152,7 +152,7 @@ data = { source = "corpus-tasks", params = { sources = { docs = ")" << LONGALIGN
   auto r = longalign("eval");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("2 cells evaluated, 0 failed"), std::string::npos) << r.out;
-  Store store((dir.path / "r.sqlite").string());
+  Store store((dir.path / "r.sqlite").string(), OpenMode::kExisting);
   for (auto& [id, at] : finished) {
     EXPECT_EQ(store.run(id)->finished_at, at) << "not trained again";
     EXPECT_EQ(store.run(id)->attempts, 1);

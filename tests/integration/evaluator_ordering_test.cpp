@@ -28,7 +28,7 @@ TEST(EvaluatorOrdering, TrainedBeatsUntrainedAndItselfWithoutTheDocument) {
   auto r = dir.longalign({"run", LONGALIGN_SOURCE_DIR "/experiments/quickstart.toml", "--db", (dir.path / "r.sqlite").string()},
                          std::chrono::seconds(900));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Store store((dir.path / "r.sqlite").string());
+  Store store((dir.path / "r.sqlite").string(), OpenMode::kExisting);
   std::map<std::string, int> epochs_of;  // cell -> train.epochs
   auto cells = store.db().prepare("SELECT cell_id, json_extract(grid_json, '$.\"train.epochs\"') FROM runs WHERE status = 'done'");
   while (cells.step()) epochs_of[cells.text_at(0)] = static_cast<int>(cells.int_at(1));

@@ -43,7 +43,7 @@ data = { source = "synthetic-chat", params = { count = 30 } }
   ASSERT_EQ(j["groups"].size(), 2u);
   EXPECT_EQ(j["groups"][0]["grid"]["train.lr"], 0.001);
 
-  Store store(db);
+  Store store(db, OpenMode::kExisting);
   for (auto& g : j["groups"]) {
     ASSERT_EQ(g["cells"].size(), 2u);
     for (const char* column : {"heldout.loss", "train.final_loss", "needle.accuracy"}) {

@@ -92,7 +92,7 @@ TEST_P(Ablations, RunScaledDownAndTheirReportMatchesTheDb) {
   for (auto& column : a.columns)
     EXPECT_NE(std::find(report["columns"].begin(), report["columns"].end(), column), report["columns"].end()) << column;
 
-  Store store(db);
+  Store store(db, OpenMode::kExisting);
   for (auto& g : report["groups"]) {
     ASSERT_EQ(g["cells"].size(), 2u) << "both seeds of " << g["grid"].dump();
     for (auto& column : a.columns) {

@@ -37,7 +37,7 @@ source = "fault"
   }
   ProcessResult run(std::vector<std::string> extra = {}) const { return run_process(argv(extra), std::chrono::seconds(120)); }
   std::map<std::string, RunRecord> runs() const {
-    Store s(db());
+    Store s(db(), OpenMode::kExisting);
     std::map<std::string, RunRecord> out;
     auto q = s.db().prepare("SELECT cell_id, json_extract(params_json, '$.data.d.params.mode') FROM runs");
     std::vector<std::pair<std::string, std::string>> ids;
@@ -109,7 +109,7 @@ seeds = [0]
   EXPECT_EQ(first.exit_code, 1) << first.err;
   auto runs = d.runs();
   ASSERT_EQ(runs.size(), 4u) << first.err;  // the two healthy cells share a key here; count them below
-  Store s(d.db());
+  Store s(d.db(), OpenMode::kExisting);
   auto q = s.db().prepare("SELECT count(*) FROM runs WHERE status = 'done'");
   q.step();
   EXPECT_EQ(q.int_at(0), 2);

@@ -124,7 +124,7 @@ TEST(SelfInstruct, ASweepCellAsksTheEndpointItsLlmSectionNames) {
                                       << "{ sources = { papers = \"" << (docs.path / "docs").string() << "\" }, count = 6 }\n";
   auto r = docs.run_sweep();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  Store store((docs.path / "r.sqlite").string());
+  Store store((docs.path / "r.sqlite").string(), OpenMode::kExisting);
   auto q = store.db().prepare("SELECT cell_id FROM runs");
   ASSERT_TRUE(q.step());
   std::map<std::string, double> m;

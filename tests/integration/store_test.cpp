@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "util/input_error.h"
 #include "test_dirs.h"
 
 namespace longalign::host {
@@ -38,19 +39,19 @@ TEST(Store, MigratesANewFileAndRefusesAFutureOne) {
   test::ScratchDir dir("store");
   std::string f = (dir.path / "r.sqlite").string();
   {
-    Store s(f);
+    Store s(f, OpenMode::kCreateIfMissing);
     EXPECT_EQ(s.schema_version(), kSchemaVersion);
     s.upsert_run(record("a", "done"));
   }
   {
-    Store again(f);  // already current: nothing changes
+    Store again(f, OpenMode::kCreateIfMissing);  // already current: nothing changes
     EXPECT_EQ(again.run("a")->status, "done");
     again.db().exec("PRAGMA user_version = 99");
   }
   try {
-    Store future(f);
+    Store future(f, OpenMode::kCreateIfMissing);
     FAIL();
-  } catch (const StoreError& e) {
+  } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()), f + ": written by a newer longalign (schema version 99; this one knows up to 1)");
   }
 }
@@ -59,14 +60,14 @@ TEST(Store, MergingTwiceEqualsMergingOnce) {
   test::ScratchDir dir("store");
   std::string cell = (dir.path / "cell.sqlite").string(), sweep = (dir.path / "sweep.sqlite").string();
   {
-    Store c(cell);
+    Store c(cell, OpenMode::kCreateIfMissing);
     c.upsert_run(record("c1", "done"));
     MetricWriter w(c, "c1", 7);
     for (int i = 0; i < 20; ++i) w.add(i, "loss", 1.0 / (i + 1));
     w.flush();
     c.put_run_metric("c1", "plan.rows", 12);
   }
-  Store s(sweep);
+  Store s(sweep, OpenMode::kCreateIfMissing);
   RunRecord prior = record("c1", "running");
   prior.attempts = 3;
   s.upsert_run(prior);
@@ -82,14 +83,14 @@ TEST(Store, MergingTwiceEqualsMergingOnce) {
 TEST(Store, SeveralProcessesWriteOneFileWithoutLockErrors) {
   test::ScratchDir dir("store");
   std::string f = (dir.path / "shared.sqlite").string();
-  { Store init(f); }
+  { Store init(f, OpenMode::kCreateIfMissing); }
   constexpr int kWriters = 6, kRows = 600;
   std::vector<pid_t> pids;
   for (int w = 0; w < kWriters; ++w) {
     pid_t pid = fork();
     if (pid == 0) {
       try {
-        Store s(f);
+        Store s(f, OpenMode::kCreateIfMissing);
         MetricWriter m(s, "cell" + std::to_string(w), 16);
         for (int i = 0; i < kRows; ++i) m.add(i, "loss", i);
         m.flush();
@@ -106,7 +107,7 @@ TEST(Store, SeveralProcessesWriteOneFileWithoutLockErrors) {
     waitpid(p, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  Store s(f);
+  Store s(f, OpenMode::kCreateIfMissing);
   auto q = s.db().prepare("SELECT count(*) FROM step_metrics");
   q.step();
   EXPECT_EQ(q.int_at(0), kWriters * kRows);
@@ -115,13 +116,13 @@ TEST(Store, SeveralProcessesWriteOneFileWithoutLockErrors) {
 TEST(Store, AWriterKilledMidWriteLeavesAConsistentFile) {
   test::ScratchDir dir("store");
   std::string f = (dir.path / "killed.sqlite").string();
-  { Store init(f); }
+  { Store init(f, OpenMode::kCreateIfMissing); }
   constexpr int kBatch = 50;
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);
   pid_t pid = fork();
   if (pid == 0) {
-    Store s(f);
+    Store s(f, OpenMode::kCreateIfMissing);
     MetricWriter m(s, "cell", kBatch);
     for (int64_t i = 0;; ++i) {
       m.add(i, "loss", static_cast<double>(i));
@@ -133,7 +134,7 @@ TEST(Store, AWriterKilledMidWriteLeavesAConsistentFile) {
   usleep(30000);
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
-  Store s(f);
+  Store s(f, OpenMode::kCreateIfMissing);
   auto check = s.db().prepare("PRAGMA integrity_check");
   check.step();
   EXPECT_EQ(check.text_at(0), "ok");

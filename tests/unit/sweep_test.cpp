@@ -1,6 +1,9 @@
 // Reading sweep files: every section, and every kind of bad file with its exact, located error.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "sweep/sweep.h"
@@ -99,6 +102,11 @@ TEST(Sweep, EachBadFileGetsALocatedError) {
       {"name = \"a\"\nseeds = [1, 1]\n", "s.toml:2:13: key 'seeds': seed 1 is listed twice"},
       {"name = \"a\"\n[grid]\n\"train.lr\" = []\n", "s.toml:3:1: key 'train.lr': empty grid list: it would make no cells"},
       {"name = \"a\"\n[grid]\nx = 3\n", "s.toml:3:1: key 'x': grid values must be an array, e.g. [1, 2]"},
+      {"name = \"a\"\n[grid]\nseed = [1, 1, 2]\n", "s.toml:3:12: key 'seed': value 1 is listed twice (entries 1 and 2)"},
+      {"name = \"a\"\n[grid]\n\"train.lr\" = [1e-3, 2e-3, 0.001]\n",
+       "s.toml:3:27: key 'train.lr': value 0.001 is listed twice (entries 1 and 3)"},
+      {"name = \"a\"\ntimeout_s = -5\n",
+       "s.toml:2:1: key 'timeout_s': must be positive (seconds a cell may run), or 0 for no limit; got -5"},
       {"seeds = [1]\n", "s.toml: key 'name': missing: every sweep needs a name"},
       {"name = \"a b\"\n", "s.toml:1:1: key 'name': use letters, digits, '.', '_' and '-' only (it names the results file)"},
       {"name = \"a\"\n[[data]]\nparams = {}\n", "s.toml:2:1: key 'data.0': missing 'source' (the plugin's name)"},
@@ -108,6 +116,25 @@ TEST(Sweep, EachBadFileGetsALocatedError) {
       {std::string("name = \"a\"\n\x00\x01\xff\xfe binary", 20), "s.toml:2:2: Encountered invalid utf-8 sequence"},
   };
   for (auto& c : cases) EXPECT_EQ(error_of(c.text), c.error) << c.text;
+}
+
+TEST(Sweep, ADirectoryOrAFifoIsCalledWhatItIs) {
+  auto dir = std::filesystem::temp_directory_path() / ("longalign-sweep-kinds-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "a-dir.toml");
+  ASSERT_EQ(mkfifo((dir / "pipe.toml").c_str(), 0600), 0);
+  std::filesystem::create_symlink(dir / "loop.toml", dir / "loop.toml");
+  auto error_loading = [](const std::filesystem::path& f) {
+    try {
+      load_sweep(f.string());
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error_loading(dir / "a-dir.toml"), (dir / "a-dir.toml").string() + ": is a directory, not a sweep file");
+  EXPECT_EQ(error_loading(dir / "pipe.toml"), (dir / "pipe.toml").string() + ": is a FIFO (named pipe), not a sweep file");
+  EXPECT_EQ(error_loading(dir / "loop.toml"), (dir / "loop.toml").string() + ": is a loop of symbolic links, not a sweep file");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Sweep, MissingAndBinaryFiles) {

@@ -94,7 +94,7 @@ void EventSink::emit(const nlohmann::json& event) const {
 
 void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events, const TrainerFactory& make_trainer) {
   const auto t0 = Clock::now();
-  Store store(db_file);
+  Store store(db_file, OpenMode::kCreateIfMissing);
   RunRecord run;
   run.cell_id = spec.cell_id;
   run.sweep = spec.sweep;

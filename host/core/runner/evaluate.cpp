@@ -25,7 +25,7 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
     if (std::find(known.begin(), known.end(), name) == known.end())
       throw InputError(Location{plan.sweep.file}, "evaluate", "no [[evaluate]] entry '" + name + "'" + did_you_mean(name, known));
 
-  Store store(db);
+  Store store(db, OpenMode::kExisting);
   const fs::path cells_dir = fs::absolute(db).parent_path() / plan.sweep.name / "cells";
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int ran = 0, failed = 0, skipped = 0;

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 #include "util/build_info.h"
 #include "util/sha256.h"
 #include "util/input_error.h"
+#include "util/lock_file.h"
 #include "util/subprocess.h"
 
 namespace longalign::host {
@@ -112,9 +112,6 @@ struct Child {
 class Runner {
  public:
   Runner(const SweepPlan& plan, const RunOptions& opt) : plan_(plan), opt_(opt) {}
-  ~Runner() {
-    if (lock_fd_ >= 0) close(lock_fd_);
-  }
 
   int run() {
     const Sweep& sw = plan_.sweep;
@@ -139,9 +136,9 @@ class Runner {
       }
     }
     std::string db_file = opt_.db.empty() ? default_db_path(sw) : opt_.db;
-    fs::create_directories(fs::absolute(db_file).parent_path());
-    lock(db_file + ".lock");
-    Store store(db_file);
+    make_results_dir(db_file);
+    lock_ = std::make_unique<LockFile>(db_file + ".lock", "this sweep's results");
+    Store store(db_file, OpenMode::kCreateIfMissing);
     cells_dir_ = fs::absolute(db_file).parent_path() / sw.name / "cells";
     store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan_).dump());
 
@@ -242,12 +239,6 @@ class Runner {
   }
 
  private:
-  void lock(const std::string& file) {
-    lock_fd_ = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-      throw InputError({file, 0, 0}, "", "another `longalign run` is writing this sweep's results; wait for it or stop it");
-  }
-
   void warn_if_changed(const RunRecord& prev) {
     std::vector<std::string> changed;
     if (prev.git_commit != git_commit()) changed.push_back("longalign " + short_commit(prev.git_commit) + " -> " + short_commit(git_commit()));
@@ -463,7 +454,7 @@ class Runner {
   std::unique_ptr<metrics::Pushgateway> pushgateway_;
   std::vector<std::string> pushed_;
   bool push_warned_ = false;
-  int lock_fd_ = -1;
+  std::unique_ptr<LockFile> lock_;
   int threads_ = 1;
   size_t total_ = 0, done_ = 0, failed_ = 0, interrupted_cells_ = 0;
   bool interrupted_ = false;

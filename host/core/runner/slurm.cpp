@@ -26,8 +26,8 @@ std::string quoted(const std::string& s) {
 SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
   const Sweep& sw = plan.sweep;
   const std::string db_file = o.db.empty() ? default_db_path(sw) : o.db;
-  fs::create_directories(fs::absolute(db_file).parent_path());
-  Store store(db_file);
+  make_results_dir(db_file);
+  Store store(db_file, OpenMode::kCreateIfMissing);
   const fs::path cells_dir = fs::absolute(db_file).parent_path() / sw.name / "cells";
   store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan).dump());
 

@@ -49,6 +49,7 @@ class Database {
   // Opens (creating it if asked) with WAL, synchronous=NORMAL and a busy timeout, so writers
   // from several processes wait for each other instead of failing.
   explicit Database(const std::string& file, bool create = true);
+  Database(Database&& o) noexcept : db_(o.db_), file_(std::move(o.file_)) { o.db_ = nullptr; }
   Database(const Database&) = delete;
   ~Database();
 

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "util/input_error.h"
+
 namespace longalign::host {
 namespace {
 
@@ -81,12 +83,13 @@ std::string Store::now_utc() {
   return buf;
 }
 
-Store::Store(const std::string& file) : db_(file) {
+Store::Store(const std::string& file, OpenMode mode, Integrity check)
+    : db_(open_results_database(file, mode, check, created_)) {
   db_.transaction([&] {
     int version = schema_version();
     if (version > kSchemaVersion)
-      throw StoreError(file + ": written by a newer longalign (schema version " + std::to_string(version) +
-                       "; this one knows up to " + std::to_string(kSchemaVersion) + ")");
+      throw InputError({file}, "", "written by a newer longalign (schema version " + std::to_string(version) +
+                                       "; this one knows up to " + std::to_string(kSchemaVersion) + ")");
     for (int v = version; v < kSchemaVersion; ++v) db_.exec(kMigrations[v]);
     if (version != kSchemaVersion) db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
   });
@@ -219,7 +222,7 @@ std::optional<std::string> Store::artifact(const std::string& cell_id, const std
 }
 
 std::vector<std::string> Store::merge(const std::string& cell_file) {
-  { Store migrate(cell_file); }  // an older cell file is brought up to date first
+  { Store migrate(cell_file, OpenMode::kExisting); }  // checked, and an older cell file brought up to date first
   db_.prepare("ATTACH DATABASE ?1 AS cell").bind(1, cell_file).run();
   std::vector<std::string> ids;
   try {

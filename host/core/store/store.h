@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "store/results_file.h"
 #include "store/sqlite.h"
 
 namespace longalign::host {
@@ -29,9 +30,10 @@ struct RunRecord {
 
 class Store {
  public:
-  // Opens or creates the file and migrates it to kSchemaVersion. Throws StoreError, also for a
-  // file written by a newer longalign.
-  explicit Store(const std::string& file);
+  // Opens the file (or creates it, where `mode` allows and no file is there) after checking it is
+  // an undamaged longalign results database (results_file.h: InputError naming the file if not),
+  // and migrates it to kSchemaVersion. Throws StoreError for a file written by a newer longalign.
+  Store(const std::string& file, OpenMode mode, Integrity check = Integrity::kQuick);
 
   Database& db() { return db_; }
   int schema_version();
@@ -59,6 +61,7 @@ class Store {
   static std::string now_utc();  // ISO 8601, e.g. 2026-11-25T20:49:20Z
 
  private:
+  bool created_ = false;
   Database db_;
 };
 

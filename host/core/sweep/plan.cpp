@@ -8,7 +8,7 @@
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "plugin/instance.h"
-#include "store/sqlite.h"
+#include "store/store.h"
 #include "plugin/params.h"
 #include "sweep/config_schema.h"
 #include "util/nearest.h"
@@ -171,8 +171,8 @@ class Resolver {
       if (!std::filesystem::exists(db_file))
         fail("model.init_from", "no results file " + db_file.string() + " (run the sweep that writes it first)");
       if (!whole_db && cell.size() < 8) fail("model.init_from", "give at least 8 characters of the cell id after '#'");
-      Database db(db_file.string(), false);
-      auto q = db.prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done' ORDER BY cell_id");
+      Store store(db_file.string(), OpenMode::kExisting);
+      auto q = store.db().prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done' ORDER BY cell_id");
       q.bind(1, cell);
       if (!q.step())
         fail("model.init_from", (whole_db ? "no done cell" : "no done cell " + cell) + " in " + db_file.string() +

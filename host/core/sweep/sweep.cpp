@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "util/file_kind.h"
 #include "util/nearest.h"
 
 namespace longalign::host {
@@ -177,7 +178,10 @@ Sweep parse_sweep(const std::string& text, const std::string& file, const std::v
     }
   }
   if (doc.contains("timeout_s")) {
-    expect("timeout_s", doc["timeout_s"].is_number() && doc["timeout_s"].get<double>() >= 0, "a number >= 0");
+    expect("timeout_s", doc["timeout_s"].is_number(), "a number of seconds");
+    if (doc["timeout_s"].get<double>() < 0)
+      throw InputError(loc("timeout_s"), "timeout_s", "must be positive (seconds a cell may run), or 0 for no limit; got " +
+                                                          doc["timeout_s"].dump());
     sw.timeout_s = doc["timeout_s"];
   }
   if (doc.contains("config")) {
@@ -219,7 +223,14 @@ Sweep parse_sweep(const std::string& text, const std::string& file, const std::v
       std::string key = "grid." + path;
       if (!values.is_array()) throw InputError(loc(key), path, "grid values must be an array, e.g. [1, 2]");
       if (values.empty()) throw InputError(loc(key), path, "empty grid list: it would make no cells");
-      for (size_t i = 0; i < values.size(); ++i) sw.where["grid." + path + "." + std::to_string(i)] = loc(key + "." + std::to_string(i));
+      for (size_t i = 0; i < values.size(); ++i) {
+        sw.where["grid." + path + "." + std::to_string(i)] = loc(key + "." + std::to_string(i));
+        for (size_t j = 0; j < i; ++j)
+          if (values[j] == values[i])  // two equal cells would be one: say so instead of collapsing them
+            throw InputError(loc(key + "." + std::to_string(i)), path,
+                             "value " + values[i].dump() + " is listed twice (entries " + std::to_string(j + 1) + " and " +
+                                 std::to_string(i + 1) + ")");
+      }
       sw.where["grid." + path] = loc(key);
       sw.grid.emplace_back(path, values.get<std::vector<nlohmann::json>>());
     }
@@ -248,8 +259,8 @@ Sweep parse_sweep(const std::string& text, const std::string& file, const std::v
 }
 
 Sweep load_sweep(const std::string& file, const std::vector<std::string>& sets) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) throw InputError({file, 0, 0}, "", "no such file");
+  if (auto kind = not_a_regular_file(file); !kind.empty())
+    throw InputError({file, 0, 0}, "", kind == "no such file" ? kind : kind + ", not a sweep file");
   std::ifstream in(file, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
