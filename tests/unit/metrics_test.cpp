@@ -1,70 +1,87 @@
-// The metrics registry's text exposition (format 0.0.4): help and type lines, sorted label
-// sets with escaped values, cumulative histogram buckets with +Inf, _sum and _count; families
-// with no series render nothing; counters refuse to go down; concurrent updates are not lost.
+// The runner's live series on prometheus-cpp's registry, rendered by its text serializer as a
+// scrape would see them: the per-cell info series with its grid values as (sanitized) labels,
+// cell states moving between their counts, counters that take the events' running totals as
+// differences, the step-time histogram, and a cell's memory series gone once it ends.
 #include <gtest/gtest.h>
 
-#include <thread>
+#include <prometheus/text_serializer.h>
 
-#include "metrics/registry.h"
+#include <sstream>
 
-namespace longalign::metrics {
+#include "runner/sweep_metrics.h"
+
+namespace longalign::host {
 namespace {
 
-TEST(Metrics, RendersTheTextExpositionFormat) {
-  Registry r;
-  auto& g = BuildGauge().Name("longalign_cell_loss").Help("The loss\nof a cell").Register(r);
-  g.Add({{"sweep", "s"}, {"cell", "a\"b\\c"}}).Set(1.5);
-  auto& c = BuildCounter().Name("tokens_total").Help("Tokens").Register(r);
-  c.Add({}).Increment(3);
-  auto& h = BuildHistogram().Name("step_seconds").Help("Steps").Buckets({0.1, 1}).Register(r);
-  h.Add({{"cell", "x"}}).Observe(0.05);
-  h.Add({{"cell", "x"}}).Observe(0.5);
-  h.Add({{"cell", "x"}}).Observe(7);
-  BuildGauge().Name("unused").Help("No series").Register(r);
-  EXPECT_EQ(r.Serialize(),
-            "# HELP longalign_cell_loss The loss\\nof a cell\n"
-            "# TYPE longalign_cell_loss gauge\n"
-            "longalign_cell_loss{cell=\"a\\\"b\\\\c\",sweep=\"s\"} 1.5\n"
-            "# HELP tokens_total Tokens\n"
-            "# TYPE tokens_total counter\n"
-            "tokens_total 3\n"
-            "# HELP step_seconds Steps\n"
-            "# TYPE step_seconds histogram\n"
-            "step_seconds_bucket{cell=\"x\",le=\"0.10000000000000001\"} 1\n"
-            "step_seconds_bucket{cell=\"x\",le=\"1\"} 2\n"
-            "step_seconds_bucket{cell=\"x\",le=\"+Inf\"} 3\n"
-            "step_seconds_sum{cell=\"x\"} 7.5499999999999998\n"
-            "step_seconds_count{cell=\"x\"} 3\n");
+std::string scrape(prometheus::Registry& r) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, r.Collect());
+  return out.str();
 }
 
-TEST(Metrics, RejectsWhatPrometheusWould) {
-  Registry r;
-  auto& c = BuildCounter().Name("c_total").Help("x").Register(r);
-  EXPECT_THROW(c.Add({}).Increment(-1), std::invalid_argument);
-  EXPECT_THROW(BuildCounter().Name("c_total").Help("again").Register(r), std::invalid_argument);
-  EXPECT_THROW(BuildGauge().Name("bad-name").Help("x").Register(r), std::invalid_argument);
-  EXPECT_THROW(c.Add({{"__reserved", "x"}}), std::invalid_argument);
+bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+SweepPlan two_cells() {
+  SweepPlan plan;
+  plan.sweep.name = "demo";
+  for (int i = 0; i < 2; ++i) {
+    Cell c;
+    c.id = "cell" + std::to_string(i);
+    c.seed = static_cast<uint64_t>(i);
+    c.grid = {{"train.rows_per_micro_batch", 2 + i}, {"loss.plugin", "token-mean"}};
+    plan.cells.push_back(c);
+  }
+  return plan;
+}
+
+TEST(SweepMetrics, EachCellHasAnInfoSeriesWithItsGridAsLabels) {
+  prometheus::Registry r;
+  SweepPlan plan = two_cells();
+  SweepMetrics m(r, plan);
+  const std::string text = scrape(r);
+  EXPECT_TRUE(has_line(text, "longalign_cell_info{cell=\"cell1\",loss_plugin=\"token-mean\",seed=\"1\",sweep=\"demo\","
+                             "train_rows_per_micro_batch=\"3\"} 1"))
+      << text;
+  EXPECT_TRUE(has_line(text, "longalign_cells{state=\"pending\",sweep=\"demo\"} 0")) << text;
+}
+
+TEST(SweepMetrics, StatesCountersAndHistogramFollowTheEvents) {
+  prometheus::Registry r;
+  SweepPlan plan = two_cells();
+  SweepMetrics m(r, plan);
+  const Cell& c = plan.cells[0];
+  m.state(c, "pending");
+  m.state(plan.cells[1], "pending");
+  m.state(c, "running");
+  m.progress(c, {{"step", 3}, {"steps", 10}, {"loss", 2.5}, {"real_tokens", 300}, {"padded_slots", 100}, {"step_seconds", {0.05, 2.0}}});
+  m.progress(c, {{"step", 4}, {"steps", 10}, {"real_tokens", 400}, {"padded_slots", 100}});
+  m.sample_memory(c, getpid());
+  std::string text = scrape(r);
+  EXPECT_TRUE(has_line(text, "longalign_cells{state=\"pending\",sweep=\"demo\"} 1")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cells{state=\"running\",sweep=\"demo\"} 1")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_step{cell=\"cell0\",sweep=\"demo\"} 4")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_loss{cell=\"cell0\",sweep=\"demo\"} 2.5")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_real_tokens_total{cell=\"cell0\",sweep=\"demo\"} 400")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_padding_efficiency{cell=\"cell0\",sweep=\"demo\"} 0.8")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_step_seconds_count{cell=\"cell0\",sweep=\"demo\"} 2")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_step_seconds_bucket{cell=\"cell0\",sweep=\"demo\",le=\"0.1\"} 1")) << text;
+  EXPECT_NE(text.find("longalign_cell_resident_memory_bytes{cell=\"cell0\""), std::string::npos) << text;
+  m.forget_memory(c);
+  m.state(c, "done");
+  text = scrape(r);
+  EXPECT_EQ(text.find("longalign_cell_resident_memory_bytes{cell=\"cell0\""), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cells{state=\"running\",sweep=\"demo\"} 0")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cells{state=\"done\",sweep=\"demo\"} 1")) << text;
+}
+
+TEST(SweepMetrics, GridKeysBecomeValidLabelNames) {
   EXPECT_EQ(sanitize_label_name("train.rows_per_micro_batch"), "train_rows_per_micro_batch");
   EXPECT_EQ(sanitize_label_name("data.copy.count"), "data_copy_count");
-}
-
-TEST(Metrics, ConcurrentUpdatesAreNotLost) {
-  Registry r;
-  auto& c = BuildCounter().Name("n_total").Help("x").Register(r);
-  auto& g = BuildGauge().Name("g").Help("x").Register(r);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t)
-    threads.emplace_back([&] {
-      for (int i = 0; i < 10000; ++i) {
-        c.Add({{"k", "v"}}).Increment();
-        g.Add({}).Increment(2);
-        if (i % 1000 == 0) r.Serialize();
-      }
-    });
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(c.Add({{"k", "v"}}).Value(), 40000);
-  EXPECT_EQ(g.Add({}).Value(), 80000);
+  EXPECT_EQ(sanitize_label_name("9lives"), "_9lives");
+  EXPECT_EQ(sanitize_label_name("__x"), "_x");
 }
 
 }  // namespace
-}  // namespace longalign::metrics
+}  // namespace longalign::host

@@ -2,8 +2,10 @@
 
 #include <cstdio>
 
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include "metrics/pushgateway.h"
-#include "metrics/registry.h"
 
 namespace longalign::host {
 
@@ -18,11 +20,11 @@ void TaskMetrics::observe(const nlohmann::json& event) {
   else if (kind == "done") state_ = "done";
   else if (kind == "error") state_ = "failed";
   else if (kind != "started") return;
-  metrics::Registry r;
-  const metrics::Labels l = {{"sweep", sweep_}, {"cell", cell_}};
-  auto& state = metrics::BuildGauge().Name("longalign_task_state").Help("1 for the task's cell's state").Register(r);
+  auto r = std::make_shared<prometheus::Registry>();
+  const prometheus::Labels l = {{"sweep", sweep_}, {"cell", cell_}};
+  auto& state = prometheus::BuildGauge().Name("longalign_task_state").Help("1 for the task's cell's state").Register(*r);
   for (const char* s : {"running", "done", "failed"}) {
-    metrics::Labels sl = l;
+    prometheus::Labels sl = l;
     sl["state"] = s;
     state.Add(sl).Set(state_ == s ? 1 : 0);
   }
@@ -31,8 +33,8 @@ void TaskMetrics::observe(const nlohmann::json& event) {
                                  {"loss", "longalign_cell_loss", "The latest step's loss"},
                                  {"tokens_per_s", "longalign_cell_tokens_per_second", "The latest step's real tokens per second"}})
     if (last_progress_.contains(key) && last_progress_[key].is_number())
-      metrics::BuildGauge().Name(name).Help(help).Register(r).Add(l).Set(last_progress_[key].get<double>());
-  std::string err = gateway_->push({{"sweep", sweep_}, {"cell", cell_}}, r.Serialize());
+      prometheus::BuildGauge().Name(name).Help(help).Register(*r).Add(l).Set(last_progress_[key].get<double>());
+  std::string err = gateway_->push({{"sweep", sweep_}, {"cell", cell_}}, r);
   if (!err.empty() && !warned_) {
     warned_ = true;
     std::fprintf(stderr, "longalign-cell: warning: %s; the cell goes on (later push failures are not reported)\n", err.c_str());

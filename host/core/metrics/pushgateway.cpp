@@ -1,6 +1,7 @@
 #include "metrics/pushgateway.h"
 
-#include <civetweb.h>
+#include <prometheus/gateway.h>
+#include <prometheus/registry.h>
 
 #include <regex>
 #include <stdexcept>
@@ -8,34 +9,7 @@
 namespace longalign::metrics {
 namespace {
 
-std::string base64url(const std::string& s) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < s.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8) | static_cast<unsigned char>(s[i + 2]);
-    for (int sh = 18; sh >= 0; sh -= 6) out += k[(v >> sh) & 63];
-  }
-  if (i < s.size()) {
-    unsigned v = static_cast<unsigned char>(s[i]) << 16;
-    if (i + 1 < s.size()) v |= static_cast<unsigned char>(s[i + 1]) << 8;
-    out += k[(v >> 18) & 63];
-    out += k[(v >> 12) & 63];
-    if (i + 1 < s.size()) out += k[(v >> 6) & 63];
-    out += std::string(i + 1 < s.size() ? 1 : 2, '=');
-  }
-  return out;
-}
-
-// The grouping key as path segments; values outside [A-Za-z0-9_.-] go base64-encoded, as the
-// Pushgateway's API allows with the "@base64" suffix.
-std::string group_path(const std::vector<std::pair<std::string, std::string>>& grouping) {
-  static const std::regex plain("[A-Za-z0-9_.-]+");
-  std::string p = "/metrics/job/longalign";
-  for (auto& [k, v] : grouping)
-    p += std::regex_match(v, plain) ? "/" + k + "/" + v : "/" + k + "@base64/" + base64url(v);
-  return p;
-}
+prometheus::Labels labels_of(const Grouping& grouping) { return prometheus::Labels(grouping.begin(), grouping.end()); }
 
 }  // namespace
 
@@ -44,33 +18,28 @@ Pushgateway::Pushgateway(const std::string& url) {
   static const std::regex form(R"(http://([A-Za-z0-9.\-]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})(/.*)?)");
   if (!std::regex_match(url, m, form))
     throw std::invalid_argument("'" + url + "' is not http://HOST:PORT (e.g. http://127.0.0.1:9091)");
-  host_ = m[1];
-  port_ = std::stoi(m[2]);
-  prefix_ = m[3].matched ? std::string(m[3]) : "";
-  while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+  std::string path = m[3].matched ? std::string(m[3]) : "";
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  host_ = "http://" + std::string(m[1]);
+  port_ = std::string(m[2]) + path;  // the Gateway joins HOST ':' PORT "/metrics/job/..."
+  address_ = std::string(m[1]) + ":" + std::string(m[2]);
 }
 
-std::string Pushgateway::request(const std::string& method, const std::string& path, const std::string& body) const {
-  char err[256] = "";
-  mg_connection* conn = mg_download(host_.c_str(), port_, 0, err, sizeof err,
-                                    "%s %s%s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                                    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                                    method.c_str(), prefix_.c_str(), path.c_str(), host_.c_str(), port_, body.size(),
-                                    body.c_str());
-  if (!conn) return "the Pushgateway at " + host_ + ":" + std::to_string(port_) + " did not answer: " + err;
-  const mg_response_info* info = mg_get_response_info(conn);
-  const int status = info ? info->status_code : 0;
-  mg_close_connection(conn);
-  if (status < 200 || status > 299) return "the Pushgateway answered " + method + " with HTTP " + std::to_string(status);
-  return "";
+std::string Pushgateway::why(const std::string& method, int status) const {
+  if (status >= 200 && status <= 299) return "";
+  if (status < 100) return "the Pushgateway at " + address_ + " did not answer (curl error " + std::to_string(-status) + ")";
+  return "the Pushgateway answered " + method + " with HTTP " + std::to_string(status);
 }
 
-std::string Pushgateway::push(const std::vector<std::pair<std::string, std::string>>& grouping, const std::string& exposition) const {
-  return request("PUT", group_path(grouping), exposition);
+std::string Pushgateway::push(const Grouping& grouping, const std::shared_ptr<prometheus::Registry>& metrics) const {
+  prometheus::Gateway gateway(host_, port_, "longalign", labels_of(grouping));
+  gateway.RegisterCollectable(metrics);
+  return why("PUT", gateway.Push());
 }
 
-std::string Pushgateway::remove(const std::vector<std::pair<std::string, std::string>>& grouping) const {
-  return request("DELETE", group_path(grouping), "");
+std::string Pushgateway::remove(const Grouping& grouping) const {
+  prometheus::Gateway gateway(host_, port_, "longalign", labels_of(grouping));
+  return why("DELETE", gateway.DeleteForInstance());  // Delete() would address the job alone, not this group
 }
 
 }  // namespace longalign::metrics

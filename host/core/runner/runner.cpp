@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "cell/cell_spec.h"
-#include "metrics/exposer.h"
+#include "metrics/endpoint.h"
 #include "metrics/pushgateway.h"
 #include "runner/sweep_metrics.h"
 #include "store/store.h"
@@ -116,18 +116,18 @@ class Runner {
   int run() {
     const Sweep& sw = plan_.sweep;
     // The endpoint first: a port in use is bad input, found before anything is written.
-    metrics::Registry registry;
-    std::unique_ptr<metrics::Exposer> exposer;
+    auto registry = std::make_shared<prometheus::Registry>();
+    std::unique_ptr<metrics::Endpoint> exposer;
     if (opt_.metrics_port != 0) {
       try {
-        exposer = std::make_unique<metrics::Exposer>(opt_.metrics_bind, opt_.metrics_port, registry);
+        exposer = std::make_unique<metrics::Endpoint>(opt_.metrics_bind, opt_.metrics_port, registry);
       } catch (const std::invalid_argument& e) {
         throw InputError({"--metrics-bind"}, "", e.what());
       } catch (const std::runtime_error& e) {
         throw InputError({"--metrics-port"}, "", e.what());
       }
     }
-    metrics_ = std::make_unique<SweepMetrics>(registry, plan_);
+    metrics_ = std::make_unique<SweepMetrics>(*registry, plan_);
     if (!opt_.pushgateway.empty()) {
       try {
         pushgateway_ = std::make_unique<metrics::Pushgateway>(opt_.pushgateway);
@@ -406,18 +406,18 @@ class Runner {
   // A finished cell's results, as the Pushgateway group sweep/cell: its state, duration and
   // every run metric the results DB now holds for it.
   void push_final(const Cell& cell, const std::string& outcome, double seconds, Store& store) {
-    metrics::Registry r;
-    const metrics::Labels l = {{"sweep", plan_.sweep.name}, {"cell", cell.id}};
-    metrics::BuildGauge().Name("longalign_cell_succeeded").Help("1 when the cell finished done, 0 otherwise").Register(r)
+    auto r = std::make_shared<prometheus::Registry>();
+    const prometheus::Labels l = {{"sweep", plan_.sweep.name}, {"cell", cell.id}};
+    prometheus::BuildGauge().Name("longalign_cell_succeeded").Help("1 when the cell finished done, 0 otherwise").Register(*r)
         .Add(l).Set(outcome == "done" ? 1 : 0);
-    metrics::BuildGauge().Name("longalign_cell_duration_seconds").Help("The cell's run time").Register(r).Add(l).Set(seconds);
-    auto& results = metrics::BuildGauge().Name("longalign_cell_result").Help("The cell's run metrics, by name").Register(r);
+    prometheus::BuildGauge().Name("longalign_cell_duration_seconds").Help("The cell's run time").Register(*r).Add(l).Set(seconds);
+    auto& results = prometheus::BuildGauge().Name("longalign_cell_result").Help("The cell's run metrics, by name").Register(*r);
     for (auto& [name, value] : store.run_metrics(cell.id)) {
-      metrics::Labels m = l;
+      prometheus::Labels m = l;
       m["metric"] = name;
       results.Add(m).Set(value);
     }
-    std::string err = pushgateway_->push({{"sweep", plan_.sweep.name}, {"cell", cell.id}}, r.Serialize());
+    std::string err = pushgateway_->push({{"sweep", plan_.sweep.name}, {"cell", cell.id}}, r);
     if (err.empty()) pushed_.push_back(cell.id);
     push_warning(err);
   }

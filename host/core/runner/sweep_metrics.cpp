@@ -3,14 +3,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 
 namespace longalign::host {
 namespace {
 
-using metrics::BuildCounter;
-using metrics::BuildGauge;
-using metrics::BuildHistogram;
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+const prometheus::Histogram::BucketBoundaries kStepSecondsBuckets = {0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100};
 
 double rss_bytes(const std::string& statm) {
   std::ifstream in(statm);
@@ -23,7 +26,15 @@ std::string json_value(const nlohmann::json& v) { return v.is_string() ? v.get<s
 
 }  // namespace
 
-SweepMetrics::SweepMetrics(metrics::Registry& r, const SweepPlan& plan)
+std::string sanitize_label_name(const std::string& key) {
+  std::string out;
+  for (char c : key) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "_" + out;
+  while (out.rfind("__", 0) == 0) out.erase(0, 1);  // names starting "__" are Prometheus' own
+  return out;
+}
+
+SweepMetrics::SweepMetrics(prometheus::Registry& r, const SweepPlan& plan)
     : sweep_(plan.sweep.name),
       cells_(BuildGauge().Name("longalign_cells").Help("Cells of the sweep by state").Register(r)),
       info_(BuildGauge().Name("longalign_cell_info").Help("One series per cell with its seed and grid values as labels").Register(r)),
@@ -36,24 +47,20 @@ SweepMetrics::SweepMetrics(metrics::Registry& r, const SweepPlan& plan)
       efficiency_(BuildGauge().Name("longalign_cell_padding_efficiency").Help("Real tokens over token slots so far").Register(r)),
       real_tokens_(BuildCounter().Name("longalign_cell_real_tokens_total").Help("Real tokens trained on").Register(r)),
       padded_slots_(BuildCounter().Name("longalign_cell_padded_slots_total").Help("Padding slots computed").Register(r)),
-      step_seconds_(BuildHistogram()
-                        .Name("longalign_cell_step_seconds")
-                        .Help("Optimizer step durations")
-                        .Buckets({0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100})
-                        .Register(r)),
+      step_seconds_(BuildHistogram().Name("longalign_cell_step_seconds").Help("Optimizer step durations").Register(r)),
       cell_rss_(BuildGauge().Name("longalign_cell_resident_memory_bytes").Help("A running cell's resident memory").Register(r)),
       rss_(BuildGauge().Name("process_resident_memory_bytes").Help("Resident memory of the runner").Register(r)),
       cpu_(BuildCounter().Name("process_cpu_seconds_total").Help("CPU time of the runner, user and system").Register(r)) {
   for (const char* s : {"pending", "running", "done", "failed", "interrupted"}) cells_.Add({{"sweep", sweep_}, {"state", s}});
   for (auto& c : plan.cells) {
-    metrics::Labels l = cell_labels(c);
+    prometheus::Labels l = cell_labels(c);
     l["seed"] = std::to_string(c.seed);
-    for (auto& [key, value] : c.grid.items()) l[metrics::sanitize_label_name(key)] = json_value(value);
+    for (auto& [key, value] : c.grid.items()) l[sanitize_label_name(key)] = json_value(value);
     info_.Add(l).Set(1);
   }
 }
 
-metrics::Labels SweepMetrics::cell_labels(const Cell& cell) const { return {{"sweep", sweep_}, {"cell", cell.id}}; }
+prometheus::Labels SweepMetrics::cell_labels(const Cell& cell) const { return {{"sweep", sweep_}, {"cell", cell.id}}; }
 
 void SweepMetrics::state(const Cell& cell, const std::string& state) {
   auto it = states_.find(cell.id);
@@ -63,7 +70,7 @@ void SweepMetrics::state(const Cell& cell, const std::string& state) {
 }
 
 void SweepMetrics::progress(const Cell& cell, const nlohmann::json& e) {
-  const metrics::Labels l = cell_labels(cell);
+  const prometheus::Labels l = cell_labels(cell);
   auto number = [&](const char* key) { return e.contains(key) && e[key].is_number() ? e[key].get<double>() : 0.0; };
   step_.Add(l).Set(number("step"));
   steps_.Add(l).Set(number("steps"));
@@ -80,14 +87,14 @@ void SweepMetrics::progress(const Cell& cell, const nlohmann::json& e) {
   if (real_total + padded_total > 0) efficiency_.Add(l).Set(real_total / (real_total + padded_total));
   if (e.contains("step_seconds") && e["step_seconds"].is_array())
     for (auto& s : e["step_seconds"])
-      if (s.is_number()) step_seconds_.Add(l).Observe(s.get<double>());
+      if (s.is_number()) step_seconds_.Add(l, kStepSecondsBuckets).Observe(s.get<double>());
 }
 
 void SweepMetrics::sample_memory(const Cell& cell, pid_t pid) {
   cell_rss_.Add(cell_labels(cell)).Set(rss_bytes("/proc/" + std::to_string(pid) + "/statm"));
 }
 
-void SweepMetrics::forget_memory(const Cell& cell) { cell_rss_.Remove(cell_labels(cell)); }
+void SweepMetrics::forget_memory(const Cell& cell) { cell_rss_.Remove(&cell_rss_.Add(cell_labels(cell))); }
 
 void SweepMetrics::sample_process() {
   rss_.Add({}).Set(rss_bytes("/proc/self/statm"));

@@ -7,6 +7,8 @@
 //   longalign_cell_step_seconds                                    histogram of step times
 //   longalign_cell_resident_memory_bytes                           a running cell's RSS
 //   process_resident_memory_bytes, process_cpu_seconds_total       the runner itself
+// The registry is prometheus-cpp's; what is ours is which series exist and how events feed them
+// (prometheus-cpp collects no process metrics in C++, so the runner samples its own).
 #pragma once
 #include <sys/types.h>
 
@@ -15,14 +17,22 @@
 #include <map>
 #include <string>
 
-#include "metrics/registry.h"
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include "sweep/plan.h"
 
 namespace longalign::host {
 
+// "train.rows_per_micro_batch" -> "train_rows_per_micro_batch": a valid label name.
+std::string sanitize_label_name(const std::string& key);
+
 class SweepMetrics {
  public:
-  SweepMetrics(metrics::Registry& registry, const SweepPlan& plan);
+  SweepMetrics(prometheus::Registry& registry, const SweepPlan& plan);
   void state(const Cell& cell, const std::string& state);  // pending, running, done, failed, interrupted
   void progress(const Cell& cell, const nlohmann::json& event);
   void sample_memory(const Cell& cell, pid_t pid);  // a running cell's RSS, from /proc
@@ -30,24 +40,24 @@ class SweepMetrics {
   void sample_process();  // the runner's own RSS and CPU time
 
  private:
-  metrics::Labels cell_labels(const Cell& cell) const;
+  prometheus::Labels cell_labels(const Cell& cell) const;
   std::string sweep_;
   std::map<std::string, std::string> states_;  // cell id -> state
-  metrics::Family<metrics::Gauge>& cells_;
-  metrics::Family<metrics::Gauge>& info_;
-  metrics::Family<metrics::Gauge>& step_;
-  metrics::Family<metrics::Gauge>& steps_;
-  metrics::Family<metrics::Gauge>& loss_;
-  metrics::Family<metrics::Gauge>& lr_;
-  metrics::Family<metrics::Gauge>& grad_norm_;
-  metrics::Family<metrics::Gauge>& tokens_per_second_;
-  metrics::Family<metrics::Gauge>& efficiency_;
-  metrics::Family<metrics::Counter>& real_tokens_;
-  metrics::Family<metrics::Counter>& padded_slots_;
-  metrics::Family<metrics::Histogram>& step_seconds_;
-  metrics::Family<metrics::Gauge>& cell_rss_;
-  metrics::Family<metrics::Gauge>& rss_;
-  metrics::Family<metrics::Counter>& cpu_;
+  prometheus::Family<prometheus::Gauge>& cells_;
+  prometheus::Family<prometheus::Gauge>& info_;
+  prometheus::Family<prometheus::Gauge>& step_;
+  prometheus::Family<prometheus::Gauge>& steps_;
+  prometheus::Family<prometheus::Gauge>& loss_;
+  prometheus::Family<prometheus::Gauge>& lr_;
+  prometheus::Family<prometheus::Gauge>& grad_norm_;
+  prometheus::Family<prometheus::Gauge>& tokens_per_second_;
+  prometheus::Family<prometheus::Gauge>& efficiency_;
+  prometheus::Family<prometheus::Counter>& real_tokens_;
+  prometheus::Family<prometheus::Counter>& padded_slots_;
+  prometheus::Family<prometheus::Histogram>& step_seconds_;
+  prometheus::Family<prometheus::Gauge>& cell_rss_;
+  prometheus::Family<prometheus::Gauge>& rss_;
+  prometheus::Family<prometheus::Counter>& cpu_;
 };
 
 }  // namespace longalign::host
