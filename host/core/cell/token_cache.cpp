@@ -10,6 +10,7 @@
 
 #include "checkpoint/safetensors.h"
 #include "util/cache_dir.h"
+#include "util/crash_point.h"
 
 namespace longalign::host {
 namespace {
@@ -155,6 +156,7 @@ std::unique_ptr<TokenCacheFile> TokenCache::get(const std::string& key, uint32_t
   try {
     TokenCacheWriter w(tmp, vocab_size);
     w.finish(build(w));
+    crash_point("cache.write");
     std::filesystem::rename(tmp, file);
   } catch (...) {
     std::error_code ec;

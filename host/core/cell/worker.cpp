@@ -17,6 +17,7 @@
 #include "plugin/instance.h"
 #include "store/store.h"
 #include "text/chat_template.h"
+#include "util/crash_point.h"
 #include "util/build_info.h"
 #include "util/sha256.h"
 
@@ -50,6 +51,7 @@ void run_evaluations(const CellSpec& spec, const ServedModel* model, uint32_t co
     const nlohmann::json& entry = spec.config["evaluate"][name];
     const std::string evaluator = entry["evaluator"];
     const auto t0 = Clock::now();
+    crash_point("cell.evaluation");
     // A failing evaluator is recorded as such; the cell and the other evaluations go on.
     try {
       std::vector<Example> examples;
@@ -111,6 +113,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   run.threads = spec.threads;
   store.upsert_run(run);
   events.emit({{"event", "started"}, {"cell", spec.cell_id}});
+  crash_point("cell.started");
 
   // Sources that ask an LLM (self-instruct) reach it through the host's client.
   std::unique_ptr<LlmClient> llm;
@@ -121,6 +124,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   }
   std::vector<DataPart> parts;
   Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts, llm_service ? llm_service->table() : nullptr);
+  crash_point("cell.data-loaded");
   if (llm) {
     LlmStats s = llm->stats();
     store.put_run_metric(spec.cell_id, "llm.requests", static_cast<double>(s.requests));
@@ -219,6 +223,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
         mbs = std::move(mine);
       }
       engine::StepStats ts = trainer->step(mbs);
+      crash_point("cell.step");  // the step is taken, its metrics not yet stored
       if (!std::isfinite(ts.loss))
         throw std::runtime_error("the loss is " + std::to_string(ts.loss) + " at step " + std::to_string(step_index));
       train_seconds += ts.seconds;
@@ -276,6 +281,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const PlanStats stats = plan_stats(plans, max_tokens);
+  crash_point("cell.final-commit");
   store.db().transaction([&] {
     store.put_run_metric(spec.cell_id, "plan.sequences", static_cast<double>(data.lengths.size()));
     for (auto& [name, value] : stats.named()) store.put_run_metric(spec.cell_id, name, value);

@@ -9,6 +9,7 @@
 
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_config.h"
+#include "util/crash_point.h"
 
 namespace longalign::host {
 namespace fs = std::filesystem;
@@ -149,6 +150,7 @@ void save_hf_checkpoint(const fs::path& dir, const engine::ModelConfig& config, 
     nlohmann::json index = {{"metadata", {{"total_size", total}}}, {"weight_map", map}};
     write_file_atomically(tmp / kIndex, index.dump(2) + "\n");
   }
+  crash_point("model.save");
   fs::remove_all(old);
   if (fs::exists(dir)) fs::rename(dir, old);
   fs::rename(tmp, dir);

@@ -1,5 +1,7 @@
 #include "checkpoint/training_checkpoint.h"
 
+#include "util/crash_point.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -40,6 +42,7 @@ uint64_t save_training_checkpoint(const fs::path& cell_dir, int64_t step, int ke
   const fs::path dir = cell_dir / "checkpoints" / name, saving = dir.string() + ".saving";
   fs::remove_all(saving);
   write(saving);
+  crash_point("checkpoint.write");
   fs::rename(saving, dir);
 
   auto all = whole_checkpoints(cell_dir);

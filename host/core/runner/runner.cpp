@@ -22,6 +22,7 @@
 #include "runner/sweep_metrics.h"
 #include "store/store.h"
 #include "util/build_info.h"
+#include "util/crash_point.h"
 #include "util/sha256.h"
 #include "util/input_error.h"
 #include "util/lock_file.h"
@@ -374,6 +375,7 @@ class Runner {
     fs::path cell_db = c.dir / "cell.sqlite";
     if (fs::exists(cell_db)) {
       try {
+        crash_point("runner.merge");
         store.merge(cell_db.string());
       } catch (const std::exception& e) {
         if (outcome == "done") outcome = "failed";
@@ -401,6 +403,7 @@ class Runner {
     else
       say("cell " + c.cell->id + " (" + describe_grid(*c.cell) + ") " + (outcome == "failed" ? "FAILED" : "interrupted") +
           ": " + error.value_or("") + (outcome == "failed" ? "\n    (stderr: " + (c.dir / "stderr.log").string() + ")" : ""));
+    crash_point("runner.between-cells");
   }
 
   // A finished cell's results, as the Pushgateway group sweep/cell: its state, duration and
