@@ -133,6 +133,33 @@ params = { count = 40 }
   EXPECT_NE(r.err.find("--columns: no column 'heldout.los' in this report (did you mean 'heldout.loss'?)"), std::string::npos) << r.err;
 }
 
+TEST(Report, ACellSharedByTwoSweepsBelongsToBoth) {
+  test::ScratchDir dir("report-shared");
+  const std::string data = "[[data]]\nsource = \"synthetic-copy\"\nparams = { count = 24 }\n";
+  std::ofstream(dir.path / "a.toml") << "name = \"a\"\n[config]\ncheckpoint.save = false\n[grid]\n\"train.lr\" = [0.001, 0.002]\n" << data;
+  std::ofstream(dir.path / "b.toml") << "name = \"b\"\n[config]\ncheckpoint.save = false\ntrain.lr = 0.002\n" << data;
+  const std::string db = (dir.path / "r.sqlite").string();
+  auto report = [&](const std::string& sweep) {
+    auto r = dir.longalign({"report", db, "--sweep", sweep, "--format", "json", "--no-plots", "--out", (dir.path / sweep).string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  };
+  ASSERT_EQ(dir.longalign({"run", (dir.path / "a.toml").string(), "--db", db}).exit_code, 0);
+  const nlohmann::json a_before = report("a");
+  ASSERT_EQ(a_before["groups"].size(), 2u);
+  auto b = dir.longalign({"run", (dir.path / "b.toml").string(), "--db", db});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.err.find("1 cells, 0 to run, 1 already done or skipped"), std::string::npos) << "b's one cell is a's lr=0.002 cell: " << b.err;
+  EXPECT_EQ(report("a"), a_before) << "running b takes nothing from a";
+  const nlohmann::json b_report = report("b");
+  ASSERT_EQ(b_report["groups"].size(), 1u);
+  EXPECT_EQ(b_report["groups"][0]["cells"][0]["cell_id"], a_before["groups"][1]["cells"][0]["cell_id"]);
+  EXPECT_EQ(b_report["groups"][0]["grid"], nlohmann::json::object()) << "b's own grid values: none";
+  auto both = dir.longalign({"report", db, "--no-plots", "--out", (dir.path / "both").string()});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find(db + ": holds several sweeps (a, b): name one with --sweep"), std::string::npos) << both.err;
+}
+
 TEST(Report, AMissingFileIsBadInput) {
   auto r = run_process({test::kBin.string(), "report", "/no/such.sqlite"}, std::chrono::seconds(10));
   EXPECT_EQ(r.exit_code, 2);

@@ -8,6 +8,7 @@
 
 #include "store/store.h"
 #include "sweep/plan.h"
+#include "util/input_error.h"
 #include "util/nearest.h"
 #include "util/subprocess.h"
 
@@ -61,33 +62,65 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
+// The sweeps the file holds: those that ran into it (the sweeps table) and those its runs name
+// (cells merged from elsewhere may have no sweeps row).
+std::set<std::string> sweeps_in(Store& store) {
+  std::set<std::string> names;
+  for (const char* sql : {"SELECT name FROM sweeps", "SELECT DISTINCT sweep FROM runs"}) {
+    auto q = store.db().prepare(sql);
+    while (q.step()) names.insert(q.text_at(0));
+  }
+  return names;
+}
+
+// A sweep's cells: those its runs name, and those its last run planned (sweeps.spec_json), which
+// include cells it found done under another sweep that shares them; the grid values are the ones
+// this sweep gave each cell.
+std::map<std::string, std::pair<int64_t, nlohmann::json>> members_of(Store& store, const std::string& sweep) {
+  std::map<std::string, std::pair<int64_t, nlohmann::json>> members;  // cell id -> seed, grid
+  auto runs = store.db().prepare("SELECT cell_id, seed, grid_json FROM runs WHERE sweep = ?1");
+  runs.bind(1, sweep);
+  while (runs.step()) members[runs.text_at(0)] = {runs.int_at(1), nlohmann::json::parse(runs.text_at(2))};
+  auto spec = store.db().prepare("SELECT spec_json FROM sweeps WHERE name = ?1");
+  spec.bind(1, sweep);
+  if (spec.step())
+    for (auto& c : nlohmann::json::parse(spec.text_at(0)).value("cells", nlohmann::json::array()))
+      members[c.at("cell_id").get<std::string>()] = {c.at("seed").get<int64_t>(), c.at("grid")};
+  return members;
+}
+
 }  // namespace
 
 Report build_report(Store& store, const std::string& sweep) {
   Report r;
-  auto q = store.db().prepare("SELECT cell_id, sweep, seed, grid_json, params_json, status FROM runs ORDER BY grid_json, seed");
-  std::set<std::string> sweeps;
-  while (q.step()) {
-    if (!sweep.empty() && q.text_at(1) != sweep) continue;
-    sweeps.insert(q.text_at(1));
-    if (q.text_at(5) != "done") {
+  r.sweep = sweep;
+  if (r.sweep.empty()) {
+    const std::set<std::string> names = sweeps_in(store);
+    if (names.size() > 1) {
+      std::string all;
+      for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
+      throw InputError({store.db().file()}, "", "holds several sweeps (" + all + "): name one with --sweep");
+    }
+    if (!names.empty()) r.sweep = *names.begin();
+  }
+  for (auto& [id, member] : members_of(store, r.sweep)) {
+    auto run = store.run(id);
+    if (!run || run->status != "done") {
       ++r.not_done;
       continue;
     }
     ReportCell c;
-    c.id = q.text_at(0);
-    c.seed = q.int_at(2);
-    c.grid = nlohmann::json::parse(q.text_at(3));
-    c.config = nlohmann::json::parse(q.text_at(4));
-    c.status = q.text_at(5);
+    c.id = id;
+    c.seed = member.first;
+    c.grid = member.second;
+    c.config = nlohmann::json::parse(run->params_json);
+    c.status = run->status;
     r.cells.push_back(std::move(c));
   }
-  if (sweeps.size() > 1) throw std::runtime_error("the file holds several sweeps: name one with --sweep");
   // Groups in grid order (numbers as numbers), seeds in order within them.
   std::stable_sort(r.cells.begin(), r.cells.end(), [](const ReportCell& a, const ReportCell& b) {
     return a.grid < b.grid || (a.grid == b.grid && a.seed < b.seed);
   });
-  r.sweep = sweeps.empty() ? sweep : *sweeps.begin();
 
   std::vector<std::string> eval_columns;
   for (auto& c : r.cells) {

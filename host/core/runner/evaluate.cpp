@@ -6,6 +6,7 @@
 
 #include "cell/cell_spec.h"
 #include "runner/runner.h"
+#include "store/results_layout.h"
 #include "store/store.h"
 #include "util/input_error.h"
 #include "util/nearest.h"
@@ -26,7 +27,6 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
       throw InputError(Location{plan.sweep.file}, "evaluate", "no [[evaluate]] entry '" + name + "'" + did_you_mean(name, known));
 
   Store store(db, OpenMode::kExisting);
-  const fs::path cells_dir = fs::absolute(db).parent_path() / plan.sweep.name / "cells";
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int ran = 0, failed = 0, skipped = 0;
   for (const Cell& cell : plan.cells) {
@@ -35,7 +35,8 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
       ++skipped;
       continue;
     }
-    CellSpec spec{plan.sweep.name, cell.id, cell.seed, cell.config, cell.grid, {}, nlohmann::json::object(), threads};
+    // The cell's files are where the sweep that ran it put them, which may be another sweep's.
+    CellSpec spec{row->sweep, cell.id, cell.seed, cell.config, cell.grid, {}, nlohmann::json::object(), threads};
     for (auto& name : plugins_used(cell.config)) spec.plugins[name] = plan.plugins.at(name);
     for (auto& [name, id] : cell.eval_ids) {
       if (!o.evaluations.empty() && std::find(o.evaluations.begin(), o.evaluations.end(), name) == o.evaluations.end()) continue;
@@ -45,7 +46,7 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
       spec.eval_ids[name] = id;
     }
     if (spec.eval_ids.empty()) continue;
-    const fs::path dir = cells_dir / cell.id;
+    const fs::path dir = sweep_cells_dir(db, row->sweep) / cell.id;
     fs::create_directories(dir);
     std::ofstream(dir / "spec-evaluate.json") << spec.to_json().dump(2) << "\n";
     auto res = run_process({o.exe.string(), "--spec", (dir / "spec-evaluate.json").string(), "--db", (dir / "cell.sqlite").string(),

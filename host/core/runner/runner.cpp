@@ -20,6 +20,7 @@
 #include "metrics/endpoint.h"
 #include "metrics/pushgateway.h"
 #include "runner/sweep_metrics.h"
+#include "store/results_layout.h"
 #include "store/store.h"
 #include "util/build_info.h"
 #include "util/crash_point.h"
@@ -140,7 +141,7 @@ class Runner {
     make_results_dir(db_file);
     lock_ = std::make_unique<LockFile>(db_file + ".lock", "this sweep's results");
     Store store(db_file, OpenMode::kCreateIfMissing);
-    cells_dir_ = fs::absolute(db_file).parent_path() / sw.name / "cells";
+    cells_dir_ = sweep_cells_dir(db_file, sw.name);
     store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan_).dump());
 
     std::deque<const Cell*> queue;

@@ -5,6 +5,7 @@
 
 #include "cell/cell_spec.h"
 #include "runner/runner.h"
+#include "store/results_layout.h"
 #include "store/store.h"
 #include "util/input_error.h"
 #include "util/sha256.h"
@@ -28,7 +29,7 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
   const std::string db_file = o.db.empty() ? default_db_path(sw) : o.db;
   make_results_dir(db_file);
   Store store(db_file, OpenMode::kCreateIfMissing);
-  const fs::path cells_dir = fs::absolute(db_file).parent_path() / sw.name / "cells";
+  const fs::path cells_dir = sweep_cells_dir(db_file, sw.name);
   store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan).dump());
 
   SubmitResult result;

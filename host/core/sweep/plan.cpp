@@ -8,6 +8,7 @@
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "plugin/instance.h"
+#include "store/results_layout.h"
 #include "store/store.h"
 #include "plugin/params.h"
 #include "sweep/config_schema.h"
@@ -181,7 +182,7 @@ class Resolver {
       if (q.step())
         fail("model.init_from", whole_db ? db_file.string() + " holds several done cells: name one, as " + given + "#" + id.substr(0, 8)
                                          : "cell id " + cell + " matches several cells in " + db_file.string());
-      dir = db_file.parent_path() / sweep / "cells" / id / "model";
+      dir = sweep_cells_dir(db_file, sweep) / id / "model";
     } else {
       dir = base / given;
       // A training checkpoint (checkpoints/step-N) holds its model in model/.
