@@ -4,6 +4,7 @@
 
 #include "report/report.h"
 #include "store/store.h"
+#include "util/atomic_file.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -33,6 +34,7 @@ Verb add_report_verb(CLI::App& app) {
   cmd->add_flag("--check", opt->check, "Check the whole file first (SQLite's integrity_check, not only quick_check)");
   return {cmd, [opt] {
             host::Store store(opt->db, host::OpenMode::kExisting, opt->check ? host::Integrity::kFull : host::Integrity::kQuick);
+            const host::ReadSnapshot snapshot(store.db());  // one consistent view, while cells merge
             host::Report r = host::build_report(store, opt->sweep);
             try {
               if (!opt->columns.empty()) r.select(opt->columns);
@@ -49,9 +51,9 @@ Verb add_report_verb(CLI::App& app) {
             const std::filesystem::path out =
                 opt->out.empty() ? std::filesystem::path(opt->db).replace_extension("").string() + "-report" : opt->out;
             std::filesystem::create_directories(out);
-            std::ofstream(out / "report.md") << r.markdown();
-            std::ofstream(out / "report.csv") << r.csv();
-            std::ofstream(out / "report.json") << r.to_json().dump(2) << "\n";
+            host::write_file_atomically(out / "report.md", r.markdown());
+            host::write_file_atomically(out / "report.csv", r.csv());
+            host::write_file_atomically(out / "report.json", r.to_json().dump(2) + "\n");
             if (opt->format == "md") std::cout << r.markdown();
             if (opt->format == "table") std::cout << r.table();
             if (opt->format == "csv") std::cout << r.csv();

@@ -21,6 +21,7 @@
 #include "util/subprocess.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "checkpoint/safetensors.h"
+#include "util/atomic_file.h"
 #include "engine.h"
 #include "store/store.h"
 

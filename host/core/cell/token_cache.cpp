@@ -80,7 +80,8 @@ void TokenCacheWriter::finish(const nlohmann::json& meta) {
   Trailer tr{offsets_.back(), offsets_.size() - 1, m.size(), width_, 0, {}};
   std::memcpy(tr.magic, kMagic, sizeof kMagic);
   write_all(ids_, &tr, sizeof tr, tmp_);
-  if (std::fflush(ids_) != 0 || fsync(fileno(ids_)) != 0) throw std::runtime_error(tmp_.string() + ": flush failed");
+  if (std::fflush(ids_) != 0 || fsync(fileno(ids_)) != 0)
+    throw std::runtime_error(tmp_.string() + ": cannot flush to disk: " + std::strerror(errno));
   std::fclose(ids_);
   ids_ = nullptr;
 }

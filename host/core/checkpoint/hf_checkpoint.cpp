@@ -9,6 +9,7 @@
 
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_config.h"
+#include "util/atomic_file.h"
 #include "util/crash_point.h"
 
 namespace longalign::host {

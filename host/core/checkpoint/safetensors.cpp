@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/checkpoint_error.h"
+#include "util/atomic_file.h"
 
 namespace longalign::host {
 namespace {
@@ -130,22 +131,6 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
 
 MappedFile::~MappedFile() {
   if (data_) munmap(data_, size_);
-}
-
-void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) fail(tmp.string(), "write failed");
-  }
-  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    ::close(fd);
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 void write_safetensors(const std::filesystem::path& path, const std::vector<engine::TensorData>& tensors,

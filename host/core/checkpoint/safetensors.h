@@ -48,9 +48,6 @@ class MappedFile {
 void write_safetensors(const std::filesystem::path& path, const std::vector<engine::TensorData>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
-// Writes `text` to `path` atomically: a temporary file beside it, flushed, then renamed.
-void write_file_atomically(const std::filesystem::path& path, std::string_view text);
-
 const char* dtype_name(engine::DType t);  // "F32", "F16", "BF16"
 
 }  // namespace longalign::host

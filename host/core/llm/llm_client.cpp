@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "checkpoint/safetensors.h"
+#include "util/atomic_file.h"
 #include "util/cache_dir.h"
 #include "util/sha256.h"
 

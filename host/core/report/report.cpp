@@ -8,6 +8,7 @@
 
 #include "store/store.h"
 #include "sweep/plan.h"
+#include "util/atomic_file.h"
 #include "util/input_error.h"
 #include "util/nearest.h"
 #include "util/subprocess.h"
@@ -284,7 +285,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
 
   // Loss curves, one line per cell.
   {
-    std::ofstream data(dir / "loss.dat");
+    std::ostringstream data;
     std::vector<std::string> titles;
     for (auto& c : r.cells) {
       auto q = store.db().prepare("SELECT step, value FROM step_metrics WHERE cell_id = ?1 AND name = 'loss' ORDER BY step");
@@ -295,6 +296,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
       data << (titles.empty() ? "" : "\n\n") << rows;  // gnuplot's data blocks, one per cell
       titles.push_back(quoted(label_of(c.grid) + " seed " + std::to_string(c.seed)));
     }
+    write_file_atomically(dir / "loss.dat", data.str());
     if (!titles.empty()) {
       std::string array;
       for (auto& t : titles) array += (array.empty() ? "" : ",") + t;
@@ -314,8 +316,9 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
       if (auto it = c.values.find("train.target_tokens_per_s"); it != c.values.end())
         by_method[c.config["batching"]["plugin"].get<std::string>() + " + " + c.config["loss"]["plugin"].get<std::string>()].push_back(it->second);
     if (!by_method.empty()) {
-      std::ofstream data(dir / "throughput.dat");
+      std::ostringstream data;
       for (auto& [method, v] : by_method) data << quoted(method) << " " << number(summarize(v).mean) << "\n";
+      write_file_atomically(dir / "throughput.dat", data.str());
       script += "set output " + quoted((dir / "throughput.png").string()) + "\nset title \"Target tokens per second\"\n"
                 "unset xlabel\nset ylabel \"target tokens/s\"\nset style fill solid 0.6\nset boxwidth 0.6\nset yrange [0:*]\n"
                 "plot " + quoted((dir / "throughput.dat").string()) + " using 0:2:xtic(1) with boxes notitle\n"
@@ -353,7 +356,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
       std::set<double> lengths, depths;
       for (auto& [ld, v] : cellsd) lengths.insert(ld.first), depths.insert(ld.second);
       const std::string stem = "needle-" + name + (metric == "accuracy" ? "" : "-" + metric) + "-" + std::to_string(gi + 1);
-      std::ofstream data(dir / (stem + ".dat"));
+      std::ostringstream data;
       data << "x";
       for (double d : depths) data << " " << number(d);
       data << "\n";
@@ -365,6 +368,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
         }
         data << "\n";
       }
+      write_file_atomically(dir / (stem + ".dat"), data.str());
       script += "set output " + quoted((dir / (stem + ".png")).string()) + "\nset title " +
                 quoted("Needle (" + name + (metric == "accuracy" ? "" : ", " + metric) + "): " + g.label) +
                 "\nset xlabel \"depth\"\nset ylabel \"length (tokens)\"\nset cbrange [0:1]\nset palette defined (0 \"#d73027\", 0.5 \"#fee08b\", 1 \"#1a9850\")\n"
@@ -374,7 +378,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
     }
   }
   if (made.empty()) return made;
-  std::ofstream(dir / "plots.gp") << script;
+  write_file_atomically(dir / "plots.gp", script);
   auto res = run_process({*gnuplot, (dir / "plots.gp").string()}, std::chrono::seconds(120));
   if (!res.ok()) throw std::runtime_error("gnuplot " + res.describe() + ": " + res.err.substr(0, 1000));
   return made;

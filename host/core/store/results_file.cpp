@@ -1,8 +1,11 @@
 #include "store/results_file.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "util/file_kind.h"
@@ -75,13 +78,40 @@ bool check_results_path(const std::string& file, OpenMode mode) {
   return false;
 }
 
-Database open_results_database(const std::string& file, OpenMode mode, Integrity check, bool& created) {
-  created = check_results_path(file, mode);
-  Database db(file, created);
-  if (created) {
+namespace {
+
+// A new results file is made whole beside its name (application_id and schema), then linked into
+// place, so a failure on the way (a full disk) leaves nothing under the name that is neither
+// absent nor ours; link() rather than rename() so a file another process made meanwhile stays.
+void create_results_file(const std::string& file, const std::function<void(Database&)>& initialize) {
+  const std::string fresh = file + ".creating";
+  auto remove_fresh = [&] {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(fresh + suffix, ignored);
+  };
+  remove_fresh();
+  try {
+    Database db(fresh, true);
     db.exec("PRAGMA application_id = " + std::to_string(kResultsApplicationId));
-    return db;
+    initialize(db);
+  } catch (const StoreError& e) {  // named by the file the user asked for
+    remove_fresh();
+    throw StoreError(file + ": cannot be created: " + e.what());
+  } catch (...) {
+    remove_fresh();
+    throw;
   }
+  const int err = ::link(fresh.c_str(), file.c_str()) == 0 ? 0 : errno;
+  remove_fresh();
+  if (err != 0 && err != EEXIST) refuse(file, std::string("cannot be created: ") + std::strerror(err));
+}
+
+}  // namespace
+
+Database open_results_database(const std::string& file, OpenMode mode, Integrity check,
+                               const std::function<void(Database&)>& initialize) {
+  if (check_results_path(file, mode)) create_results_file(file, initialize);
+  Database db(file, false);
   try {
     check_results_identity(db);
     auto problems = integrity_problems(db, check, 1);

@@ -3,6 +3,7 @@
 // and undamaged (PRAGMA quick_check, or the full integrity_check). Every refusal is an
 // InputError naming the file, so the command exits 2 with the file untouched.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,11 @@ enum class OpenMode {
 };
 enum class Integrity { kQuick, kFull };
 
-// Opens the file (creating it where the mode allows and no file exists; `created` says so) or
-// throws InputError with what the path is instead.
-Database open_results_database(const std::string& file, OpenMode mode, Integrity check, bool& created);
+// Opens the file, or throws InputError with what the path is instead. Where the mode allows and
+// no file is there, it is first made whole under another name (application_id, and `initialize`
+// for the schema) and then put in place, so a failure midway leaves no file behind.
+Database open_results_database(const std::string& file, OpenMode mode, Integrity check,
+                               const std::function<void(Database&)>& initialize);
 
 // The checks open_results_database makes, for `longalign db check`, which reports damage instead
 // of refusing it. check_results_path: true when there is no file and the mode may create one.

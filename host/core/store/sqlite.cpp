@@ -1,12 +1,18 @@
 #include "store/sqlite.h"
 
+#include <cstring>
 #include <thread>
 
 namespace longalign::host {
 namespace {
 
+// SQLite's words ("database or disk is full"), and the system's where a system call failed
+// ("No space left on device").
 [[noreturn]] void fail(sqlite3* db, const std::string& file, const std::string& what) {
-  throw StoreError(file + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+  if (const int err = db ? sqlite3_system_errno(db) : 0) why += std::string(" (") + std::strerror(err) + ")";
+  else if (db && sqlite3_errcode(db) == SQLITE_FULL) why += " (no space left on the device)";  // SQLite keeps no errno for it
+  throw StoreError(file + ": " + what + ": " + why);
 }
 
 }  // namespace
@@ -97,6 +103,8 @@ void Database::exec(const std::string& sql) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
+    if (const int err = sqlite3_system_errno(db_)) msg += std::string(" (") + std::strerror(err) + ")";
+    else if (rc == SQLITE_FULL) msg += " (no space left on the device)";
     throw StoreError(file_ + ": " + msg + " (in '" + sql.substr(0, 60) + "')");
   }
 }

@@ -76,4 +76,16 @@ class Database {
   std::string file_;
 };
 
+// A read transaction, held while this object lives: every query sees the file as it was at the
+// first one (WAL snapshot isolation), so a reader never sees a cell half-merged by a writer.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Database& db) : db_(db) { db_.exec("BEGIN"); }
+  ~ReadSnapshot() { sqlite3_exec(db_.raw(), "COMMIT", nullptr, nullptr, nullptr); }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+
+ private:
+  Database& db_;
+};
+
 }  // namespace longalign::host

@@ -83,23 +83,34 @@ std::string Store::now_utc() {
   return buf;
 }
 
-Store::Store(const std::string& file, OpenMode mode, Integrity check)
-    : db_(open_results_database(file, mode, check, created_)) {
-  db_.transaction([&] {
-    int version = schema_version();
-    if (version > kSchemaVersion)
-      throw InputError({file}, "", "written by a newer longalign (schema version " + std::to_string(version) +
-                                       "; this one knows up to " + std::to_string(kSchemaVersion) + ")");
-    for (int v = version; v < kSchemaVersion; ++v) db_.exec(kMigrations[v]);
-    if (version != kSchemaVersion) db_.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-  });
-}
+namespace {
 
-int Store::schema_version() {
-  auto s = db_.prepare("PRAGMA user_version");
+int user_version(Database& db) {
+  auto s = db.prepare("PRAGMA user_version");
   s.step();
   return static_cast<int>(s.int_at(0));
 }
+
+// Brings the file to kSchemaVersion in one transaction; refuses one from a newer longalign.
+void migrate(Database& db) {
+  db.transaction([&] {
+    int version = user_version(db);
+    if (version > kSchemaVersion)
+      throw InputError({db.file()}, "", "written by a newer longalign (schema version " + std::to_string(version) +
+                                            "; this one knows up to " + std::to_string(kSchemaVersion) + ")");
+    for (int v = version; v < kSchemaVersion; ++v) db.exec(kMigrations[v]);
+    if (version != kSchemaVersion) db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  });
+}
+
+}  // namespace
+
+Store::Store(const std::string& file, OpenMode mode, Integrity check)
+    : db_(open_results_database(file, mode, check, migrate)) {
+  migrate(db_);
+}
+
+int Store::schema_version() { return user_version(db_); }
 
 void Store::upsert_sweep(const std::string& name, const std::string& file, const std::string& sha256,
                          const std::string& spec_json) {

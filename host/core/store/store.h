@@ -61,7 +61,6 @@ class Store {
   static std::string now_utc();  // ISO 8601, e.g. 2026-11-25T20:49:20Z
 
  private:
-  bool created_ = false;
   Database db_;
 };
 
