@@ -91,8 +91,10 @@ int user_version(Database& db) {
   return static_cast<int>(s.int_at(0));
 }
 
-// Brings the file to kSchemaVersion in one transaction; refuses one from a newer longalign.
+// Brings the file to kSchemaVersion in one transaction; refuses one from a newer longalign. A
+// current file is only read: opening one takes no write lock from the processes writing it.
 void migrate(Database& db) {
+  if (user_version(db) == kSchemaVersion) return;
   db.transaction([&] {
     int version = user_version(db);
     if (version > kSchemaVersion)
