@@ -73,7 +73,7 @@ TEST_P(CrashPoints, AKillThereLosesNothingAndARerunEndsAsIfUndisturbed) {
 
 // In the order a sweep reaches them.
 INSTANTIATE_TEST_SUITE_P(EveryStage, CrashPoints,
-                         ::testing::Values("cell.started", "cache.write", "cell.data-loaded", "cell.step:1", "cell.step:3",
+                         ::testing::Values("runner.planned", "cell.started", "cache.write", "cell.data-loaded", "cell.step:1", "cell.step:3",
                                            "checkpoint.write:2", "model.save", "cell.evaluation", "cell.final-commit",
                                            "runner.merge", "runner.between-cells"),
                          [](const ::testing::TestParamInfo<const char*>& p) {

@@ -173,6 +173,7 @@ class Runner {
       queue.push_back(&c);
     }
     total_ = queue.size();
+    crash_point("runner.planned");  // the sweep and its pending cells are recorded, none started
     const int cores = opt_.cores > 0 ? opt_.cores : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const int jobs = std::max(1, opt_.jobs);
     threads_ = std::max(1, cores / jobs);
