@@ -15,7 +15,7 @@ Verb add_db_check_verb(CLI::App& db) {
             host::check_results_path(*file, host::OpenMode::kExisting);
             std::vector<std::string> problems;
             try {
-              host::Database d(*file, false);
+              host::Database d(*file, host::Database::ReadOnly{});
               host::check_results_identity(d);
               problems = host::integrity_problems(d, host::Integrity::kFull);
             } catch (const host::StoreError& e) {  // too damaged for SQLite to read its schema

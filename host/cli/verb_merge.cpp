@@ -27,7 +27,8 @@ Verb add_merge_verb(CLI::App& app) {
               std::error_code ec;  // the same file under another name (a symlink, `..`) counts too
               if (f == opt->db || std::filesystem::equivalent(f, opt->db, ec))
                 throw host::InputError({f}, "", "source and destination are the same file (" + opt->db + ")");
-              host::Store check(f, host::OpenMode::kExisting);  // every source is checked before anything is written
+              // Every source is checked (and an older one migrated) before the destination is touched.
+              host::Store check(f, host::OpenMode::kExisting);
             }
             host::Store store(opt->db, host::OpenMode::kCreateIfMissing);
             int refused = 0;

@@ -153,6 +153,19 @@ TEST(BadFiles, ALockHeldElsewhereNamesItsHolderAndOtherFailuresTheirCause) {
   EXPECT_NE(r.err.find(too_long + ".lock: cannot create the lock file for this sweep's results: the path is too long for this system"),
             std::string::npos)
       << r.err;
+  // A read-only mount, a full disk, a directory of someone else's, as the kernel reports them
+  // (tests/fault/fail_writes.c, whatever user runs the test).
+  const std::string fresh = (dir.path / "new.sqlite").string();
+  for (auto [error, says] : {std::pair<std::string, std::string>{"EROFS", "its directory is on a read-only filesystem (Read-only file system)"},
+                             {"ENOSPC", "no space left on the device (No space left on device)"},
+                             {"EACCES", "its directory is not writable by this user (Permission denied)"}}) {
+    auto refused = run_process({"/usr/bin/env", "LONGALIGN_CACHE_DIR=" + (dir.path / "cache").string(), "LD_PRELOAD=" LONGALIGN_FAIL_WRITES,
+                                "LONGALIGN_FAIL_CREATES=new.sqlite.lock:" + error, test::kBin.string(), "run", kQuickstart, "--db", fresh},
+                               std::chrono::seconds(60));
+    EXPECT_EQ(refused.exit_code, 2) << error << ": " << refused.err;
+    EXPECT_NE(refused.err.find(fresh + ".lock: cannot create the lock file for this sweep's results: " + says), std::string::npos)
+        << error << ": " << refused.err;
+  }
   if (geteuid() != 0) {  // root writes anywhere
     std::filesystem::create_directories(dir.path / "ro");
     chmod((dir.path / "ro").c_str(), 0555);

@@ -91,7 +91,8 @@ TEST(ReportOnAFullDisk, SaysWhichFileAndLeavesNoHalfReport) {
   const fs::path out = dir.path / "out";
   auto r = with_fault(dir, "report.md:0:ENOSPC", {"report", (dir.path / "r.sqlite").string(), "--no-plots", "--out", out.string()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find((out / "report.md.tmp").string() + ": cannot write: No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find((out / "report.md.tmp.").string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": cannot write: No space left on device"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out / "report.md")) << "no half-written report is left as if whole";
 }
 

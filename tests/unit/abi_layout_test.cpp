@@ -75,7 +75,7 @@ TEST(SizedArray, WritesANewerLayoutLeavingItsExtraFieldAlone) {
   for (size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(out[i].now.logprob, -1.0 * i);
     EXPECT_EQ(out[i].now.n_tokens, i);
-    EXPECT_EQ(out[i].now.struct_size, sizeof(la_score_result_next)) << "the writer's size stays";
+    EXPECT_EQ(out[i].now.struct_size, sizeof(la_score_result)) << "what the host wrote, for the reader to check";
     EXPECT_EQ(out[i].added, 77u);
   }
 }
@@ -97,6 +97,14 @@ TEST(SizedArray, RefusesElementsBelowTheFirstLayoutOrOfMixedSizes) {
   EXPECT_THROW(SizedArray<const la_score_request>(req.data(), 2, "score requests"), Error);
   EXPECT_THROW(SizedArray<const la_score_request>(nullptr, 2, "score requests"), Error);
   EXPECT_EQ(SizedArray<const la_score_request>(nullptr, 0, "score requests").size(), 0u);
+}
+
+TEST(SizedArray, ElementsThatNeverSetTheirSizeAreTheFirstLayout) {
+  std::vector<la_generate_request> req(3);  // struct_size left 0, as a C plugin may have
+  for (uint32_t i = 0; i < 3; ++i) req[i].max_new_tokens = i + 1;
+  SizedArray<const la_generate_request> requests(req.data(), 3, "generate requests");
+  EXPECT_EQ(requests.stride(), sizeof(la_generate_request));
+  EXPECT_EQ(requests.get(2).max_new_tokens, 3u);
 }
 
 TEST(SizedArray, EvalSinkReadsExamplesOfANewerHostsLayout) {

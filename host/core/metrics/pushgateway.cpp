@@ -31,15 +31,24 @@ std::string Pushgateway::why(const std::string& method, int status) const {
   return "the Pushgateway answered " + method + " with HTTP " + std::to_string(status);
 }
 
+// prometheus-cpp throws where curl cannot be set up: a failed push is a warning all the same.
 std::string Pushgateway::push(const Grouping& grouping, const std::shared_ptr<prometheus::Registry>& metrics) const {
-  prometheus::Gateway gateway(host_, port_, "longalign", labels_of(grouping));
-  gateway.RegisterCollectable(metrics);
-  return why("PUT", gateway.Push());
+  try {
+    prometheus::Gateway gateway(host_, port_, "longalign", labels_of(grouping));
+    gateway.RegisterCollectable(metrics);
+    return why("PUT", gateway.Push());
+  } catch (const std::exception& e) {
+    return "the Pushgateway at " + address_ + " could not be reached: " + e.what();
+  }
 }
 
 std::string Pushgateway::remove(const Grouping& grouping) const {
-  prometheus::Gateway gateway(host_, port_, "longalign", labels_of(grouping));
-  return why("DELETE", gateway.DeleteForInstance());  // Delete() would address the job alone, not this group
+  try {
+    prometheus::Gateway gateway(host_, port_, "longalign", labels_of(grouping));
+    return why("DELETE", gateway.DeleteForInstance());  // Delete() would address the job alone, not this group
+  } catch (const std::exception& e) {
+    return "the Pushgateway at " + address_ + " could not be reached: " + e.what();
+  }
 }
 
 }  // namespace longalign::metrics

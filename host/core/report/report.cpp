@@ -103,6 +103,10 @@ Report build_report(Store& store, const std::string& sweep) {
       throw InputError({store.db().file()}, "", "holds several sweeps (" + all + "): name one with --sweep");
     }
     if (!names.empty()) r.sweep = *names.begin();
+  } else if (const std::set<std::string> names = sweeps_in(store); !names.count(r.sweep)) {
+    std::string all;
+    for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
+    throw InputError({store.db().file()}, "", "holds no sweep '" + r.sweep + "'" + (all.empty() ? "" : " (it holds: " + all + ")"));
   }
   for (auto& [id, member] : members_of(store, r.sweep)) {
     auto run = store.run(id);

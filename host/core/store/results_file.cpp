@@ -18,7 +18,9 @@ namespace {
 
 void check_header(const std::string& file) {
   char head[16] = {};
-  std::ifstream(file, std::ios::binary).read(head, sizeof head);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) refuse(file, std::string("cannot be read: ") + std::strerror(errno));
+  in.read(head, sizeof head);
   if (std::memcmp(head, "SQLite format 3", 16) != 0)
     refuse(file, "is not a longalign results database (not an SQLite file); nothing was written");
 }
@@ -80,48 +82,62 @@ bool check_results_path(const std::string& file, OpenMode mode) {
 
 namespace {
 
-// A new results file is made whole beside its name (application_id and schema), then linked into
-// place, so a failure on the way (a full disk) leaves nothing under the name that is neither
-// absent nor ours; link() rather than rename() so a file another process made meanwhile stays.
+// A new results file is made whole beside its name, under a name of this process's own
+// (application_id, the schema, and the write-ahead log folded into the file, which fails on a
+// full disk instead of being lost with the log), then linked into place. So a failure on the way
+// leaves nothing under the name that is neither absent nor ours, and a file another process made
+// meanwhile stays (link() does not replace; where the filesystem has no hard links, a rename
+// where no file is).
 void create_results_file(const std::string& file, const std::function<void(Database&)>& initialize) {
-  const std::string fresh = file + ".creating";
+  static unsigned attempt = 0;
+  const std::string fresh = file + ".creating." + std::to_string(getpid()) + "." + std::to_string(attempt++);
   auto remove_fresh = [&] {
     std::error_code ignored;
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(fresh + suffix, ignored);
   };
-  remove_fresh();
   try {
     Database db(fresh, true);
     db.exec("PRAGMA application_id = " + std::to_string(kResultsApplicationId));
     initialize(db);
+    auto folded = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!folded.step() || folded.int_at(0) != 0) throw StoreError(fresh + ": the new file's log could not be folded in");
   } catch (const StoreError& e) {  // named by the file the user asked for
     remove_fresh();
-    throw StoreError(file + ": cannot be created: " + e.what());
+    throw StoreError(file + ": cannot be created: " + e.what(), e.code());
   } catch (...) {
     remove_fresh();
     throw;
   }
-  const int err = ::link(fresh.c_str(), file.c_str()) == 0 ? 0 : errno;
+  int err = ::link(fresh.c_str(), file.c_str()) == 0 ? 0 : errno;
+  if (err == EPERM || err == EOPNOTSUPP || err == ENOSYS) {  // no hard links here
+    std::error_code ec;
+    err = std::filesystem::exists(file) ? EEXIST : (std::filesystem::rename(fresh, file, ec), ec.value());
+  }
   remove_fresh();
   if (err != 0 && err != EEXIST) refuse(file, std::string("cannot be created: ") + std::strerror(err));
 }
+
+// SQLite's codes for a file that is not a database or is broken inside; any other failure to
+// read it (a lock, a directory that cannot hold the -shm file) is not damage.
+bool damage(int code) { return code == SQLITE_CORRUPT || code == SQLITE_NOTADB; }
 
 }  // namespace
 
 Database open_results_database(const std::string& file, OpenMode mode, Integrity check,
                                const std::function<void(Database&)>& initialize) {
   if (check_results_path(file, mode)) create_results_file(file, initialize);
-  Database db(file, false);
   try {
+    Database db(file, false);
     check_results_identity(db);
     auto problems = integrity_problems(db, check, 1);
     if (!problems.empty())
       refuse(file, "is damaged (SQLite: " + problems.front() + "); nothing was written. `longalign db check " + file +
                        "` lists the damage; " + recovery_advice(file));
+    return db;
   } catch (const StoreError& e) {  // SQLite could not even read its schema
+    if (!damage(e.code())) throw;
     refuse(file, std::string("is damaged (") + e.what() + "); nothing was written; " + recovery_advice(file));
   }
-  return db;
 }
 
 }  // namespace longalign::host

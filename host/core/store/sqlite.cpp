@@ -6,13 +6,24 @@
 namespace longalign::host {
 namespace {
 
-// SQLite's words ("database or disk is full"), and the system's where a system call failed
-// ("No space left on device").
+// After SQLite's words ("database or disk is full", "disk I/O error"), the system's where a
+// system call failed ("Input/output error"). SQLite keeps an errno only for I/O and open errors
+// (and never clears it), and none for a full disk.
+std::string system_reason(sqlite3* db, int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      if (const int err = sqlite3_system_errno(db)) return std::string(" (") + std::strerror(err) + ")";
+      return "";
+    case SQLITE_FULL: return " (no space left on the device)";
+    default: return "";
+  }
+}
+
 [[noreturn]] void fail(sqlite3* db, const std::string& file, const std::string& what) {
-  std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-  if (const int err = db ? sqlite3_system_errno(db) : 0) why += std::string(" (") + std::strerror(err) + ")";
-  else if (db && sqlite3_errcode(db) == SQLITE_FULL) why += " (no space left on the device)";  // SQLite keeps no errno for it
-  throw StoreError(file + ": " + what + ": " + why);
+  if (!db) throw StoreError(file + ": " + what + ": out of memory", SQLITE_NOMEM);
+  const int rc = sqlite3_extended_errcode(db);
+  throw StoreError(file + ": " + what + ": " + sqlite3_errmsg(db) + system_reason(db, rc), rc & 0xff);
 }
 
 }  // namespace
@@ -77,18 +88,24 @@ std::string Statement::text_at(int col) const {
   return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : "";
 }
 
-Database::Database(const std::string& file, bool create) : file_(file) {
-  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+void Database::open(int flags) {
+  if (sqlite3_open_v2(file_.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    const int rc = db_ ? sqlite3_errcode(db_) : SQLITE_NOMEM;
     sqlite3_close(db_);
     db_ = nullptr;
-    throw StoreError(file + ": cannot open database: " + msg);
+    throw StoreError(file_ + ": cannot open database: " + msg, rc & 0xff);
   }
   sqlite3_busy_timeout(db_, 10000);
+}
+
+Database::Database(const std::string& file, bool create) : file_(file) {
+  open(SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0));
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
 }
+
+Database::Database(const std::string& file, ReadOnly) : file_(file) { open(SQLITE_OPEN_READONLY); }
 
 Database::~Database() { sqlite3_close(db_); }
 
@@ -103,9 +120,8 @@ void Database::exec(const std::string& sql) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    if (const int err = sqlite3_system_errno(db_)) msg += std::string(" (") + std::strerror(err) + ")";
-    else if (rc == SQLITE_FULL) msg += " (no space left on the device)";
-    throw StoreError(file_ + ": " + msg + " (in '" + sql.substr(0, 60) + "')");
+    throw StoreError(file_ + ": " + msg + system_reason(db_, sqlite3_extended_errcode(db_)) + " (in '" + sql.substr(0, 60) + "')",
+                     rc & 0xff);
   }
 }
 

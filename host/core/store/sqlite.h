@@ -12,7 +12,11 @@ namespace longalign::host {
 
 class StoreError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StoreError(const std::string& message, int code = 0) : std::runtime_error(message), code_(code) {}
+  int code() const { return code_; }  // SQLite's primary result code, e.g. SQLITE_CORRUPT; 0 when none
+
+ private:
+  int code_;
 };
 
 class Statement {
@@ -49,6 +53,9 @@ class Database {
   // Opens (creating it if asked) with WAL, synchronous=NORMAL and a busy timeout, so writers
   // from several processes wait for each other instead of failing.
   explicit Database(const std::string& file, bool create = true);
+  // Read-only, as the file is (no journal mode set): for looking at a file without changing it.
+  struct ReadOnly {};
+  Database(const std::string& file, ReadOnly);
   Database(Database&& o) noexcept : db_(o.db_), file_(std::move(o.file_)) { o.db_ = nullptr; }
   Database(const Database&) = delete;
   ~Database();
@@ -72,6 +79,7 @@ class Database {
   }
 
  private:
+  void open(int flags);  // sqlite3_open_v2 with a busy timeout, or StoreError naming the file
   sqlite3* db_ = nullptr;
   std::string file_;
 };

@@ -1,5 +1,6 @@
 // Writing a file so a reader finds the old one or the new one, never half of one: a temporary
-// file beside it, every byte written and fsynced, then renamed over it. A failure (a full disk,
+// file of this write's own beside it, every byte written and fsynced, then renamed over it and
+// the directory fsynced. A failure (a full disk,
 // an I/O error) throws std::runtime_error naming the file and the system's reason, and leaves
 // the old file as it was.
 #pragma once

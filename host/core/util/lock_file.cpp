@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 
 #include "util/input_error.h"
 
@@ -43,8 +44,12 @@ LockFile::LockFile(const std::string& file, const std::string& what) {
   fd_ = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
     const int err = errno;
-    throw InputError({file}, "", "cannot create the lock file for " + what + ": " + cannot_create(err) + " (" +
-                                     std::strerror(err) + ")");
+    std::error_code ec;
+    const bool there = std::filesystem::exists(file, ec);  // then the file, not its directory, is what refuses us
+    throw InputError({file}, "", (there ? "cannot open the lock file for " : "cannot create the lock file for ") + what +
+                                     ": " + (there && (err == EACCES || err == EPERM) ? "it is not writable by this user"
+                                                                                      : cannot_create(err)) +
+                                     " (" + std::strerror(err) + ")");
   }
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;

@@ -99,9 +99,11 @@ constexpr size_t first_layout_size<la_param_spec>() { return offsetof(la_param_s
 // An array of structs that start with struct_size, read and written at its writer's stride: the
 // struct_size its elements carry (one value for the whole array), never the reader's sizeof. A
 // writer built against an older header made smaller elements, a newer one larger; either way
-// element i starts at i * stride. get() copies the fields both layouts have and zeroes the rest
-// (check struct_size before using a field added after the first layout); set() writes the fields
-// both have and keeps the element's struct_size. An out-parameter is an array of one.
+// element i starts at i * stride. Elements that all say 0 (a C plugin that never set the field,
+// which hosts before this one accepted) are taken as the first layout. get() copies the fields
+// both layouts have and zeroes the rest (check struct_size before using a field added after the
+// first layout); set() writes the fields both have and sets struct_size to what it wrote. An
+// out-parameter is an array of one.
 template <typename T>
 class SizedArray {
   using Byte = std::conditional_t<std::is_const_v<T>, const unsigned char, unsigned char>;
@@ -115,14 +117,15 @@ class SizedArray {
       : data_(reinterpret_cast<Byte*>(data)), n_(n) {
     if (n == 0) return;
     if (!data) throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": no array for " + std::to_string(n) + " elements");
-    stride_ = size_at(0);
+    const uint32_t declared = size_at(0);
+    stride_ = declared ? declared : static_cast<uint32_t>(min_size);
     if (stride_ < min_size)
       throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": elements of " + std::to_string(stride_) +
                                                " bytes, below the first layout's " + std::to_string(min_size));
     for (size_t i = 1; i < n; ++i)
-      if (size_at(i) != stride_)
+      if (size_at(i) != declared)
         throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": element " + std::to_string(i) + " is " +
-                                                 std::to_string(size_at(i)) + " bytes, element 0 " + std::to_string(stride_));
+                                                 std::to_string(size_at(i)) + " bytes, element 0 " + std::to_string(declared));
   }
   size_t size() const { return n_; }
   uint32_t stride() const { return stride_; }
@@ -133,7 +136,8 @@ class SizedArray {
   }
   template <typename U = T, typename = std::enable_if_t<!std::is_const_v<U>>>
   void set(size_t i, Value v) const {
-    std::memcpy(&v, &stride_, sizeof stride_);  // struct_size, the first field of every sized struct
+    const uint32_t written = static_cast<uint32_t>(shared());
+    std::memcpy(&v, &written, sizeof written);  // struct_size, the first field of every sized struct
     std::memcpy(data_ + i * stride_, &v, shared());
   }
 
