@@ -50,6 +50,7 @@ Verb add_plugins_verb(CLI::App& app) {
   cmd->footer("Search order: --plugin-dir, LONGALIGN_PLUGIN_PATH (colon-separated), the host's plugin dir.");
   return {cmd, [opt] {
             std::vector<std::filesystem::path> extra(opt->dirs.begin(), opt->dirs.end());
+            for (auto& d : extra) host::require_plugin_dir(d, {"--plugin-dir"}, "");
             auto path = host::plugin_search_path(extra);
             host::ProbeCache cache(host::ProbeCache::default_file());
             host::Registry reg = host::scan_plugins(path, {host::host_scanner()}, cache);

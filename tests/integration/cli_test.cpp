@@ -1,6 +1,8 @@
 // The real binary: exit codes, --help on every verb, and `plugins` output.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "test_dirs.h"
@@ -31,6 +33,20 @@ TEST(Cli, BadCommandLinesExitWithTwo) {
   auto r = longalign({"plugin", "check", "/no/such/file.so"}, cache);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "longalign plugin check: /no/such/file.so: no such file\n");
+}
+
+TEST(Cli, AMissingPluginDirIsNamedWhereItWasGiven) {
+  test::ScratchDir dir("cli-plugin-dir");
+  std::ofstream(dir.path / "s.toml") << "name = \"p\"\nplugin_dirs = [\"mine\"]\n[[data]]\nsource = \"synthetic-copy\"\n";
+  auto r = dir.longalign({"plan", (dir.path / "s.toml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find((dir.path / "s.toml").string() + ":2:16: key 'plugin_dirs': plugin dir " + (dir.path / "mine").string() +
+                       " does not exist"),
+            std::string::npos)
+      << r.err;
+  r = dir.longalign({"plugins", "--plugin-dir", (dir.path / "nope").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--plugin-dir: plugin dir " + (dir.path / "nope").string() + " does not exist"), std::string::npos) << r.err;
 }
 
 TEST(Cli, PluginsListsBundledAndRejectedAsJson) {

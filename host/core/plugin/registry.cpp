@@ -34,6 +34,12 @@ std::filesystem::path host_plugin_dir() { return executable_dir().parent_path() 
 
 std::filesystem::path host_scanner() { return executable_dir() / "longalign-scanner"; }
 
+void require_plugin_dir(const std::filesystem::path& dir, const Location& where, const std::string& key) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  throw InputError(where, key, "plugin dir " + dir.string() + (std::filesystem::exists(dir, ec) ? " is not a directory" : " does not exist"));
+}
+
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::filesystem::path>& extra) {
   std::vector<std::filesystem::path> dirs = extra;
   if (const char* env = std::getenv("LONGALIGN_PLUGIN_PATH")) {

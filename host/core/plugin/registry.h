@@ -7,6 +7,7 @@
 
 #include "plugin/descriptor.h"
 #include "plugin/scanner.h"
+#include "util/input_error.h"
 
 namespace longalign::host {
 
@@ -33,6 +34,10 @@ struct Registry {
 // LONGALIGN_PLUGIN_PATH (colon-separated), then the host's own plugin dir. A name found twice
 // keeps its first file; the later one is rejected as a duplicate.
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::filesystem::path>& extra);
+
+// A dir a user named for plugins (--plugin-dir, a sweep's plugin_dirs) must be one: a missing
+// dir is an InputError at `where` naming it, not an "unknown plugin" later.
+void require_plugin_dir(const std::filesystem::path& dir, const Location& where, const std::string& key);
 
 // The host's own plugin dir and scanner, located from the running executable (the build tree
 // mirrors the install tree: bin/ and lib/longalign/plugins/).

@@ -174,6 +174,8 @@ Sweep parse_sweep(const std::string& text, const std::string& file, const std::v
     expect("plugin_dirs", doc["plugin_dirs"].is_array(), "an array of strings");
     for (auto& d : doc["plugin_dirs"]) {
       if (!d.is_string()) throw InputError(loc("plugin_dirs"), "plugin_dirs", "each entry must be a string");
+      const std::string at = "plugin_dirs." + std::to_string(sw.plugin_dirs.size());
+      sw.where[at] = loc(at);
       sw.plugin_dirs.push_back((base_dir / d.get<std::string>()).lexically_normal().string());
     }
   }
