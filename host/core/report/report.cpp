@@ -95,17 +95,13 @@ std::map<std::string, std::pair<int64_t, nlohmann::json>> members_of(Store& stor
 Report build_report(Store& store, const std::string& sweep) {
   Report r;
   r.sweep = sweep;
+  const std::set<std::string> names = sweeps_in(store);
+  std::string all;
+  for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
   if (r.sweep.empty()) {
-    const std::set<std::string> names = sweeps_in(store);
-    if (names.size() > 1) {
-      std::string all;
-      for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
-      throw InputError({store.db().file()}, "", "holds several sweeps (" + all + "): name one with --sweep");
-    }
+    if (names.size() > 1) throw InputError({store.db().file()}, "", "holds several sweeps (" + all + "): name one with --sweep");
     if (!names.empty()) r.sweep = *names.begin();
-  } else if (const std::set<std::string> names = sweeps_in(store); !names.count(r.sweep)) {
-    std::string all;
-    for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
+  } else if (!names.count(r.sweep)) {
     throw InputError({store.db().file()}, "", "holds no sweep '" + r.sweep + "'" + (all.empty() ? "" : " (it holds: " + all + ")"));
   }
   for (auto& [id, member] : members_of(store, r.sweep)) {

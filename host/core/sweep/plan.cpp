@@ -166,7 +166,9 @@ class Resolver {
     std::filesystem::path dir;
     const auto hash = given.find('#');
     const bool whole_db = hash == std::string::npos && std::filesystem::path(given).extension() == ".sqlite";
-    if (hash != std::string::npos || whole_db) {
+    if (auto known = init_dirs_.find(given); known != init_dirs_.end()) {
+      dir = known->second;  // every cell of a sweep names the same base: its results file is read once
+    } else if (hash != std::string::npos || whole_db) {
       const std::filesystem::path db_file = base / given.substr(0, hash);
       const std::string cell = whole_db ? "" : given.substr(hash + 1);
       if (!std::filesystem::exists(db_file))
@@ -183,6 +185,7 @@ class Resolver {
         fail("model.init_from", whole_db ? db_file.string() + " holds several done cells: name one, as " + given + "#" + id.substr(0, 8)
                                          : "cell id " + cell + " matches several cells in " + db_file.string());
       dir = sweep_cells_dir(db_file, sweep) / id / "model";
+      init_dirs_[given] = dir;
     } else {
       dir = base / given;
       // A training checkpoint (checkpoints/step-N) holds its model in model/.
@@ -322,6 +325,7 @@ class Resolver {
   const Registry& reg_;
   SweepPlan& plan_;
   std::map<std::string, std::string> init_hashes_;  // model dir -> the sha256 of its files
+  std::map<std::string, std::filesystem::path> init_dirs_;  // model.init_from naming a results file -> its model dir
   std::map<std::string, std::string> written_;      // a resolved path -> the relative one the sweep wrote
   std::vector<std::string> schema_paths_;
   const std::map<std::string, std::string>* origin_ = nullptr;
