@@ -13,6 +13,7 @@
 #include <optional>
 #include <iostream>
 
+#include "cell/evaluations.h"
 #include "cell/model_service.h"
 #include "cell/task_metrics.h"
 #include "cell/worker.h"
@@ -159,8 +160,8 @@ void evaluate_saved(const host::CellSpec& spec, const std::string& db, const hos
     llm = std::make_unique<host::LlmClient>(host::llm_config(spec.config["llm"]));
     llm_service = std::make_unique<host::LlmService>(*llm);
   }
-  host::run_evaluations(spec, &model, spec.config["train"]["max_tokens"].get<uint32_t>(),
-                        llm_service ? llm_service->table() : nullptr, store, events);
+  host::CellEvaluations(spec, llm_service ? llm_service->table() : nullptr)
+      .run_final(&model, spec.config["train"]["max_tokens"].get<uint32_t>(), store, events);
 }
 
 // train.world_size > 1 and no rank in the environment: this process becomes rank 0 and starts

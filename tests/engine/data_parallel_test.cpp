@@ -141,7 +141,7 @@ TEST(DataParallel, EnvironmentFollowsTorchrunThenSlurm) {
 TEST(DataParallel, AOneRankGroupChangesNothingAndBadBackendsAreRefused) {
   DataParallelConfig c;
   c.group_when_alone = true;
-  c.master_port = 29613;
+  c.master_port = host::free_loopback_port();
   auto model = model_preset("tiny");
   TrainConfig with;
   with.data_parallel = std::make_shared<DataParallel>(c);

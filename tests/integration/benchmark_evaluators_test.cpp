@@ -68,6 +68,21 @@ TEST(LongBench, ScoresTokenF1AndRougeLPerTask) {
   EXPECT_DOUBLE_EQ(m["cases{task=colours}"], 1);
   EXPECT_DOUBLE_EQ(m["cases{task=qa}"], 1);
   EXPECT_DOUBLE_EQ(m["f1"], 0);
+
+  // A model that answers "Blue, the sky." to everything: normalised (case, punctuation and
+  // articles dropped) the reply is "blue sky"; against "blue", precision 1/2 and recall 1, so
+  // F1 = ROUGE-L = 2/3 on the first case; the second ("yes") shares no word: 0. Per task, and
+  // their mean.
+  ReferenceModel answers(2048, "Blue, the sky.");
+  m = evaluate("longbench", {{"files", {(dir.path / "qa.jsonl").string()}}, {"max_new_tokens", 32}}, answers.service());
+  EXPECT_DOUBLE_EQ(m["f1{task=colours}"], 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m["rouge_l{task=colours}"], 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m["rouge_l{task=qa}"], 0);
+  EXPECT_DOUBLE_EQ(m["f1"], 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m["rouge_l"], 1.0 / 3.0);
+  // Cut at max_new_tokens = 4 bytes, the reply is "Blue": F1 1 on the first case.
+  m = evaluate("longbench", {{"files", {(dir.path / "qa.jsonl").string()}}, {"max_new_tokens", 4}}, answers.service());
+  EXPECT_DOUBLE_EQ(m["rouge_l{task=colours}"], 1.0);
 }
 
 struct ChatBench : test::ScratchDir {
@@ -134,10 +149,20 @@ TEST(LongBenchChat, WithoutAJudgeRougeAndExactMatchUnderTheirNames) {
   ChatBench bench;
   ReferenceModel model;
   auto m = evaluate("longbench-chat", {{"dir", bench.path.string()}, {"max_new_tokens", 3}}, model.service());
-  EXPECT_TRUE(m.count("rouge_l"));
-  EXPECT_TRUE(m.count("exact_match"));
+  EXPECT_DOUBLE_EQ(m["rouge_l"], 0);  // a reply of spaces
+  EXPECT_DOUBLE_EQ(m["exact_match"], 0);
   EXPECT_FALSE(m.count("score"));
   EXPECT_DOUBLE_EQ(m["cases"], 2);
+  // Answering "R1 it is" to both: ROUGE-L 2 * (1/3) * 1 / (1/3 + 1) = 1/2 against "R1", 0 against
+  // "R2"; the mean 1/4. Answering "R1": exact on one case of two.
+  ReferenceModel r1_it_is(4096, "R1 it is");
+  m = evaluate("longbench-chat", {{"dir", bench.path.string()}, {"max_new_tokens", 16}}, r1_it_is.service());
+  EXPECT_DOUBLE_EQ(m["rouge_l"], 0.25);
+  EXPECT_DOUBLE_EQ(m["exact_match"], 0);
+  ReferenceModel r1(4096, "R1");
+  m = evaluate("longbench-chat", {{"dir", bench.path.string()}, {"max_new_tokens", 16}}, r1.service());
+  EXPECT_DOUBLE_EQ(m["exact_match"], 0.5);
+  EXPECT_DOUBLE_EQ(m["rouge_l"], 0.5);
   try {
     evaluate("longbench-chat", {{"dir", (bench.path / "nothing").string()}}, model.service());
     FAIL();

@@ -1,7 +1,9 @@
 // The real binary: exit codes, --help on every verb, and `plugins` output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -17,13 +19,41 @@ ProcessResult longalign(std::vector<std::string> args, const test::ScratchDir& c
   return run_process(argv, std::chrono::seconds(60));
 }
 
+// The verbs a help text lists under "Subcommands:", each on a line of its own ("  NAME  what").
+std::vector<std::string> subcommands(const std::string& help) {
+  std::vector<std::string> out;
+  std::istringstream in(help.substr(std::min(help.size(), help.find("Subcommands:"))));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line) && line.rfind("  ", 0) == 0) out.push_back(line.substr(2, line.find(' ', 2) - 2));
+  return out;
+}
+
+// Every verb the top-level help lists, and every verb under those (data export, db check...),
+// answers --help with its usage and exit code 0.
 TEST(Cli, EveryVerbHasHelp) {
   test::ScratchDir cache("cli");
-  for (auto args : std::vector<std::vector<std::string>>{{"--help"}, {"plugins", "--help"}, {"plugin", "check", "--help"}}) {
+  std::vector<std::vector<std::string>> todo = {{}}, seen;
+  while (!todo.empty()) {
+    std::vector<std::string> args = todo.back();
+    todo.pop_back();
+    args.push_back("--help");
     auto r = longalign(args, cache);
-    EXPECT_EQ(r.exit_code, 0) << args.back();
+    args.pop_back();
+    EXPECT_EQ(r.exit_code, 0) << testing::PrintToString(args);
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << r.out;
+    seen.push_back(args);
+    for (auto& verb : subcommands(r.out)) {
+      auto next = args;
+      next.push_back(verb);
+      todo.push_back(next);
+    }
   }
+  EXPECT_GE(seen.size(), 17u) << "the top level, its 13 verbs and those under data, plugin and db";
+  for (auto verb : {"plan", "run", "cell", "merge", "score", "generate", "report", "eval", "submit"})
+    EXPECT_NE(std::find(seen.begin(), seen.end(), std::vector<std::string>{verb}), seen.end()) << verb;
+  for (auto pair : std::vector<std::vector<std::string>>{{"data", "export"}, {"plugin", "check"}, {"db", "check"}})
+    EXPECT_NE(std::find(seen.begin(), seen.end(), pair), seen.end()) << pair[0] << " " << pair[1];
 }
 
 TEST(Cli, BadCommandLinesExitWithTwo) {

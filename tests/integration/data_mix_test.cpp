@@ -112,5 +112,29 @@ TEST(DataMix, AskingForMoreThanASourceHoldsFailsAtPlan) {
   EXPECT_FALSE(std::filesystem::exists(sweep.path / "r.sqlite"));
 }
 
+// targets = "all" trains on the prompt too: every token after the first is a target, where the
+// default trains on the assistant turns (and their end-of-turn tokens) only.
+TEST(DataMix, TargetsAllMakesEveryTokenAfterTheFirstATarget) {
+  test::ScratchDir dir("targets");
+  std::ofstream(dir.path / "s.toml") << R"(name = "targets"
+[config]
+train.epochs = 0
+[[data]]
+name = "answers"
+source = "synthetic-chat"
+params = { count = 20 }
+[[data]]
+name = "everything"
+source = "synthetic-chat"
+params = { count = 20 }
+targets = "all"
+)";
+  auto r = dir.run_sweep();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto db = dir.path / "r.sqlite";
+  EXPECT_EQ(test::run_metric(db, "data.everything.targets"), test::run_metric(db, "data.everything.tokens") - 20);
+  EXPECT_LT(test::run_metric(db, "data.answers.targets"), test::run_metric(db, "data.answers.tokens") / 2);
+}
+
 }  // namespace
 }  // namespace longalign::host

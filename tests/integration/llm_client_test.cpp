@@ -19,7 +19,7 @@ LlmConfig quick(const test::ChatServer& server) {
   LlmConfig c;
   c.url = server.url();
   c.model = "judge-1";
-  c.timeout_s = 0.5;
+  c.timeout_s = 2;  // a healthy reply on the loopback comes in milliseconds, even on a loaded machine
   c.max_retries = 6;
   c.backoff_s = 0.01;
   c.max_backoff_s = 0.05;
@@ -49,7 +49,7 @@ TEST(LlmClient, RetriesWhatCanSucceedAndHonoursRetryAfter) {
   test::ChatServer server;
   server.script({Reply{429, R"({"error":"slow down"})", "", "1"},
                  Reply{500, R"({"error":"oops"})"},
-                 Reply{200, "", "", "", 0, 0.8},  // slower than the 0.5 s timeout
+                 Reply{200, "", "", "", 0, 4},  // slower than the 2 s timeout
                  Reply{200, R"({"choices":[{"message":{"content":"cut)", "", "", 400},
                  Reply{200, "this is not json"},
                  Reply{200, R"({"choices":[]})"},

@@ -62,9 +62,14 @@ train.epochs = 4
 train.sequences_per_step = 2
 batching.plugin = "naive"
 checkpoint.save = false
+eval.every_steps = 50
 [[data]]
 source = "synthetic-copy"
 params = { count = 1000 }
+[[evaluate]]
+name = "ppl"
+evaluator = "perplexity"
+data = { source = "synthetic-copy", params = { count = 4 } }
 )";
   return (d.path / "live.toml").string();
 }
@@ -109,7 +114,7 @@ TEST(MetricsEndpoint, ARealPrometheusScrapesARunningSweep) {
       queries.push_back(q);
       ++from_dashboard;
     }
-  ASSERT_GE(from_dashboard, 8u);
+  ASSERT_GE(from_dashboard, 9u);
   for (const std::string& q : queries) {
     nlohmann::json answer;
     bool found = false;

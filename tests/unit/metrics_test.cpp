@@ -76,6 +76,19 @@ TEST(SweepMetrics, StatesCountersAndHistogramFollowTheEvents) {
   EXPECT_TRUE(has_line(text, "longalign_cells{state=\"done\",sweep=\"demo\"} 1")) << text;
 }
 
+TEST(SweepMetrics, EvaluationsDuringTrainingAreSeriesByEvaluationAndMetric) {
+  prometheus::Registry r;
+  SweepPlan plan = two_cells();
+  SweepMetrics m(r, plan);
+  m.evaluated_during(plan.cells[1], {{"step", 250}, {"metrics", {{"tasks", {{"accuracy", 0.25}, {"char_match", 0.5}}}}}});
+  m.evaluated_during(plan.cells[1], {{"step", 500}, {"metrics", {{"tasks", {{"accuracy", 0.75}}}}}});
+  const std::string text = scrape(r);
+  EXPECT_TRUE(has_line(text, "longalign_cell_eval{cell=\"cell1\",evaluation=\"tasks\",metric=\"accuracy\",sweep=\"demo\"} 0.75")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_eval{cell=\"cell1\",evaluation=\"tasks\",metric=\"char_match\",sweep=\"demo\"} 0.5")) << text;
+  EXPECT_TRUE(has_line(text, "longalign_cell_eval_step{cell=\"cell1\",sweep=\"demo\"} 500")) << text;
+  EXPECT_EQ(text.find("longalign_cell_eval{cell=\"cell0\""), std::string::npos) << text;
+}
+
 TEST(SweepMetrics, GridKeysBecomeValidLabelNames) {
   EXPECT_EQ(sanitize_label_name("train.rows_per_micro_batch"), "train_rows_per_micro_batch");
   EXPECT_EQ(sanitize_label_name("data.copy.count"), "data_copy_count");

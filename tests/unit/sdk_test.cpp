@@ -41,8 +41,22 @@ TEST(Sdk, ShuffleIsAPermutationAndRepeatable) {
 TEST(Sdk, BelowStaysInRange) {
   longalign::Rng rng(3);
   std::vector<int> seen(7, 0);
-  for (int i = 0; i < 7000; ++i) ++seen[rng.below(7)];
-  for (int s : seen) EXPECT_GT(s, 800);
+  for (int i = 0; i < 7000; ++i) {
+    const uint64_t v = rng.below(7);
+    ASSERT_LT(v, 7u);
+    ++seen[v];
+  }
+  for (int s : seen) EXPECT_GT(s, 800) << "about 1000 each";
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(rng.below(1), 0u);
+  // A bound that is no power of two and above 2^63: still below it, and over its whole range.
+  const uint64_t big = (uint64_t{1} << 63) + 12345;
+  bool upper_half = false;
+  for (int i = 0; i < 1000; ++i) {
+    const uint64_t v = rng.below(big);
+    ASSERT_LT(v, big);
+    upper_half |= v >= big / 2;
+  }
+  EXPECT_TRUE(upper_half);
 }
 
 longalign::Plan one_row_per_micro_batch(std::vector<uint32_t> lengths) {

@@ -1,5 +1,6 @@
 #include "cell/dataset.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cell/cell_spec.h"
@@ -80,6 +81,7 @@ nlohmann::json build_entry(const std::string& name, const nlohmann::json& entry,
   const size_t min_tokens = entry.value("min_tokens", size_t{0});
   const size_t max_tokens = entry.value("max_tokens", SIZE_MAX);
   const bool truncate = entry.value("over_length", std::string("drop")) == "truncate";
+  const bool all_targets = entry.value("targets", std::string("assistant")) == "all";
   Example e;
   int64_t read = 0, examples = 0, tokens = 0, targets = 0, dropped_short = 0, dropped_long = 0, truncated = 0;
   nlohmann::json by_task = nlohmann::json::object(), by_source = nlohmann::json::object();
@@ -97,6 +99,7 @@ nlohmann::json build_entry(const std::string& name, const nlohmann::json& entry,
       throw std::runtime_error("data '" + name + "' example " + std::to_string(read - 1) + ": " + err.what());
     }
     if (!t) continue;
+    if (all_targets) std::fill(t->target.begin() + std::min<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(t->target.size())), t->target.end(), 1);
     if (t->ids.size() < min_tokens) {
       ++dropped_short;
       continue;

@@ -9,76 +9,22 @@
 
 #include "batching/plan_check.h"
 #include "batching/plan_stats.h"
+#include "cell/evaluations.h"
 #include "cell/heldout.h"
 #include "cell/step_batches.h"
 #include "checkpoint/training_checkpoint.h"
-#include "cell/model_service.h"
 #include "llm/llm_service.h"
 #include "plugin/instance.h"
 #include "store/store.h"
-#include "text/chat_template.h"
 #include "util/crash_point.h"
 #include "util/build_info.h"
-#include "util/sha256.h"
 
 namespace longalign::host {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The examples an [[evaluate]] entry's `data` names, read from its source as they are.
-std::vector<Example> evaluation_examples(const nlohmann::json& data, const nlohmann::json& plugins, uint64_t seed,
-                                         const la_llm_client* llm) {
-  DataSourceInstance src(load_plugin(plugins, data["source"]), data["params"], llm);
-  src.open(seed);
-  const int64_t want = data.contains("count") ? data["count"].get<int64_t>() : -1;
-  std::vector<Example> out;
-  Example e;
-  while ((want < 0 || static_cast<int64_t>(out.size()) < want) && src.next(e)) out.push_back(e);
-  return out;
-}
-
 }  // namespace
-
-void run_evaluations(const CellSpec& spec, const ServedModel* model, uint32_t context_size, const la_llm_client* llm,
-                     Store& store, const EventSink& events) {
-  ByteTokenizer tok;
-  auto tmpl = make_chat_template(spec.config["chat_template"]);
-  std::optional<ModelService> service;
-  if (model) service.emplace(*model, tok, *tmpl, context_size);
-  for (auto& item : spec.eval_ids.items()) {
-    const std::string name = item.key(), eval_id = item.value();  // not bindings: the lambdas below capture them
-    const nlohmann::json& entry = spec.config["evaluate"][name];
-    const std::string evaluator = entry["evaluator"];
-    const auto t0 = Clock::now();
-    crash_point("cell.evaluation");
-    // A failing evaluator is recorded as such; the cell and the other evaluations go on.
-    try {
-      std::vector<Example> examples;
-      // Its own seed, so a source that also feeds training gives other examples here.
-      const uint64_t seed = std::stoull(sha256_hex("evaluate:" + name + ":" + std::to_string(spec.seed)).substr(0, 15), nullptr, 16);
-      if (entry.contains("data")) examples = evaluation_examples(entry["data"], spec.plugins, seed, llm);
-      EvaluatorInstance ev(load_plugin(spec.plugins, evaluator), entry["params"], service ? service->table() : nullptr, llm);
-      std::vector<EvalMetric> metrics;
-      std::vector<EvalArtifact> artifacts;
-      ev.evaluate(metrics, artifacts, examples);
-      store.db().transaction([&] {
-        for (auto& m : metrics) {
-          nlohmann::json tags = nlohmann::json::object();
-          for (auto& [k, v] : m.tags) tags[k] = v;
-          store.put_eval_result(eval_id, spec.cell_id, evaluator, m.name, tags.dump(), m.value);
-        }
-        for (auto& a : artifacts) store.put_artifact(spec.cell_id, eval_id, a.name, a.media_type, a.data);
-        store.put_eval_result(eval_id, spec.cell_id, evaluator, "seconds", "{}",
-                              std::chrono::duration<double>(Clock::now() - t0).count());
-      });
-      events.emit({{"event", "evaluated"}, {"evaluation", name}, {"metrics", metrics.size()}});
-    } catch (const std::exception& e) {
-      store.put_eval_result(eval_id, spec.cell_id, evaluator, "failed", nlohmann::json{{"error", e.what()}}.dump(), 1);
-      events.emit({{"event", "evaluation_failed"}, {"evaluation", name}, {"message", e.what()}});
-    }
-  }
-}
 
 void EventSink::emit(const nlohmann::json& event) const {
   if (observer_) observer_(event);
@@ -164,6 +110,9 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   store.put_run_metric(spec.cell_id, "train.world_size", world);
   const bool restart_positions = train["positions"] == "restart";
   MetricWriter metrics(store, spec.cell_id);
+  CellEvaluations evaluations(spec, llm_service ? llm_service->table() : nullptr);
+  const int64_t eval_every = lead ? spec.config["eval"]["every_steps"].get<int64_t>() : 0;
+  double eval_seconds = 0;
 
   // A killed attempt left checkpoints: go on from the newest (its steps' metrics are stored).
   const std::filesystem::path cell_dir = std::filesystem::path(db_file).parent_path();
@@ -249,6 +198,8 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       metrics.add(step_index, "weight_sum", weight_sum);
       metrics.add(step_index, "micro_batches", step.count);
       ++step_index;
+      if (eval_every > 0 && step_index % eval_every == 0 && step_index < static_cast<int64_t>(total_steps))
+        eval_seconds += evaluations.run_during(*trainer->served_model(), max_tokens, step_index, metrics, events);
       if (every > 0 && step_index % every == 0 && step_index < static_cast<int64_t>(total_steps)) {
         metrics.flush();  // the steps a checkpoint covers are stored before it exists
         const uint64_t bytes = save_training_checkpoint(cell_dir, step_index, static_cast<int>(keep),
@@ -277,7 +228,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   }
   if (ckpt["save"].get<bool>() && lead) trainer->save_model(cell_dir / "model");
   if (!spec.eval_ids.empty() && lead)
-    run_evaluations(spec, trainer->served_model(), max_tokens, llm_service ? llm_service->table() : nullptr, store, events);
+    evaluations.run_final(trainer->served_model(), max_tokens, store, events);
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const PlanStats stats = plan_stats(plans, max_tokens);
@@ -290,6 +241,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? stats.real_tokens / train_seconds : 0);
       store.put_run_metric(spec.cell_id, "train.target_tokens_per_s", train_seconds > 0 ? target_tokens / train_seconds : 0);
       store.put_run_metric(spec.cell_id, "train.final_loss", loss_last);
+      if (eval_every > 0) store.put_run_metric(spec.cell_id, "train.eval_seconds", eval_seconds);
     }
     run.status = "done";
     run.finished_at = Store::now_utc();

@@ -32,12 +32,4 @@ class EventSink {
 // saying what failed (the caller records it). The run row is 'done' only after all its results.
 void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events, const TrainerFactory& trainer);
 
-class Store;
-class ServedModel;
-// The cell's [[evaluate]] entries on `model` (none: evaluators see the model service answer
-// "unavailable"), each metric under its evaluation id; a failing evaluator is stored as the
-// metric "failed" with its error, and the others go on.
-void run_evaluations(const CellSpec& spec, const ServedModel* model, uint32_t context_size, const la_llm_client* llm,
-                     Store& store, const EventSink& events);
-
 }  // namespace longalign::host

@@ -3,10 +3,11 @@
 #include <longalign/plugin.hpp>
 
 #include <cmath>
+#include <utility>
 
 namespace longalign::host {
 
-ReferenceModel::ReferenceModel(uint32_t context_size) : context_(context_size) {
+ReferenceModel::ReferenceModel(uint32_t context_size, std::string reply) : context_(context_size), reply_(std::move(reply)) {
   service_.struct_size = sizeof service_;
   service_.ctx = this;
   service_.context_size = [](void* ctx, uint32_t* n, la_error*) {
@@ -55,9 +56,15 @@ ReferenceModel::ReferenceModel(uint32_t context_size) : context_(context_size) {
       self->generated_text_.assign(n, {});
       for (size_t i = 0; i < n; ++i) {
         const la_generate_request r = req.get(i);
-        uint32_t tok = r.n_prompt ? r.prompt[r.n_prompt - 1] : 0;
-        self->generated_[i].assign(r.max_new_tokens, tok);
-        self->generated_text_[i].assign(r.max_new_tokens, static_cast<char>(tok));
+        if (self->reply_.empty()) {
+          const uint32_t tok = r.n_prompt ? r.prompt[r.n_prompt - 1] : 0;
+          self->generated_[i].assign(r.max_new_tokens, tok);
+          self->generated_text_[i].assign(r.max_new_tokens, static_cast<char>(tok));
+        } else {
+          self->generated_text_[i] = self->reply_.substr(0, r.max_new_tokens);
+          self->generated_[i].assign(self->generated_text_[i].begin(), self->generated_text_[i].end());
+          for (auto& id : self->generated_[i]) id &= 0xFF;
+        }
         out.set(i, {0, self->generated_[i].data(), self->generated_[i].size(), str(self->generated_text_[i])});
       }
       return int32_t{LA_OK};

@@ -1,5 +1,7 @@
 #include "report/report.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -324,6 +326,44 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
                 "plot " + quoted((dir / "throughput.dat").string()) + " using 0:2:xtic(1) with boxes notitle\n"
                 "set yrange [*:*]\n";
       made.push_back(dir / "throughput.png");
+    }
+  }
+
+  // Evaluations during training (eval.every_steps): per metric, one line per group, the mean over
+  // its seeds at each step.
+  {
+    std::map<std::string, std::vector<std::map<int64_t, std::vector<double>>>> by_metric;  // name -> group -> step -> values
+    for (size_t gi = 0; gi < r.groups.size(); ++gi)
+      for (size_t i : r.groups[gi].cells) {
+        auto q = store.db().prepare(
+            "SELECT name, step, value FROM step_metrics WHERE cell_id = ?1 AND name LIKE 'eval.%' AND name NOT LIKE '%.failed'");
+        q.bind(1, r.cells[i].id);
+        while (q.step()) {
+          auto& groups = by_metric[q.text_at(0)];
+          groups.resize(r.groups.size());
+          groups[gi][q.int_at(1)].push_back(q.real_at(2));
+        }
+      }
+    for (auto& [name, groups] : by_metric) {
+      std::string stem = name;
+      std::replace(stem.begin(), stem.end(), '.', '-');
+      std::ostringstream data;
+      std::string titles;
+      size_t blocks = 0;
+      for (size_t gi = 0; gi < groups.size(); ++gi) {
+        if (groups[gi].empty()) continue;
+        data << (blocks++ ? "\n\n" : "");
+        for (auto& [step, v] : groups[gi]) data << step << " " << number(summarize(v).mean) << "\n";
+        titles += (titles.empty() ? "" : ",") + quoted(r.groups[gi].label);
+      }
+      write_file_atomically(dir / (stem + ".dat"), data.str());
+      script += "set output " + quoted((dir / (stem + ".png")).string()) + "\nset title " +
+                quoted(name.substr(5) + " during training, mean over seeds") +
+                "\nset xlabel \"optimizer step\"\nset ylabel " + quoted(name.substr(name.rfind('.') + 1)) + "\n"
+                "array t[" + std::to_string(blocks) + "] = [" + titles + "]\n"
+                "plot for [i=0:" + std::to_string(blocks - 1) + "] " + quoted((dir / (stem + ".dat")).string()) +
+                " index i using 1:2 with linespoints lw 1.5 title t[i+1]\n";
+      made.push_back(dir / (stem + ".png"));
     }
   }
 

@@ -344,6 +344,8 @@ class Runner {
         c.step = e.value("step", int64_t{0});
         c.steps = e.value("steps", int64_t{0});
         metrics_->progress(*c.cell, e);
+      } else if (kind == "evaluated_during") {
+        metrics_->evaluated_during(*c.cell, e);
       } else if (kind == "error") {
         c.error = e.value("message", "");
       }

@@ -49,6 +49,8 @@ SweepMetrics::SweepMetrics(prometheus::Registry& r, const SweepPlan& plan)
       padded_slots_(BuildCounter().Name("longalign_cell_padded_slots_total").Help("Padding slots computed").Register(r)),
       step_seconds_(BuildHistogram().Name("longalign_cell_step_seconds").Help("Optimizer step durations").Register(r)),
       cell_rss_(BuildGauge().Name("longalign_cell_resident_memory_bytes").Help("A running cell's resident memory").Register(r)),
+      eval_(BuildGauge().Name("longalign_cell_eval").Help("A headline metric of an evaluation during training, at its latest step").Register(r)),
+      eval_step_(BuildGauge().Name("longalign_cell_eval_step").Help("The optimizer step of a cell's latest evaluation during training").Register(r)),
       rss_(BuildGauge().Name("process_resident_memory_bytes").Help("Resident memory of the runner").Register(r)),
       cpu_(BuildCounter().Name("process_cpu_seconds_total").Help("CPU time of the runner, user and system").Register(r)) {
   for (const char* s : {"pending", "running", "done", "failed", "interrupted"}) cells_.Add({{"sweep", sweep_}, {"state", s}});
@@ -88,6 +90,22 @@ void SweepMetrics::progress(const Cell& cell, const nlohmann::json& e) {
   if (e.contains("step_seconds") && e["step_seconds"].is_array())
     for (auto& s : e["step_seconds"])
       if (s.is_number()) step_seconds_.Add(l, kStepSecondsBuckets).Observe(s.get<double>());
+}
+
+void SweepMetrics::evaluated_during(const Cell& cell, const nlohmann::json& e) {
+  const prometheus::Labels l = cell_labels(cell);
+  if (e.contains("step") && e["step"].is_number()) eval_step_.Add(l).Set(e["step"].get<double>());
+  if (!e.contains("metrics") || !e["metrics"].is_object()) return;
+  for (auto& [evaluation, metrics] : e["metrics"].items()) {
+    if (!metrics.is_object()) continue;
+    for (auto& [metric, value] : metrics.items()) {
+      if (!value.is_number()) continue;
+      prometheus::Labels ml = l;
+      ml["evaluation"] = evaluation;
+      ml["metric"] = metric;
+      eval_.Add(ml).Set(value.get<double>());
+    }
+  }
 }
 
 void SweepMetrics::sample_memory(const Cell& cell, pid_t pid) {

@@ -6,6 +6,8 @@
 //   longalign_cell_real_tokens_total, _padded_slots_total            counters
 //   longalign_cell_step_seconds                                    histogram of step times
 //   longalign_cell_resident_memory_bytes                           a running cell's RSS
+//   longalign_cell_eval{evaluation,metric}   headline metrics of evaluations during training (eval.every_steps)
+//   longalign_cell_eval_step                 the optimizer step they were taken at
 //   process_resident_memory_bytes, process_cpu_seconds_total       the runner itself
 // The registry is prometheus-cpp's; what is ours is which series exist and how events feed them
 // (prometheus-cpp collects no process metrics in C++, so the runner samples its own).
@@ -35,6 +37,7 @@ class SweepMetrics {
   SweepMetrics(prometheus::Registry& registry, const SweepPlan& plan);
   void state(const Cell& cell, const std::string& state);  // pending, running, done, failed, interrupted
   void progress(const Cell& cell, const nlohmann::json& event);
+  void evaluated_during(const Cell& cell, const nlohmann::json& event);
   void sample_memory(const Cell& cell, pid_t pid);  // a running cell's RSS, from /proc
   void forget_memory(const Cell& cell);
   void sample_process();  // the runner's own RSS and CPU time
@@ -56,6 +59,8 @@ class SweepMetrics {
   prometheus::Family<prometheus::Counter>& padded_slots_;
   prometheus::Family<prometheus::Histogram>& step_seconds_;
   prometheus::Family<prometheus::Gauge>& cell_rss_;
+  prometheus::Family<prometheus::Gauge>& eval_;
+  prometheus::Family<prometheus::Gauge>& eval_step_;
   prometheus::Family<prometheus::Gauge>& rss_;
   prometheus::Family<prometheus::Counter>& cpu_;
 };

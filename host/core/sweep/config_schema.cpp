@@ -49,6 +49,11 @@ const std::vector<ParamInfo>& config_schema() {
           std::nullopt, {"restart", "running"}),
       key("eval.heldout", LA_PARAM_INT, 0,
           "Examples set aside from the data (a seeded choice) to measure held-out target loss against the unigram baseline", 0.0),
+      key("eval.every_steps", LA_PARAM_INT, 0,
+          "Every this many optimizer steps, run the evaluations eval.during names on the model in training, stored by "
+          "step (step_metrics eval.NAME.METRIC) for accuracy-by-step curves; 0: only after training", 0.0),
+      key("eval.during", LA_PARAM_LIST, nlohmann::json::array(),
+          "The [[evaluate]] entries (by name) that run every eval.every_steps steps; empty: all of them"),
       key("checkpoint.save", LA_PARAM_BOOL, true, "Save the trained model as a Hugging Face directory, model/ in the cell's folder"),
       key("checkpoint.every", LA_PARAM_INT, 100,
           "Save the training state every this many optimizer steps, so a killed cell resumes there (0: never)", 0.0),
@@ -81,6 +86,10 @@ const std::vector<ParamInfo>& data_entry_schema() {
       key("over_length", LA_PARAM_STRING, "drop",
           "Past max_tokens: drop the example (read on), or truncate the middle of its longest user turn (plain text: its end)",
           std::nullopt, {"drop", "truncate"}),
+      key("targets", LA_PARAM_STRING, "assistant",
+          "Which tokens the loss trains on: the assistant turns (and their end-of-turn token), or all: every token after "
+          "the first, the prompt too (axolotl's train_on_inputs)",
+          std::nullopt, {"assistant", "all"}),
   };
   return keys;
 }

@@ -102,6 +102,10 @@ class Resolver {
       if (!cfg["evaluate"].is_object()) fail("evaluate", "expected [[evaluate]] entries");
       for (auto& [name, entry] : cfg["evaluate"].items()) entry = evaluate_entry(name, entry);
     }
+    for (auto& name : cfg["eval"]["during"]) {
+      if (!name.is_string() || !cfg.contains("evaluate") || !cfg["evaluate"].contains(name.get<std::string>()))
+        fail("eval.during", "no [[evaluate]] entry named " + name.dump() + evaluation_names(cfg));
+    }
     return cfg;
   }
 
@@ -134,6 +138,8 @@ class Resolver {
     // (what it made is hashed into the cell's data record): both stay out of the id.
     config.erase("checkpoint");
     config.erase("llm");
+    // Evaluating during training came after the committed cells' ids: off, it stays out of them.
+    if (config["eval"]["every_steps"] == 0) config["eval"].erase("every_steps"), config["eval"].erase("during");
     return config;
   }
 
@@ -153,6 +159,13 @@ class Resolver {
       };
       walk(v, section);
     }
+  }
+
+  static std::string evaluation_names(const nlohmann::json& cfg) {
+    std::string names;
+    const nlohmann::json entries = cfg.value("evaluate", nlohmann::json::object());
+    for (auto& [name, entry] : entries.items()) names += (names.empty() ? "" : ", ") + name;
+    return names.empty() ? " (the sweep has none)" : " (there are: " + names + ")";
   }
 
   // model.init_from: a model directory, a training checkpoint's directory, RESULTS_DB#CELL, or
@@ -288,7 +301,7 @@ class Resolver {
         out["count"] = static_cast<int64_t>(ratio * static_cast<double>(*available));
       }
     }
-    for (const char* k : {"min_tokens", "max_tokens", "over_length"})
+    for (const char* k : {"min_tokens", "max_tokens", "over_length", "targets"})
       if (entry.contains(k)) out[k] = entry[k];
     if (out.contains("min_tokens") && out.contains("max_tokens") && out["min_tokens"] > out["max_tokens"])
       fail(at + ".min_tokens", "is above max_tokens");
