@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -120,9 +121,28 @@ eval.heldout = 4
 name = "chat"
 source = "synthetic-chat"
 params = { count = 40 }
+[[evaluate]]
+name = "ppl"
+evaluator = "perplexity"
 )";
   ASSERT_EQ(dir.run_sweep().exit_code, 0);
   const std::string db = (dir.path / "r.sqlite").string(), out = (dir.path / "out").string();
+  // Every metric an evaluator reports is a column of report.json (and .csv); the table leaves out
+  // its counts and time unless --columns names them.
+  auto all = dir.longalign({"report", db, "--format", "json", "--no-plots", "--out", out});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto j = nlohmann::json::parse(all.out);
+  for (auto* column : {"ppl.nll_per_token", "ppl.perplexity", "ppl.tokens", "ppl.seconds", "heldout.loss"})
+    EXPECT_NE(std::find(j["columns"].begin(), j["columns"].end(), column), j["columns"].end()) << column;
+  EXPECT_EQ(j["groups"][0]["columns"]["ppl.tokens"]["mean"], 93) << "the two default texts' scored tokens";
+  EXPECT_EQ(j["table_columns"], nlohmann::json::parse(
+                                    R"(["ppl.nll_per_token", "ppl.perplexity", "heldout.loss", "heldout.sequence_loss", "train.final_loss", "train.target_tokens_per_s", "train.hours"])"));
+  std::ifstream csv(dir.path / "out" / "report.csv");
+  std::string text((std::istreambuf_iterator<char>(csv)), {});
+  EXPECT_NE(text.find("\"(base)\",ppl.tokens,1,93,"), std::string::npos) << text;
+  auto tokens = dir.longalign({"report", db, "--format", "table", "--no-plots", "--out", out, "--columns", "ppl.tokens"});
+  EXPECT_EQ(tokens.out.rfind("| cells | seeds | ppl.tokens |\n| --- | --- | --- |\n| (base) | 1 | 93 |", 0), 0u) << tokens.out;
+
   auto r = dir.longalign({"report", db, "--format", "table", "--no-plots", "--out", out, "--columns", "train.final_loss,heldout.loss"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("| cells | seeds | train.final_loss | heldout.loss |\n| --- | --- | --- | --- |\n| (base) | 1 | ", 0), 0u) << r.out;
@@ -130,7 +150,11 @@ params = { count = 40 }
 
   r = dir.longalign({"report", db, "--no-plots", "--out", out, "--columns", "heldout.los"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--columns: no column 'heldout.los' in this report (did you mean 'heldout.loss'?)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--columns: no column 'heldout.los' in this report (did you mean 'heldout.loss'?) (its columns: ppl.nll_per_token, "
+                       "ppl.perplexity, ppl.seconds, ppl.tokens, heldout.loss, heldout.sequence_loss, train.final_loss, "
+                       "train.target_tokens_per_s, train.hours)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Report, ACellSharedByTwoSweepsBelongsToBoth) {

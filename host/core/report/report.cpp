@@ -48,8 +48,8 @@ std::string number(double x) {
   return buf;
 }
 
-// Evaluators' counts (how many examples, cases, truncated prompts): in report.json's cells, not
-// columns of the table.
+// Evaluators' counts and time (how many examples, cases, truncated prompts; seconds): columns of
+// report.csv and report.json, and of the table when --columns names them, not shown by default.
 bool bookkeeping(const std::string& metric) {
   for (const char* m : {"seconds", "examples", "cases", "questions", "truncated", "tokens", "rated", "generations"})
     if (metric == m) return true;
@@ -137,7 +137,7 @@ Report build_report(Store& store, const std::string& sweep) {
     e.bind(1, c.id);
     while (e.step()) {
       auto it = names.find(e.text_at(0));
-      if (it == names.end() || bookkeeping(e.text_at(1))) continue;
+      if (it == names.end()) continue;
       const std::string column = it->second + "." + e.text_at(1);
       c.values[column] = e.real_at(2);
       if (std::find(eval_columns.begin(), eval_columns.end(), column) == eval_columns.end()) eval_columns.push_back(column);
@@ -145,13 +145,17 @@ Report build_report(Store& store, const std::string& sweep) {
   }
   std::sort(eval_columns.begin(), eval_columns.end());
   r.columns = eval_columns;
+  for (auto& col : eval_columns)
+    if (!bookkeeping(col.substr(col.rfind('.') + 1))) r.table_columns.push_back(col);
   for (auto& [metric, column] : kRunColumns)
     for (auto& c : r.cells)
       if (c.values.count(metric)) {
         r.columns.push_back(column);
+        r.table_columns.push_back(column);
         break;
       }
   r.columns.push_back("train.hours");
+  r.table_columns.push_back("train.hours");
 
   std::map<std::string, size_t> group_of;
   for (size_t i = 0; i < r.cells.size(); ++i) {
@@ -172,9 +176,12 @@ Report build_report(Store& store, const std::string& sweep) {
 
 void Report::select(const std::vector<std::string>& wanted) {
   for (auto& w : wanted)
-    if (std::find(columns.begin(), columns.end(), w) == columns.end())
-      throw std::invalid_argument("no column '" + w + "' in this report" + did_you_mean(w, columns));
-  columns = wanted;
+    if (std::find(columns.begin(), columns.end(), w) == columns.end()) {
+      std::string all;
+      for (auto& c : columns) all += (all.empty() ? "" : ", ") + c;
+      throw std::invalid_argument("no column '" + w + "' in this report" + did_you_mean(w, columns) + " (its columns: " + all + ")");
+    }
+  table_columns = wanted;
 }
 
 void Report::pair_with(const std::string& label) {
@@ -213,14 +220,14 @@ std::string Report::markdown() const {
 std::string Report::table() const {
   auto header = [&] {
     std::string h = "| cells | seeds |";
-    for (auto& c : columns) h += " " + c + " |";
+    for (auto& c : table_columns) h += " " + c + " |";
     h += "\n| --- | --- |";
-    for (size_t i = 0; i < columns.size(); ++i) h += " --- |";
+    for (size_t i = 0; i < table_columns.size(); ++i) h += " --- |";
     return h + "\n";
   };
   auto row = [&](const ReportGroup& g, const std::map<std::string, Summary>& values, size_t seeds) {
     std::string r = "| " + g.label + " | " + std::to_string(seeds) + " |";
-    for (auto& c : columns) {
+    for (auto& c : table_columns) {
       auto it = values.find(c);
       if (it == values.end()) {
         r += " |";
@@ -261,7 +268,8 @@ std::string Report::csv() const {
 }
 
 nlohmann::json Report::to_json() const {
-  nlohmann::json j = {{"sweep", sweep}, {"cells_done", cells.size()}, {"cells_not_done", not_done}, {"columns", columns}};
+  nlohmann::json j = {{"sweep", sweep}, {"cells_done", cells.size()}, {"cells_not_done", not_done}, {"columns", columns},
+                      {"table_columns", table_columns}};
   if (!baseline.empty()) j["baseline"] = baseline;
   j["groups"] = nlohmann::json::array();
   for (auto& g : groups) {

@@ -1,8 +1,10 @@
 // `longalign report DB`: the paper's tables from a sweep's results. Cells that differ only in
-// their seed form a group (a row); the columns are the evaluations' headline metrics (untagged;
-// counts such as examples or truncated prompts stay in the DB) and the training's held-out
-// losses (token and sequence means), final loss, target tokens/s and hours, each as mean ± std
-// with a 95% interval over seeds. Plots (PNG, drawn by gnuplot): loss curves per cell, needle
+// their seed form a group (a row); the columns are every untagged metric of every evaluation
+// (ENTRY.METRIC) and the training's held-out losses (token and sequence means), final loss, target
+// tokens/s and hours, each as mean ± std with a 95% interval over seeds. report.csv and
+// report.json have them all; the markdown table shows all but the evaluations' counts and time
+// (examples, cases, questions, truncated, tokens, rated, generations, seconds) unless --columns
+// names them. Plots (PNG, drawn by gnuplot): loss curves per cell, needle
 // heatmaps (length x depth) per group, and target tokens/s per batching method.
 #pragma once
 #include <nlohmann/json.hpp>
@@ -37,12 +39,14 @@ struct Report {
   std::string sweep;
   std::vector<ReportCell> cells;  // done cells
   size_t not_done = 0;
-  std::vector<std::string> columns;  // in display order
+  std::vector<std::string> columns;        // all of them, in display order
+  std::vector<std::string> table_columns;  // those the markdown table shows
   std::vector<ReportGroup> groups;
 
   std::string baseline;  // the label of the group pair_with compared the others to
 
-  // Keeps these columns, in this order; throws std::invalid_argument naming one the report lacks.
+  // The markdown table's columns, in this order; throws std::invalid_argument naming one the
+  // report lacks and listing those it has.
   void select(const std::vector<std::string>& wanted);
   // Paired differences: for every other group and column, (its value - the baseline group's) for
   // each seed both ran, summarised over those seeds, so the variation between seeds that every
