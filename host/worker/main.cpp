@@ -15,6 +15,7 @@
 
 #include "cell/evaluations.h"
 #include "cell/model_service.h"
+#include "cell/model_shape.h"
 #include "cell/task_metrics.h"
 #include "cell/worker.h"
 #include "llm/llm_service.h"
@@ -89,7 +90,7 @@ std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint6
   std::optional<host::HfCheckpoint> init;
   engine::ModelConfig m;
   if (init_from.empty()) {
-    m = engine::model_preset(cfg["model"]["preset"]);
+    m = host::model_shape(cfg["model"]);
     m.vocab_size = 259;  // the byte tokenizer
   } else {
     init = host::load_hf_checkpoint(init_from);

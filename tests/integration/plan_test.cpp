@@ -163,6 +163,13 @@ TEST(Plan, EachBadConfigGetsALocatedError) {
       {"name = \"x\"\n[grid]\n\"train.epochs\" = [1]\n[[exclude]]\n\"train.epochs\" = 2\n" + kData,
        "s.toml:5:1: key 'exclude': this [[exclude]] matches no cell of the grid"},
       {"name = \"x\"\n[config]\nmodel = 3\n" + kData, "s.toml:3:1: key 'model': unknown key"},
+      {"name = \"x\"\n[grid]\n\"model.heads\" = [2, 3]\n" + kData,
+       "s.toml:3:21: key 'model.heads': d_model 64 does not split into 3 heads"},
+      {"name = \"x\"\n[config]\nmodel.init_from = \"m\"\nmodel.layers = 3\n" + kData,
+       "s.toml:4:7: key 'model.layers': sets the shape of a model trained from scratch; model.init_from's config.json gives "
+       "the shape here"},
+      {"name = \"x\"\n[config]\neval.every_steps = 10\neval.during = [\"acc\"]\n" + kData,
+       "s.toml:4:6: key 'eval.during': no [[evaluate]] entry named \"acc\" (the sweep has none)"},
       {"name = \"x\"\n[config]\ntrain.device = \"cuda\"\n" + kData,
        "s.toml:3:7: key 'train.device': this longalign's engine is built against a CPU-only libtorch (Debian's): use device "
        "= \"cpu\", or build against a CUDA libtorch (README, \"Scaling out\")"},

@@ -15,6 +15,11 @@ ParamInfo key(const char* name, la_param_type t, nlohmann::json def, const char*
 const std::vector<ParamInfo>& config_schema() {
   static const std::vector<ParamInfo> keys = {
       key("model.preset", LA_PARAM_STRING, "tiny", "Model size preset", std::nullopt, engine::model_preset_names()),
+      key("model.d_model", LA_PARAM_INT, 0, "Width of a model trained from scratch; 0: the preset's (SwiGLU's d_ff follows: 8/3 of it)", 0.0),
+      key("model.layers", LA_PARAM_INT, 0, "Transformer layers; 0: the preset's", 0.0),
+      key("model.heads", LA_PARAM_INT, 0, "Attention heads (head size: d_model / heads); 0: the preset's", 0.0),
+      key("model.kv_heads", LA_PARAM_INT, 0, "Key/value heads (fewer than heads: grouped-query attention); 0: as many as heads", 0.0),
+      key("model.d_ff", LA_PARAM_INT, 0, "SwiGLU hidden size; 0: the preset's, or 8/3 of model.d_model where that is set", 0.0),
       key("model.rope_theta", LA_PARAM_FLOAT, 0.0, "RoPE base; 0 keeps the preset's or init_from's (10,000 for the presets)", 0.0),
       key("model.init_from", LA_PARAM_STRING, "",
           "Start from these weights: a Hugging Face Llama directory (a cell's model/ is one), or RESULTS_DB#CELL_ID for a "

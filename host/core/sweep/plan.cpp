@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "cell/model_shape.h"
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "plugin/instance.h"
@@ -86,6 +87,7 @@ class Resolver {
       if (auto e = check_param_value(k, *v); !e.empty()) fail(k.name, e);
       if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
     }
+    check_model_shape(cfg["model"]);
     resolve_init_from(cfg);
     // A cell never falls back to the CPU silently: cuda is refused here unless the engine was built
     // against a CUDA libtorch (the build defines LONGALIGN_ENGINE_CUDA from what it found).
@@ -138,8 +140,11 @@ class Resolver {
     // (what it made is hashed into the cell's data record): both stay out of the id.
     config.erase("checkpoint");
     config.erase("llm");
-    // Evaluating during training came after the committed cells' ids: off, it stays out of them.
+    // Keys that came after the committed cells' ids stay out of them while unset: evaluating
+    // during training, and a shape other than the preset's.
     if (config["eval"]["every_steps"] == 0) config["eval"].erase("every_steps"), config["eval"].erase("during");
+    for (auto& key : model_shape_keys())
+      if (config["model"][key] == 0) config["model"].erase(key);
     return config;
   }
 
@@ -158,6 +163,18 @@ class Resolver {
         for (auto& [key, child] : n.items()) walk(child, path + "." + key);
       };
       walk(v, section);
+    }
+  }
+
+  // The shape keys build a model from scratch; a model.init_from brings its own shape.
+  void check_model_shape(const nlohmann::json& model) const {
+    for (auto& key : model_shape_keys())
+      if (model[key] != 0 && !model["init_from"].get<std::string>().empty())
+        fail("model." + key, "sets the shape of a model trained from scratch; model.init_from's config.json gives the shape here");
+    try {
+      model_shape(model);
+    } catch (const ShapeError& e) {
+      fail(e.key, e.what());
     }
   }
 
