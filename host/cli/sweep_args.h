@@ -9,6 +9,11 @@
 
 namespace longalign::cli {
 
+// The dirs searched for plugins before the usual path: --plugin-dir's, then the sweep's
+// plugin_dirs (where there is a sweep), each checked to exist. Throws host::InputError naming
+// where a missing one was given.
+std::vector<std::filesystem::path> extra_plugin_dirs(const std::vector<std::string>& flag_dirs, const host::Sweep* sweep);
+
 struct SweepArgs {
   std::string file;
   std::vector<std::string> sets, plugin_dirs;

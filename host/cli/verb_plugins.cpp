@@ -1,8 +1,11 @@
-// longalign plugins: every plugin on the search path, and every file rejected, with reasons.
+// longalign plugins: every plugin on the search path, and every file rejected, with reasons;
+// given a sweep, the path that sweep's cells would search (its plugin_dirs first).
 #include <chrono>
 #include <iostream>
+#include <optional>
 
 #include "plugin/registry.h"
+#include "sweep_args.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -11,6 +14,7 @@ namespace {
 struct Options {
   bool json = false;
   std::vector<std::string> dirs;
+  std::string sweep;
 };
 
 void print_text(const host::Registry& reg, const std::vector<std::filesystem::path>& path) {
@@ -47,11 +51,12 @@ Verb add_plugins_verb(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("plugins", "List the plugins found on the search path, and the files rejected");
   cmd->add_flag("--json", opt->json, "Print JSON");
   cmd->add_option("--plugin-dir", opt->dirs, "Also search this dir (first); repeatable");
-  cmd->footer("Search order: --plugin-dir, LONGALIGN_PLUGIN_PATH (colon-separated), the host's plugin dir.");
+  cmd->add_option("SWEEP", opt->sweep, "A sweep (TOML): list what its cells would see, its plugin_dirs searched too");
+  cmd->footer("Search order: --plugin-dir, the sweep's plugin_dirs, LONGALIGN_PLUGIN_PATH (colon-separated), the host's plugin dir.");
   return {cmd, [opt] {
-            std::vector<std::filesystem::path> extra(opt->dirs.begin(), opt->dirs.end());
-            for (auto& d : extra) host::require_plugin_dir(d, {"--plugin-dir"}, "");
-            auto path = host::plugin_search_path(extra);
+            std::optional<host::Sweep> sweep;
+            if (!opt->sweep.empty()) sweep = host::load_sweep(opt->sweep, {});
+            auto path = host::plugin_search_path(extra_plugin_dirs(opt->dirs, sweep ? &*sweep : nullptr));
             host::ProbeCache cache(host::ProbeCache::default_file());
             host::Registry reg = host::scan_plugins(path, {host::host_scanner()}, cache);
             if (opt->json) {

@@ -33,8 +33,11 @@ class CorpusTasks : public longalign::DataSource {
         .param(longalign::plugins::sources_param())
         .param(longalign::Param::integer("count", 1000, "Examples in the stream").min(0))
         .param(longalign::Param::list("tasks", "[]", "Task types to draw from, uniformly (empty: all seven)"))
-        .param(longalign::Param::integer("min_chars", 4000, "Shortest input, in characters").min(200))
-        .param(longalign::Param::integer("max_chars", 16000, "Longest input, in characters").min(200))
+        .param(longalign::Param::integer("min_chars", 4000,
+                                         "Shortest excerpt of the documents, in characters (the task's own lines come on top: "
+                                         "short ones make a curriculum)")
+                   .min(1))
+        .param(longalign::Param::integer("max_chars", 16000, "Longest excerpt of the documents, in characters").min(1))
         .param(longalign::Param::integer("answer_chars", 0,
                                          "Lengthen growable answers to about this many characters (0: shortest)")
                    .range(0, 1 << 20))

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -77,6 +78,30 @@ TEST(Cli, AMissingPluginDirIsNamedWhereItWasGiven) {
   r = dir.longalign({"plugins", "--plugin-dir", (dir.path / "nope").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--plugin-dir: plugin dir " + (dir.path / "nope").string() + " does not exist"), std::string::npos) << r.err;
+  r = dir.longalign({"plugins", (dir.path / "s.toml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find((dir.path / "s.toml").string() + ":2:16: key 'plugin_dirs'"), std::string::npos) << r.err;
+}
+
+// `plugins SWEEP` lists what the sweep's cells would see: its plugin_dirs (relative to the sweep
+// file) searched first, the rejected files there too.
+TEST(Cli, PluginsOfASweepSearchItsPluginDirs) {
+  test::ScratchDir dir("cli-sweep-plugins");
+  std::filesystem::create_directories(dir.path / "mine");
+  std::filesystem::copy_file(test::kFixtures / "wrong_api_version.so", dir.path / "mine" / "future.so");
+  std::filesystem::copy_file(test::kBundled / "naive.so", dir.path / "mine" / "naive.so");
+  std::ofstream(dir.path / "s.toml") << "name = \"p\"\nplugin_dirs = [\"mine\"]\n[[data]]\nsource = \"synthetic-copy\"\n";
+  auto r = dir.longalign({"plugins", "--json", (dir.path / "s.toml").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["search_path"][0], (dir.path / "mine").string());
+  std::map<std::string, std::string> rejected;  // file -> reason
+  for (auto& x : j["rejected"]) rejected[x["file"]] = x["reason"];
+  EXPECT_EQ(rejected[(dir.path / "mine" / "future.so").string()], "wrong API version: got 99, this host supports 1");
+  EXPECT_NE(rejected[(test::kBundled / "naive.so").string()].find("duplicate"), std::string::npos)
+      << "the bundled naive.so, after the sweep's: " << j["rejected"].dump();
+  for (auto& p : j["plugins"])
+    if (p["name"] == "naive") EXPECT_EQ(p["file"], (dir.path / "mine" / "naive.so").string()) << "the sweep's dir comes first";
 }
 
 TEST(Cli, PluginsListsBundledAndRejectedAsJson) {
