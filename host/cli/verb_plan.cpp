@@ -6,6 +6,7 @@
 #include "cell/cell_spec.h"
 #include "cell/step_batches.h"
 #include "plugin/instance.h"
+#include "util/input_error.h"
 #include "sweep_args.h"
 #include "verbs.h"
 
@@ -17,12 +18,27 @@ struct Options {
   bool json = false, batching = false;
 };
 
-// The batch plan's statistics for a cell: its data read and planned, nothing trained.
-host::PlanStats batching_stats(const host::Cell& c, const nlohmann::json& plugins) {
+// The batch plan's statistics for a cell: its data read and planned, and its first optimizer
+// step weighed by its loss weighting (weights that a cell would refuse are refused here, as bad
+// input at the sweep's loss.plugin), nothing trained.
+host::PlanStats batching_stats(const host::SweepPlan& plan, const host::Cell& c) {
   std::vector<host::DataPart> parts;
-  host::Dataset data = host::load_dataset(c.config, plugins, c.seed, parts);
-  host::BatchingInstance b(host::load_plugin(plugins, c.config["batching"]["plugin"]), c.config["batching"]["params"]);
-  return host::plan_stats(host::plan_epochs(b, data, c.config["train"], c.seed), c.config["train"]["max_tokens"]);
+  host::Dataset data = host::load_dataset(c.config, plan.plugins, c.seed, parts);
+  host::BatchingInstance b(host::load_plugin(plan.plugins, c.config["batching"]["plugin"]), c.config["batching"]["params"]);
+  const nlohmann::json& train = c.config["train"];
+  std::vector<Plan> epochs = host::plan_epochs(b, data, train, c.seed);
+  if (!epochs.empty() && !epochs[0].steps.empty()) {
+    host::LossWeightingInstance loss(host::load_plugin(plan.plugins, c.config["loss"]["plugin"]), c.config["loss"]["params"]);
+    const uint32_t world = train["world_size"];
+    const la_range& first = epochs[0].steps[0];
+    try {
+      host::weigh_step(loss, epochs[0], first, data, host::sequence_targets(epochs[0], data),
+                       world > 1 ? host::assign_ranks(epochs[0], first, world) : std::vector<uint32_t>{}, world, 0);
+    } catch (const std::runtime_error& e) {
+      throw host::InputError(plan.sweep.locate("loss.plugin"), "loss.plugin", "cell " + c.id + ": " + e.what());
+    }
+  }
+  return host::plan_stats(epochs, train["max_tokens"]);
 }
 
 std::string grid_text(const nlohmann::json& grid) {
@@ -49,7 +65,7 @@ Verb add_plan_verb(CLI::App& app) {
               for (auto& c : plan.cells) {
                 cells.push_back({{"id", c.id}, {"seed", c.seed}, {"grid", c.grid}, {"config", c.config}, {"eval_ids", c.eval_ids}});
                 if (opt->batching)
-                  for (auto& [k, v] : batching_stats(c, plan.plugins).named()) cells.back()["batching"][k.substr(5)] = v;
+                  for (auto& [k, v] : batching_stats(plan, c).named()) cells.back()["batching"][k.substr(5)] = v;
               }
               std::cout << nlohmann::json{{"sweep", plan.sweep.name}, {"cells", cells}, {"plugins", plan.plugins}}.dump(2) << "\n";
               return kExitOk;
@@ -62,8 +78,9 @@ Verb add_plan_verb(CLI::App& app) {
             std::cout << "GRID\n";
             for (auto& c : plan.cells) {
               std::cout << std::setw(18) << c.id << std::setw(6) << c.seed;
+              host::PlanStats st;
               if (opt->batching) {
-                host::PlanStats st = batching_stats(c, plan.plugins);
+                st = batching_stats(plan, c);
                 char eff[16], spr[16];
                 std::snprintf(eff, sizeof eff, "%.3f", st.efficiency);
                 std::snprintf(spr, sizeof spr, "%.2f", st.sequences_per_row);
@@ -71,6 +88,7 @@ Verb add_plan_verb(CLI::App& app) {
                           << std::setw(9) << spr << std::setw(9) << st.dropped;
               }
               std::cout << grid_text(c.grid) << "\n";
+              for (auto& [reason, n] : st.drop_reasons) std::cout << "    dropped " << n << ": " << reason << "\n";
             }
             return kExitOk;
           }};

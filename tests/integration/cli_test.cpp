@@ -143,6 +143,44 @@ TEST(Cli, PlanBatchingReportsEachCellsPlan) {
   EXPECT_NE(text.out.find("EFFICIENCY"), std::string::npos);
 }
 
+// plan --batching shows why sequences were dropped, as the batching plugin said, and a cell
+// stores the same counts (plan.dropped.REASON); it weighs each cell's first step too, so a loss
+// weighting whose weights do not sum to 1 is refused before anything runs.
+TEST(Cli, PlanBatchingShowsDropReasonsAndRefusesBadWeights) {
+  test::ScratchDir dir("cli-drops");
+  std::ofstream(dir.path / "s.toml") << R"(name = "drops"
+[config]
+train.max_tokens = 64
+train.epochs = 1
+checkpoint.save = false
+batching.params = { drop_last = true }
+[[data]]
+source = "synthetic-copy"
+params = { count = 30, min_words = 2, max_words = 24 }
+)";
+  auto r = dir.longalign({"plan", "--batching", "--json", (dir.path / "s.toml").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto b = nlohmann::json::parse(r.out)["cells"][0]["batching"];
+  const double too_long = b.value("dropped.longer than max_tokens", 0.0), partial = b.value("dropped.in the last, partial micro-batch (drop_last)", 0.0);
+  EXPECT_GT(too_long, 0) << b.dump();
+  EXPECT_EQ(too_long + partial, b["dropped"].get<double>()) << b.dump();
+  auto text = dir.longalign({"plan", "--batching", (dir.path / "s.toml").string()});
+  EXPECT_NE(text.out.find("    dropped " + std::to_string(static_cast<int>(too_long)) + ": longer than max_tokens\n"), std::string::npos)
+      << text.out;
+  auto run = dir.run_sweep();
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(test::run_metric(dir.path / "r.sqlite", "plan.dropped.longer than max_tokens"), too_long);
+
+  std::filesystem::create_directories(dir.path / "mine");
+  std::filesystem::copy_file(test::kFixtures / "broken_weights_sum.so", dir.path / "mine" / "broken_weights_sum.so");
+  std::ofstream(dir.path / "bad.toml") << "name = \"bad\"\nplugin_dirs = [\"mine\"]\n[config]\nloss.plugin = \"broken-sum\"\n"
+                                          "[[data]]\nsource = \"synthetic-copy\"\nparams = { count = 16 }\n";
+  auto bad = dir.longalign({"plan", "--batching", (dir.path / "bad.toml").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.toml:4:6: key 'loss.plugin': cell "), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("plugin 'broken-sum' weights sum to 2.000000 over step 0's target tokens, not 1"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, PluginCheckExitCodes) {
   test::ScratchDir cache("cli");
   auto ok = longalign({"plugin", "check", (test::kBundled / "naive.so").string()}, cache);

@@ -11,6 +11,7 @@ PlanStats plan_stats(const std::vector<Plan>& plans, uint32_t max_tokens) {
     s.steps += static_cast<double>(p.steps.size());
     s.rows += static_cast<double>(p.rows.size());
     s.dropped += static_cast<double>(p.dropped.size());
+    for (auto& [sequence, reason] : p.dropped) ++s.drop_reasons[reason];
     pieces += static_cast<double>(p.segments.size());
     for (const la_row& r : p.rows) slots += r.width;
     for (const la_segment& seg : p.segments) s.real_tokens += seg.length;
@@ -23,14 +24,16 @@ PlanStats plan_stats(const std::vector<Plan>& plans, uint32_t max_tokens) {
 }
 
 std::vector<std::pair<std::string, double>> PlanStats::named() const {
-  return {{"plan.steps", steps},
-          {"plan.rows", rows},
-          {"plan.real_tokens", real_tokens},
-          {"plan.padded_slots", padded_slots},
-          {"plan.efficiency", efficiency},
-          {"plan.sequences_per_row", sequences_per_row},
-          {"plan.dropped", dropped},
-          {"plan.rows_lower_bound", rows_lower_bound}};
+  std::vector<std::pair<std::string, double>> out = {{"plan.steps", steps},
+                                                     {"plan.rows", rows},
+                                                     {"plan.real_tokens", real_tokens},
+                                                     {"plan.padded_slots", padded_slots},
+                                                     {"plan.efficiency", efficiency},
+                                                     {"plan.sequences_per_row", sequences_per_row},
+                                                     {"plan.dropped", dropped},
+                                                     {"plan.rows_lower_bound", rows_lower_bound}};
+  for (auto& [reason, n] : drop_reasons) out.push_back({"plan.dropped." + reason, n});
+  return out;
 }
 
 }  // namespace longalign::host

@@ -4,6 +4,8 @@
 #include "plugin/instance.h"
 
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 namespace longalign::host {
 
@@ -27,6 +29,30 @@ std::vector<Plan> plan_epochs(BatchingInstance& batching, const Dataset& d, cons
                                std::to_string(epoch) + ": " + why);
   }
   return plans;
+}
+
+WeighedStep weigh_step(LossWeightingInstance& loss, const Plan& plan, const la_range& step, const Dataset& d,
+                       const std::vector<uint32_t>& n_i, const std::vector<uint32_t>& rank_of, uint32_t world_size,
+                       int64_t index) {
+  WeighedStep out;
+  out.segments = step_segments(plan, step, d, n_i, rank_of);
+  uint32_t per_rank = world_size > 1 ? 0 : step.count;
+  for (uint32_t r = 0; r < world_size && world_size > 1; ++r)
+    per_rank = std::max<uint32_t>(per_rank, static_cast<uint32_t>(std::count(rank_of.begin(), rank_of.end(), r)));
+  la_step st{sizeof(la_step), out.segments.data(), out.segments.size(), 0, world_size, std::max<uint32_t>(1, per_rank)};
+  for (auto& s : out.segments) st.n_rows = std::max(st.n_rows, s.row + 1);
+  out.weights = loss.weigh(st);
+  for (size_t i = 0; i < out.segments.size(); ++i) {
+    if (!std::isfinite(out.weights[i]) || out.weights[i] < 0)
+      throw std::runtime_error("plugin '" + loss.info().name + "' gave a weight of " + std::to_string(out.weights[i]) +
+                               " in step " + std::to_string(index));
+    out.weight_sum += out.weights[i] * out.segments[i].targets;
+    out.targets += out.segments[i].targets;
+  }
+  if (loss.normalized() && out.targets > 0 && std::fabs(out.weight_sum - 1.0) > 1e-6)
+    throw std::runtime_error("plugin '" + loss.info().name + "' weights sum to " + std::to_string(out.weight_sum) +
+                             " over step " + std::to_string(index) + "'s target tokens, not 1");
+  return out;
 }
 
 uint32_t piece_targets(const Tokenized& t, const la_segment& seg) {

@@ -36,6 +36,24 @@ std::vector<uint32_t> assign_ranks(const Plan& plan, const la_range& step, uint3
 std::vector<la_step_segment> step_segments(const Plan& plan, const la_range& step, const Dataset& d,
                                            const std::vector<uint32_t>& n_i, const std::vector<uint32_t>& rank_of = {});
 
+class LossWeightingInstance;
+
+// One optimizer step weighed: its segments, the weight the loss weighting gave each, and their
+// sum over the step's target tokens.
+struct WeighedStep {
+  std::vector<la_step_segment> segments;
+  std::vector<double> weights;
+  double weight_sum = 0, targets = 0;
+};
+
+// Weighs step `index` of a plan (its segments as step_segments() makes them, over `world_size`
+// ranks as rank_of assigns them) and checks the weights: finite and non-negative, and for a
+// normalised weighting summing to 1 over the step's target tokens. Throws std::runtime_error
+// naming the plugin and the step.
+WeighedStep weigh_step(LossWeightingInstance& loss, const Plan& plan, const la_range& step, const Dataset& d,
+                       const std::vector<uint32_t>& n_i, const std::vector<uint32_t>& rank_of, uint32_t world_size,
+                       int64_t index);
+
 // The engine's micro-batches for one step; weights[k] is step_segments()[k]'s weight.
 std::vector<engine::MicroBatch> micro_batches(const Plan& plan, const la_range& step, const Dataset& d,
                                               const std::vector<double>& weights, bool restart_positions);

@@ -138,23 +138,9 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       // With several ranks, each trains its share of the step's micro-batches; the weights are
       // computed over the whole step (every rank the same), so the summed gradient is the step's.
       const std::vector<uint32_t> rank_of = world > 1 ? assign_ranks(plan, step, world) : std::vector<uint32_t>{};
-      auto segs = step_segments(plan, step, data, n_i, rank_of);
-      uint32_t per_rank = world > 1 ? 0 : step.count;
-      for (uint32_t r = 0; r < world && world > 1; ++r)
-        per_rank = std::max<uint32_t>(per_rank, static_cast<uint32_t>(std::count(rank_of.begin(), rank_of.end(), r)));
-      la_step st{sizeof(la_step), segs.data(), segs.size(), 0, world, std::max<uint32_t>(1, per_rank)};
-      for (auto& s : segs) st.n_rows = std::max(st.n_rows, s.row + 1);
-      std::vector<double> w = loss.weigh(st);
-      double weight_sum = 0, real = 0, targets = 0, slots = 0, sequences = 0;
-      for (size_t i = 0; i < segs.size(); ++i) {
-        if (!std::isfinite(w[i]) || w[i] < 0)
-          throw std::runtime_error("plugin '" + loss.info().name + "' gave a weight of " + std::to_string(w[i]));
-        weight_sum += w[i] * segs[i].targets;
-        targets += segs[i].targets;
-      }
-      if (loss.normalized() && targets > 0 && std::fabs(weight_sum - 1.0) > 1e-6)
-        throw std::runtime_error("plugin '" + loss.info().name + "' weights sum to " + std::to_string(weight_sum) +
-                                 " over step " + std::to_string(step_index) + "'s target tokens, not 1");
+      const WeighedStep weighed = weigh_step(loss, plan, step, data, n_i, rank_of, world, step_index);
+      const double weight_sum = weighed.weight_sum, targets = weighed.targets;
+      double real = 0, slots = 0, sequences = 0;
       for (uint32_t m = step.first; m < step.first + step.count; ++m)
         for (uint32_t r = plan.micro_batches[m].first; r < plan.micro_batches[m].first + plan.micro_batches[m].count; ++r) {
           const la_row& row = plan.rows[r];
@@ -164,7 +150,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
             sequences += plan.segments[s].offset == 0;
           }
         }
-      std::vector<engine::MicroBatch> mbs = micro_batches(plan, step, data, w, restart_positions);
+      std::vector<engine::MicroBatch> mbs = micro_batches(plan, step, data, weighed.weights, restart_positions);
       if (world > 1) {
         std::vector<engine::MicroBatch> mine;
         for (size_t k = 0; k < mbs.size(); ++k)

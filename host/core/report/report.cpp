@@ -347,7 +347,9 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
             "SELECT name, step, value FROM step_metrics WHERE cell_id = ?1 AND name LIKE 'eval.%' AND name NOT LIKE '%.failed'");
         q.bind(1, r.cells[i].id);
         while (q.step()) {
-          auto& groups = by_metric[q.text_at(0)];
+          const std::string name = q.text_at(0);
+          if (bookkeeping(name.substr(name.rfind('.') + 1))) continue;  // counts and time: no curve to read
+          auto& groups = by_metric[name];
           groups.resize(r.groups.size());
           groups[gi][q.int_at(1)].push_back(q.real_at(2));
         }
