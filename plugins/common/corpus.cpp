@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "text_files.h"
-#include "util/utf8.h"
+#include <longalign/utf8.hpp>
 
 namespace longalign::plugins {
 
@@ -73,7 +73,7 @@ void Corpus::load() {
           skipped_.push_back(f.string() + ": " + e.what());
           continue;
         }
-        if (text.find('\0') != std::string::npos || !host::valid_utf8(text) ||
+        if (text.find('\0') != std::string::npos || !longalign::valid_utf8(text) ||
             text.find_first_not_of(" \t\r\n") == std::string::npos) {
           skipped_.push_back(f.string() + ": not text");
           continue;

@@ -10,7 +10,7 @@
 
 #include "cell/model_service.h"
 #include "engine.h"
-#include "util/utf8.h"
+#include <longalign/utf8.hpp>
 
 namespace longalign::host {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cell/dataset.h"
-#include "util/utf8.h"
+#include <longalign/utf8.hpp>
 
 namespace longalign::host {
 namespace {

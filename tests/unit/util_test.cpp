@@ -8,7 +8,7 @@
 #include "util/nearest.h"
 #include "util/sha256.h"
 #include "util/subprocess.h"
-#include "util/utf8.h"
+#include <longalign/utf8.hpp>
 
 namespace longalign::host {
 namespace {

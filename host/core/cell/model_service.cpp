@@ -1,6 +1,6 @@
 #include "cell/model_service.h"
 
-#include "util/utf8.h"
+#include <longalign/utf8.hpp>
 
 #include <longalign/plugin.hpp>
 

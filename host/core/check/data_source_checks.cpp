@@ -2,7 +2,7 @@
 // count() that agrees with the stream.
 #include "check/conformance.h"
 #include "plugin/instance.h"
-#include "util/utf8.h"
+#include <longalign/utf8.hpp>
 
 namespace longalign::host::checks {
 namespace {

@@ -1,10 +1,16 @@
-#include "util/utf8.h"
+// UTF-8 validation and repair, header-only: what a model generates is bytes, which plugins and the
+// host pass on as UTF-8 text, and a data source that reads files can refuse text that is not.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
 
-namespace longalign::host {
-namespace {
+namespace longalign {
+
+namespace detail {
 
 // The length of the valid sequence starting at s[i], or 0 when none starts there.
-size_t sequence_length(std::string_view s, size_t i) {
+inline size_t utf8_sequence_length(std::string_view s, size_t i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
   size_t len;
   unsigned cp;
@@ -29,22 +35,24 @@ size_t sequence_length(std::string_view s, size_t i) {
   return len;
 }
 
-}  // namespace
+}  // namespace detail
 
-bool valid_utf8(std::string_view s) {
+// Whether s is valid UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+inline bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
-    const size_t n = sequence_length(s, i);
+    const size_t n = detail::utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;
   }
   return true;
 }
 
-std::string repaired_utf8(std::string_view s) {
+// s with each byte that starts no valid sequence replaced by U+FFFD.
+inline std::string repaired_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    const size_t n = sequence_length(s, i);
+    const size_t n = detail::utf8_sequence_length(s, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       ++i;
@@ -56,4 +64,4 @@ std::string repaired_utf8(std::string_view s) {
   return out;
 }
 
-}  // namespace longalign::host
+}  // namespace longalign
