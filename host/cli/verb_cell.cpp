@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "plugin/registry.h"
+#include "util/build_info.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -27,7 +28,7 @@ Verb add_cell_verb(CLI::App& app) {
   cmd->add_option("--db", opt->db, "The cell's own results file")->required();
   cmd->add_option("--events-fd", opt->events_fd, "Write NDJSON progress events to this file descriptor");
   return {cmd, [opt] {
-            const std::string worker = (host::host_scanner().parent_path() / "longalign-cell").string();
+            const std::string worker = host::sibling_binary("longalign-cell").string();
             const std::string fd = std::to_string(opt->events_fd);
             execl(worker.c_str(), worker.c_str(), "--spec", opt->spec.c_str(), "--db", opt->db.c_str(), "--events-fd",
                   fd.c_str(), static_cast<char*>(nullptr));

@@ -3,6 +3,7 @@
 #include "plugin/registry.h"
 #include "runner/evaluate.h"
 #include "sweep_args.h"
+#include "util/build_info.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -27,7 +28,7 @@ Verb add_eval_verb(CLI::App& app) {
   cmd->footer("Evaluations that already have results are skipped. Exit code 0 when every evaluation ran, 1 when one failed, 2 on bad input.");
   return {cmd, [opt] {
             host::SweepPlan plan = opt->sweep.plan();
-            opt->eval.exe = host::host_scanner().parent_path() / "longalign-cell";
+            opt->eval.exe = host::sibling_binary("longalign-cell");
             return host::evaluate_sweep(plan, opt->eval);
           }};
 }

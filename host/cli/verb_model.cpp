@@ -18,12 +18,13 @@
 #include "text/sentencepiece_tokenizer.h"
 #include "util/input_error.h"
 #include "util/subprocess.h"
+#include "util/build_info.h"
 #include "verbs.h"
 
 namespace longalign::cli {
 namespace {
 
-std::string model_exe() { return (host::host_scanner().parent_path() / "longalign-model").string(); }
+std::string model_exe() { return host::sibling_binary("longalign-model").string(); }
 
 // The directory's tokenizer, for its vocabulary.
 std::unique_ptr<host::Tokenizer> tokenizer(const std::string& dir) {

@@ -4,6 +4,7 @@
 #include "plugin/registry.h"
 #include "runner/runner.h"
 #include "sweep_args.h"
+#include "util/build_info.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -36,7 +37,7 @@ Verb add_run_verb(CLI::App& app) {
   cmd->footer("Exit code 0 when every cell is done, 1 when some failed or the run was stopped, 2 on bad input.");
   return {cmd, [opt] {
             host::SweepPlan plan = opt->sweep.plan();
-            opt->run.exe = host::host_scanner().parent_path() / "longalign-cell";
+            opt->run.exe = host::sibling_binary("longalign-cell");
             opt->run.progress_tty = isatty(2);
             return host::run_sweep(plan, opt->run);
           }};

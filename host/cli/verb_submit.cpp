@@ -4,6 +4,7 @@
 #include "plugin/registry.h"
 #include "runner/slurm.h"
 #include "sweep_args.h"
+#include "util/build_info.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -31,7 +32,7 @@ Verb add_submit_verb(CLI::App& app) {
               "submits the rest. `longalign merge DB results/<sweep>/cells/*/cell.sqlite` merges without submitting.");
   return {cmd, [opt] {
             host::SweepPlan plan = opt->sweep.plan();
-            opt->submit.exe = host::host_scanner().parent_path() / "longalign-cell";
+            opt->submit.exe = host::sibling_binary("longalign-cell");
             host::SubmitResult r = host::submit_to_slurm(plan, opt->submit);
             std::cout << "sweep " << plan.sweep.name << ": " << r.merged << " finished cells merged, " << r.done << " done, "
                       << r.submitted << " to run";

@@ -6,16 +6,9 @@
 #include <cstdlib>
 #include <set>
 
+#include "util/build_info.h"
+
 namespace longalign::host {
-namespace {
-
-std::filesystem::path executable_dir() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::current_path() : exe.parent_path();
-}
-
-}  // namespace
 
 const PluginEntry* Registry::find(const std::string& name) const {
   for (auto& p : plugins)
@@ -32,7 +25,7 @@ std::vector<std::string> Registry::names(std::optional<la_plugin_kind> kind) con
 
 std::filesystem::path host_plugin_dir() { return executable_dir().parent_path() / "lib" / "longalign" / "plugins"; }
 
-std::filesystem::path host_scanner() { return executable_dir() / "longalign-scanner"; }
+std::filesystem::path host_scanner() { return sibling_binary("longalign-scanner"); }
 
 void require_plugin_dir(const std::filesystem::path& dir, const Location& where, const std::string& key) {
   std::error_code ec;

@@ -22,4 +22,12 @@ std::string host_name() {
   return buf;
 }
 
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::current_path() : exe.parent_path();
+}
+
+std::filesystem::path sibling_binary(const std::string& name) { return executable_dir() / name; }
+
 }  // namespace longalign::host
