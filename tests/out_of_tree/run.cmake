@@ -31,12 +31,18 @@ run(${env} "${PREFIX}/bin/longalign" plugin check "${plugin}")
 message(STATUS "${OUT}")
 run(${env} "${PREFIX}/bin/longalign" plugin check "${WORK_DIR}/build/model-probe.so")
 message(STATUS "${OUT}")
+run(${env} "${PREFIX}/bin/longalign" plugin check "${WORK_DIR}/build/shortest-first.so")
+message(STATUS "${OUT}")
+run(${env} "${PREFIX}/bin/longalign" plugin check "${WORK_DIR}/build/sqrt-mean.so")
+message(STATUS "${OUT}")
 
 file(WRITE "${WORK_DIR}/probe.toml" "name = \"probe\"
 seeds = [0]
 plugin_dirs = [\"build\"]
 [config]
 train.max_tokens = 256
+batching.plugin = \"shortest-first\"
+loss.plugin = \"sqrt-mean\"
 [[data]]
 name = \"d\"
 source = \"countdown\"
@@ -61,7 +67,7 @@ foreach(i RANGE ${last})
   string(JSON name GET "${OUT}" plugins ${i} name)
   list(APPEND found ${name})
 endforeach()
-foreach(want countdown naive sorted packing token-mean token-mean-per-row longalign longalign-paper-code synthetic-copy length-mix perplexity)
+foreach(want countdown shortest-first sqrt-mean naive sorted packing token-mean token-mean-per-row longalign longalign-paper-code synthetic-copy length-mix perplexity)
   if(NOT want IN_LIST found)
     message(FATAL_ERROR "the installed host does not list '${want}' (found: ${found})")
   endif()
