@@ -33,6 +33,8 @@ Verb add_run_verb(CLI::App& app) {
   cmd->add_flag("--pushgateway-delete", opt->run.pushgateway_delete,
                 "Delete the pushed groups at the end, once the results DB holds everything");
   cmd->add_flag("--force", opt->run.force, "Run done cells again too");
+  cmd->add_flag("--force-changed", opt->run.force_changed,
+                "Run again the done cells that another longalign build or other plugin files made");
   cmd->add_flag("--rerun-failed", opt->run.rerun_failed, "Run only the cells that failed or were interrupted before");
   cmd->footer("Exit code 0 when every cell is done, 1 when some failed or the run was stopped, 2 on bad input.");
   return {cmd, [opt] {

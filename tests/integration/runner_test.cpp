@@ -142,6 +142,32 @@ seeds = [0]
   EXPECT_EQ(d.runs()["none/0"].attempts, 2);
 }
 
+// --force-changed runs again only the done cells another build of longalign (or other plugin
+// files) made; a plain run keeps them and says so.
+TEST(Runner, ForceChangedRetrainsOnlyCellsMadeByOtherCode) {
+  SweepDir d("[grid]\n\"data.d.params.count\" = [1, 2]\n");
+  ASSERT_EQ(d.run().exit_code, 0);
+  {
+    Store s(d.db(), OpenMode::kExisting);
+    s.db().exec("UPDATE runs SET git_commit = '0123456789abcdef' WHERE json_extract(params_json, '$.data.d.params.count') = 1");
+  }
+  ProcessResult kept = d.run();
+  EXPECT_EQ(kept.exit_code, 0);
+  EXPECT_NE(kept.err.find("0 to run, 2 already done"), std::string::npos) << kept.err;
+  EXPECT_NE(kept.err.find("warning: done cells were made with other code (longalign 0123456789 -> "), std::string::npos) << kept.err;
+  EXPECT_NE(kept.err.find("--force-changed retrains those"), std::string::npos) << kept.err;
+  ProcessResult changed = d.run({"--force-changed"});
+  EXPECT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_NE(changed.err.find("1 to run, 1 already done"), std::string::npos) << changed.err;
+  Store s(d.db(), OpenMode::kExisting);
+  auto q = s.db().prepare("SELECT json_extract(params_json, '$.data.d.params.count'), attempts, git_commit FROM runs ORDER BY 1");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.int_at(1), 2) << "retrained";
+  EXPECT_NE(q.text_at(2), "0123456789abcdef");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.int_at(1), 1) << "kept";
+}
+
 TEST(Runner, AllDoneExitsZeroAndAnErrorValueIsRecorded) {
   SweepDir ok("[grid]\n\"data.d.params.count\" = [1, 2]\n");
   ProcessResult r = ok.run({"--jobs", "2"});

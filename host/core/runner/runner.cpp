@@ -150,7 +150,9 @@ class Runner {
       auto prev = store.run(c.id);
       bool done = prev && prev->status == "done";
       bool tried = prev && (prev->status == "failed" || prev->status == "interrupted" || prev->status == "running");
-      if (done && !opt_.force) {
+      const bool retrain = done && opt_.force_changed && !code_changes(*prev).empty();
+      if (retrain) start_over_.insert(c.id);
+      if (done && !opt_.force && !retrain) {
         warn_if_changed(*prev);
         metrics_->state(c, "done");
         ++skipped;
@@ -242,17 +244,25 @@ class Runner {
   }
 
  private:
-  void warn_if_changed(const RunRecord& prev) {
+  // What made a done cell that is not what would make it now: the longalign build, the files of
+  // the plugins it used.
+  std::vector<std::string> code_changes(const RunRecord& prev) const {
     std::vector<std::string> changed;
     if (prev.git_commit != git_commit()) changed.push_back("longalign " + short_commit(prev.git_commit) + " -> " + short_commit(git_commit()));
     auto before = nlohmann::json::parse(prev.plugins_json, nullptr, false);
     for (auto& [name, now] : plan_.plugins.items())
       if (before.is_object() && before.contains(name) && before[name].value("sha256", "") != now.value("sha256", ""))
         changed.push_back("plugin " + name);
+    return changed;
+  }
+
+  void warn_if_changed(const RunRecord& prev) {
+    const std::vector<std::string> changed = code_changes(prev);
     if (!changed.empty() && warned_.insert(changed.front()).second) {
       std::string what;
       for (auto& s : changed) what += (what.empty() ? "" : ", ") + s;
-      say("warning: done cells were made with other code (" + what + "); their results are kept, --force retrains them");
+      say("warning: done cells were made with other code (" + what +
+          "); their results are kept, --force-changed retrains those, --force all");
     }
   }
 
@@ -262,7 +272,7 @@ class Runner {
     c.dir = cells_dir_ / cell.id;
     fs::create_directories(c.dir);
     // A killed attempt's checkpoints and results file let the cell resume; --force starts over.
-    if (opt_.force || !fs::exists(c.dir / "checkpoints")) {
+    if (opt_.force || start_over_.count(cell.id) || !fs::exists(c.dir / "checkpoints")) {
       for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"}) fs::remove(c.dir / stale);
       fs::remove_all(c.dir / "checkpoints");
     }
@@ -466,6 +476,7 @@ class Runner {
   size_t total_ = 0, done_ = 0, failed_ = 0, interrupted_cells_ = 0;
   bool interrupted_ = false;
   std::set<std::string> warned_;
+  std::set<std::string> start_over_;  // done cells --force-changed runs again from scratch
   Clock::time_point last_draw_{};
 };
 

@@ -15,6 +15,7 @@ struct RunOptions {
   int jobs = 1;             // cells at once
   int cores = 0;            // cores to share among them; 0: all of this machine's
   bool force = false;       // run done cells again too
+  bool force_changed = false;  // run again the done cells made by other code: another longalign build or plugin file
   bool rerun_failed = false;  // run only cells that failed or were interrupted before
   double timeout_s = -1;    // per cell; < 0: the sweep's timeout_s
   std::filesystem::path exe;  // the worker binary, longalign-cell
