@@ -134,7 +134,7 @@ void set_threads(int n);
 // Whether this libtorch can train on `device` ("cpu", "cuda", "cuda:1", ...); when not, why.
 bool device_available(const std::string& device, std::string* why = nullptr);
 
-// FLOPs of one training step over sequences of these lengths (DESIGN.md 2b): 6 * params * tokens
+// FLOPs of one training step over sequences of these lengths (the model-FLOPs count MFU uses): 6 * params * tokens
 // plus causal attention, 6 * layers * d_model * sum n_i^2. Recomputation is not counted.
 double training_flops(const ModelConfig& c, const std::vector<int64_t>& lengths);
 

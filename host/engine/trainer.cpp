@@ -1,5 +1,5 @@
 // The trainer: weighted, chunked cross-entropy over target tokens, summed over a step's
-// micro-batches (DESIGN.md's loss contract: all normalisation lives in the weights), AdamW,
+// micro-batches (the loss contract of the SDK's la_step: all normalisation lives in the weights), AdamW,
 // warmup plus a cosine, linear or constant schedule, gradient clipping.
 #include <ATen/autocast_mode.h>
 

@@ -1,4 +1,4 @@
-// length-mix: learnable chat examples whose lengths follow DESIGN.md's LongAlign-like mix, scaled
+// length-mix: learnable chat examples whose lengths follow a LongAlign-like mix, scaled
 // down for CPU training. Long examples: log-uniform in 8,192-65,536 tokens; short: log-normal
 // with median 600 and sigma 1.0, clipped to 16-4,096; every length divided by `scale`. Each
 // example is a document of random words with numbered markers; the user asks for the passage

@@ -2,7 +2,7 @@
 //   1. the matmul peak of each dtype (2048^3), measured here, against which MFU is counted;
 //   2. a training step of the `base` preset (d512 x 8 layers, byte vocab), and of the same at
 //      d1024, on one packed row of 2,048 tokens in fp32 and in mixed bf16 (taking turns): step
-//      time, tokens/s, MFU (DESIGN.md 2b's FLOPs: 6 * params * tokens + 6 * layers * d *
+//      time, tokens/s, MFU (FLOPs: 6 * params * tokens + 6 * layers * d *
 //      sum n_i^2), and bf16's speed-up;
 //   3. attention over one row of mixed lengths, forward + backward: tiled per segment (packed) vs
 //      masked T x T vs each sequence alone: time and peak RSS, each in a fresh process;

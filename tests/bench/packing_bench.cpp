@@ -1,4 +1,4 @@
-// Packing efficiency and planning speed of the `packing` plugin on DESIGN.md's LongAlign-like
+// Packing efficiency and planning speed of the `packing` plugin on a LongAlign-like
 // length mix (seed 0): 10,000 long examples log-uniform in 8,192-65,536 tokens plus 50,000 short
 // chats log-normal (median 600, sigma 1.0) clipped to 16-4,096, rows of 65,536. For each
 // algorithm: rows against the lower bound ceil(sum / 65,536), on the mix and on its long

@@ -1,4 +1,4 @@
-// Training speed of the three batching methods on DESIGN.md's LongAlign-like length mix, on any
+// Training speed of the three batching methods on a LongAlign-like length mix, on any
 // device the engine trains on, side by side in one run: naive batching (random batches padded to
 // their longest), sorted batching (batches of similar lengths, in shuffled order) and packing
 // (first-fit-decreasing rows, attention within each sequence). For each: real tokens/s, padding,
@@ -10,7 +10,7 @@
 // It needs the engine and libtorch alone (no host, no TOML), so it is also the driver of the CUDA
 // build (CMake -DLONGALIGN_ENGINE_ONLY=ON against a pip torch; README "Scaling out"):
 //   train_bench --device cuda --precision bf16 --d-model 1024 --layers 16 --vocab 32000 --check
-// On CPU divide the mix's lengths and the row by --scale (DESIGN.md: 16 to 64) and take a preset:
+// On CPU divide the mix's lengths and the row by --scale (16 to 64 fit 2 cores) and take a preset:
 //   train_bench --preset small --scale 64 --long 4 --short 20
 #include <algorithm>
 #include <cmath>
@@ -85,7 +85,7 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// DESIGN.md's mix: long examples log-uniform in 8,192-65,536 tokens, short chats log-normal
+// The LongAlign-like mix: long examples log-uniform in 8,192-65,536 tokens, short chats log-normal
 // (median 600, sigma 1) clipped to 16-4,096, all divided by `scale`; rows of 65,536 / scale.
 std::vector<int64_t> length_mix(const Options& o) {
   std::mt19937_64 rng(o.seed);

@@ -36,7 +36,8 @@ TEST(EvaluatorOrdering, TrainedAnswersExactlyWhereEveryControlCannot) {
   auto plan = dir.longalign({"plan", "--json", sweep});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   std::map<std::string, int> epochs_of;  // cell -> train.epochs, the sweep's cells as it is now
-  for (auto& c : nlohmann::json::parse(plan.out)["cells"]) epochs_of[c["id"]] = c["grid"]["train.epochs"];
+  const auto planned = nlohmann::json::parse(plan.out);
+  for (auto& c : planned["cells"]) epochs_of[c["id"]] = c["grid"]["train.epochs"];
   ASSERT_EQ(epochs_of.size(), 4u);  // untrained and trained, two seeds each
   Store store(db.string(), OpenMode::kExisting);
   std::map<std::string, std::string> name_of_eval;  // evaluation id -> its entry's name, from the cells' specs

@@ -1,6 +1,7 @@
 // The bundled loss weightings against each other on hand-made steps: longalign-paper-code equals
-// longalign for one pack per rank and no accumulation, and departs from it as DESIGN.md predicts
-// otherwise; token-mean and longalign coincide when every sequence has the same N_i.
+// longalign for one pack per rank and no accumulation, and departs from it otherwise (each
+// accumulation step normalised alone, packs after the first in a micro-batch missed);
+// token-mean and longalign coincide when every sequence has the same N_i.
 #include <gtest/gtest.h>
 
 #include <cmath>

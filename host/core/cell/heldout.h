@@ -15,7 +15,7 @@ namespace longalign::host {
 // fewer than n + 1.
 Dataset hold_out(Dataset& d, size_t n, uint64_t seed);
 
-// Two means of the held-out loss, the two objectives of DESIGN.md section 2: over all target
+// Two means of the held-out loss, the two objectives the paper's Eq. 3 contrasts: over all target
 // tokens (what a token mean trains for), and over sequences of each one's token mean (the
 // paper's L = (1/M) sum_i L_i/N_i, what longalign's weighting restores under packing).
 enum class HeldoutMean { kToken, kSequence };

@@ -1,5 +1,5 @@
 // Conformance of loss weightings: finite non-negative weights that sum to 1 over a step's target
-// tokens (DESIGN.md's loss contract; a plugin flagged LA_WEIGHTS_UNNORMALIZED is exempt from the
+// tokens (the loss contract of the SDK's la_step; a plugin flagged LA_WEIGHTS_UNNORMALIZED is exempt from the
 // sum), the same weights for the same step, and an inconsistent step rejected as an error value.
 #include <cmath>
 #include <random>
