@@ -24,12 +24,12 @@ struct Options {
 host::PlanStats batching_stats(const host::SweepPlan& plan, const host::Cell& c) {
   std::vector<host::DataPart> parts;
   host::Dataset data = host::load_dataset(c.config, plan.plugins, c.seed, parts);
-  host::BatchingInstance b(host::load_plugin(plan.plugins, c.config["batching"]["plugin"]), c.config["batching"]["params"]);
-  const nlohmann::json& train = c.config["train"];
+  host::BatchingInstance b(host::load_plugin(plan.plugins, c.config.batching.plugin), c.config.batching.params);
+  const host::TrainSection& train = c.config.train;
   std::vector<Plan> epochs = host::plan_epochs(b, data, train, c.seed);
   if (!epochs.empty() && !epochs[0].steps.empty()) {
-    host::LossWeightingInstance loss(host::load_plugin(plan.plugins, c.config["loss"]["plugin"]), c.config["loss"]["params"]);
-    const uint32_t world = train["world_size"];
+    host::LossWeightingInstance loss(host::load_plugin(plan.plugins, c.config.loss.plugin), c.config.loss.params);
+    const uint32_t world = static_cast<uint32_t>(train.world_size);
     const la_range& first = epochs[0].steps[0];
     try {
       host::weigh_step(loss, epochs[0], first, data, host::sequence_targets(epochs[0], data),
@@ -38,7 +38,7 @@ host::PlanStats batching_stats(const host::SweepPlan& plan, const host::Cell& c)
       throw host::InputError(plan.sweep.locate("loss.plugin"), "loss.plugin", "cell " + c.id + ": " + e.what());
     }
   }
-  return host::plan_stats(epochs, train["max_tokens"]);
+  return host::plan_stats(epochs, static_cast<uint32_t>(train.max_tokens));
 }
 
 std::string grid_text(const nlohmann::json& grid) {
@@ -63,7 +63,7 @@ Verb add_plan_verb(CLI::App& app) {
             if (opt->json) {
               nlohmann::json cells = nlohmann::json::array();
               for (auto& c : plan.cells) {
-                cells.push_back({{"id", c.id}, {"seed", c.seed}, {"grid", c.grid}, {"config", c.config}, {"eval_ids", c.eval_ids}});
+                cells.push_back({{"id", c.id}, {"seed", c.seed}, {"grid", c.grid}, {"config", c.config.to_json()}, {"eval_ids", c.eval_ids}});
                 if (opt->batching)
                   for (auto& [k, v] : batching_stats(plan, c).named()) cells.back()["batching"][k.substr(5)] = v;
               }

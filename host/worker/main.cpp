@@ -15,7 +15,7 @@
 
 #include "cell/evaluations.h"
 #include "cell/model_service.h"
-#include "cell/model_shape.h"
+#include "cell/engine_config.h"
 #include "cell/task_metrics.h"
 #include "cell/worker.h"
 #include "llm/llm_service.h"
@@ -84,42 +84,18 @@ class EngineTrainer : public host::StepTrainer, public host::ServedModel {
   int rank_, world_;
 };
 
-std::unique_ptr<host::StepTrainer> make_trainer(const nlohmann::json& cfg, uint64_t seed, int threads, int64_t total_steps) {
+std::unique_ptr<host::StepTrainer> make_trainer(const host::CellConfig& cfg, uint64_t seed, int threads, int64_t total_steps) {
   // From a preset (random weights), or from init_from's weights and config.json.
-  const std::string init_from = cfg["model"]["init_from"];
   std::optional<host::HfCheckpoint> init;
-  engine::ModelConfig m;
-  if (init_from.empty()) {
-    m = host::model_shape(cfg["model"]);
-    m.vocab_size = 259;  // the byte tokenizer
-  } else {
-    init = host::load_hf_checkpoint(init_from);
-    m = init->config;
-  }
-  // A new RoPE base over loaded weights is the paper's context extension (10k -> 2M).
-  if (cfg["model"]["rope_theta"].get<double>() > 0) m.rope_theta = cfg["model"]["rope_theta"];
-  const nlohmann::json& t = cfg["train"];
-  engine::TrainConfig tc;
-  tc.lr = t["lr"];
-  tc.min_lr_ratio = t["min_lr_ratio"];
-  tc.total_steps = std::max<int64_t>(1, total_steps);
-  tc.warmup_steps = static_cast<int64_t>(t["warmup_ratio"].get<double>() * static_cast<double>(total_steps) + 0.5);
-  tc.schedule = t["schedule"];
-  tc.beta1 = t["beta1"];
-  tc.beta2 = t["beta2"];
-  tc.weight_decay = t["weight_decay"];
-  tc.grad_clip = t["grad_clip"];
-  tc.seed = seed;
-  tc.threads = threads;
-  tc.precision = t["precision"];
-  tc.device = t["device"];
-  tc.gradient_checkpointing = t["gradient_checkpointing"];
+  if (!cfg.model.init_from.empty()) init = host::load_hf_checkpoint(cfg.model.init_from);
+  const engine::ModelConfig m = host::model_config(cfg.model, init ? std::optional(init->config) : std::nullopt);
+  engine::TrainConfig tc = host::train_config(cfg.train, seed, threads, total_steps);
   // A rank of a data-parallel group (launched below, by torchrun or by Slurm) joins it here.
   engine::DataParallelConfig dp = engine::data_parallel_from_environment();
   dp.device = tc.device;
-  if (dp.world_size != t["world_size"].get<int>())
+  if (dp.world_size != cfg.train.world_size)
     throw std::runtime_error("the environment gives world size " + std::to_string(dp.world_size) + ", the cell's train.world_size is " +
-                             t["world_size"].dump());
+                             std::to_string(cfg.train.world_size));
   if (dp.world_size > 1) tc.data_parallel = std::make_shared<engine::DataParallel>(dp);
   engine::Model model(m, seed);
   if (init) model.load(init->tensors);
@@ -155,14 +131,8 @@ void evaluate_saved(const host::CellSpec& spec, const std::string& db, const hos
   engine::set_threads(spec.threads);
   SavedModel model(dir);
   host::Store store(db, host::OpenMode::kExisting);
-  std::unique_ptr<host::LlmClient> llm;
-  std::unique_ptr<host::LlmService> llm_service;
-  if (!spec.config["llm"]["url"].get<std::string>().empty()) {
-    llm = std::make_unique<host::LlmClient>(host::llm_config(spec.config["llm"]));
-    llm_service = std::make_unique<host::LlmService>(*llm);
-  }
-  host::CellEvaluations(spec, llm_service ? llm_service->table() : nullptr)
-      .run_final(&model, spec.config["train"]["max_tokens"].get<uint32_t>(), store, events);
+  const host::CellLlm llm(spec.config.llm);
+  host::CellEvaluations(spec, llm.table()).run_final(&model, static_cast<uint32_t>(spec.config.train.max_tokens), store, events);
 }
 
 // train.world_size > 1 and no rank in the environment: this process becomes rank 0 and starts
@@ -170,14 +140,14 @@ void evaluate_saved(const host::CellSpec& spec, const std::string& db, const hos
 // rank-N/), meeting at a free loopback port. The cores are shared among the ranks. A rank that
 // fails fails the cell at once with its error; the ranks die with rank 0.
 void launch_local_ranks(host::CellSpec& spec, const std::string& spec_file, const std::string& db) {
-  const int world = spec.config["train"]["world_size"];
+  const int world = static_cast<int>(spec.config.train.world_size);
   if (world <= 1 || std::getenv("RANK") || std::getenv("SLURM_PROCID")) return;
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   const std::string port = std::to_string(host::free_loopback_port());
   const auto cell_dir = std::filesystem::path(db).parent_path();
   spec.threads = std::max(1, spec.threads / world);
   for (auto [k, v] : {std::pair<const char*, std::string>{"WORLD_SIZE", std::to_string(world)}, {"MASTER_ADDR", "127.0.0.1"},
-                      {"MASTER_PORT", port}, {"LONGALIGN_RANK_THREADS", std::to_string(spec.threads)}})
+                      {"MASTER_PORT", port}})
     setenv(k, v.c_str(), 1);
   std::vector<pid_t> ranks;
   for (int r = 1; r < world; ++r) {
@@ -190,7 +160,9 @@ void launch_local_ranks(host::CellSpec& spec, const std::string& spec_file, cons
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       setenv("RANK", std::to_string(r).c_str(), 1);
       const std::string rank_db = (dir / "cell.sqlite").string();
-      execl(self.c_str(), self.c_str(), "--spec", spec_file.c_str(), "--db", rank_db.c_str(), static_cast<char*>(nullptr));
+      const std::string threads = std::to_string(spec.threads);
+      execl(self.c_str(), self.c_str(), "--spec", spec_file.c_str(), "--db", rank_db.c_str(), "--threads", threads.c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     ranks.push_back(pid);
@@ -224,6 +196,8 @@ int main(int argc, char** argv) {
   app.add_option("--spec", spec_file, "The cell's spec.json")->required()->check(CLI::ExistingFile);
   app.add_option("--db", db, "The cell's own results file")->required();
   app.add_option("--events-fd", events_fd, "Write NDJSON progress events to this file descriptor");
+  int threads = 0;
+  app.add_option("--threads", threads, "Intra-op threads, instead of the spec's (a local rank's share of the cell's)");
   bool evaluate_only = false;
   app.add_flag("--evaluate", evaluate_only, "Run the spec's evaluations on the done cell's saved model, nothing else");
   try {
@@ -245,7 +219,7 @@ int main(int argc, char** argv) {
     const char* rank = std::getenv("RANK");
     if (gateway && *gateway && (!rank || std::string(rank) == "0"))
       task_metrics = std::make_unique<host::TaskMetrics>(gateway, spec.sweep, spec.cell_id);
-    if (const char* t = std::getenv("LONGALIGN_RANK_THREADS")) spec.threads = std::max(1, std::atoi(t));
+    if (threads > 0) spec.threads = threads;
     if (!evaluate_only) launch_local_ranks(spec, spec_file, db);
     if (evaluate_only) {
       evaluate_saved(spec, db, events);

@@ -14,7 +14,9 @@
 #include <random>
 #include <string>
 
+#include "cell/cell_spec.h"  // load_plugin
 #include "cell/dataset.h"
+#include "plugin/library.h"
 
 namespace {
 
@@ -37,6 +39,18 @@ void write_jsonl(const std::filesystem::path& file, size_t mib) {
   }
 }
 
+nlohmann::json jsonl_plugins() {
+  return {{"jsonl-messages", {{"file", std::string(LONGALIGN_BUNDLED_PLUGIN_DIR) + "/jsonl-messages.so"}}}};
+}
+
+// A [[data]] entry reading one JSONL file, its parameters resolved as a plan resolves them.
+DataEntry jsonl_entry(const nlohmann::json& plugins, const std::filesystem::path& jsonl) {
+  DataEntry e;
+  e.source = "jsonl-messages";
+  e.params.value = resolve_params(load_plugin(plugins, e.source)->info(), {{"files", {jsonl.string()}}});
+  return e;
+}
+
 struct Measure {
   double seconds = 0;
   long peak_rss_kib = 0;
@@ -50,8 +64,8 @@ Measure build_in_child(const std::filesystem::path& jsonl, const std::filesystem
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    nlohmann::json plugins = {{"jsonl-messages", {{"file", std::string(LONGALIGN_BUNDLED_PLUGIN_DIR) + "/jsonl-messages.so"}}}};
-    nlohmann::json entry = {{"source", "jsonl-messages"}, {"params", {{"files", {jsonl.string()}}}}};
+    const nlohmann::json plugins = jsonl_plugins();
+    const DataEntry entry = jsonl_entry(plugins, jsonl);
     TokenCache cache(cache_dir);
     auto t0 = Clock::now();
     bool built = false;
@@ -108,8 +122,8 @@ int main(int argc, char** argv) {
   // Reading the big entry back: what each cell after the first pays.
   TokenCache cache(dir / ("cache-" + std::to_string(mib)));
   auto t0 = Clock::now();
-  nlohmann::json plugins = {{"jsonl-messages", {{"file", std::string(LONGALIGN_BUNDLED_PLUGIN_DIR) + "/jsonl-messages.so"}}}};
-  nlohmann::json entry = {{"source", "jsonl-messages"}, {"params", {{"files", {(dir / ("data-" + std::to_string(mib) + ".jsonl")).string()}}}}};
+  const nlohmann::json plugins = jsonl_plugins();
+  const DataEntry entry = jsonl_entry(plugins, dir / ("data-" + std::to_string(mib) + ".jsonl"));
   bool built = true;
   auto file = cached_entry("bench", entry, plugins, 0, "llama2", cache, &built);
   int64_t tokens = 0;

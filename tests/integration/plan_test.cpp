@@ -53,8 +53,8 @@ seeds = [0, 1]
   for (auto& c : p.cells) ids.insert(c.id);
   EXPECT_EQ(ids.size(), 12u);
   EXPECT_EQ(p.cells[0].grid, (nlohmann::json{{"train.epochs", 1}, {"train.rows_per_micro_batch", 1}}));
-  EXPECT_EQ(p.cells.back().config["train"]["max_tokens"], 99);
-  EXPECT_EQ(p.cells[0].config["batching"]["params"]["reshuffle"], "per-epoch");  // defaults filled
+  EXPECT_EQ(p.cells.back().config.train.max_tokens, 99);
+  EXPECT_EQ(p.cells[0].config.batching.params.value["reshuffle"], "per-epoch");  // defaults filled
   EXPECT_EQ(p.plugins["naive"]["version"], "1.0.0");
 }
 
@@ -81,7 +81,7 @@ source = "corpus-tasks"
 params = { sources = { docs = ["notes", "/abs/*.md", "../up.txt"] } }
 )", "/some/dir/s.toml", {}), registry());
   ASSERT_EQ(p.cells.size(), 1u);
-  EXPECT_EQ(p.cells[0].config["data"]["chats"]["params"]["sources"]["docs"],
+  EXPECT_EQ(p.cells[0].config.data.at("chats").params.value["sources"]["docs"],
             (nlohmann::json{"/some/dir/notes", "/abs/*.md", "/some/up.txt"}));
 }
 

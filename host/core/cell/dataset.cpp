@@ -71,17 +71,16 @@ namespace {
 
 // Streams an entry's examples through the template and the length filter into the cache
 // writer; returns the cache meta: the entry's record and the input files' stamps.
-nlohmann::json build_entry(const std::string& name, const nlohmann::json& entry, const nlohmann::json& plugins,
+nlohmann::json build_entry(const std::string& name, const DataEntry& entry, const nlohmann::json& plugins,
                            uint64_t seed, const ChatTemplate& tmpl, const Tokenizer& tok, const la_llm_client* llm,
                            TokenCacheWriter& out) {
-  const std::string source = entry["source"];
-  DataSourceInstance src(load_plugin(plugins, source), entry["params"], llm);
+  const std::string& source = entry.source;
+  DataSourceInstance src(load_plugin(plugins, source), entry.params, llm);
   src.open(seed);
-  const int64_t want = entry.contains("count") ? entry["count"].get<int64_t>() : -1;
-  const size_t min_tokens = entry.value("min_tokens", size_t{0});
-  const size_t max_tokens = entry.value("max_tokens", SIZE_MAX);
-  const bool truncate = entry.value("over_length", std::string("drop")) == "truncate";
-  const bool all_targets = entry.value("targets", std::string("assistant")) == "all";
+  const int64_t want = entry.count.value_or(-1);
+  const size_t min_tokens = static_cast<size_t>(entry.min_tokens.value_or(0));
+  const size_t max_tokens = entry.max_tokens ? static_cast<size_t>(*entry.max_tokens) : SIZE_MAX;
+  const bool truncate = entry.truncates(), all_targets = entry.trains_on_all_tokens();
   Example e;
   int64_t read = 0, examples = 0, tokens = 0, targets = 0, dropped_short = 0, dropped_long = 0, truncated = 0;
   nlohmann::json by_task = nlohmann::json::object(), by_source = nlohmann::json::object();
@@ -122,7 +121,7 @@ nlohmann::json build_entry(const std::string& name, const nlohmann::json& entry,
   for (auto& f : provenance.value("files", nlohmann::json::array()))
     if (f.contains("path")) inputs.push_back(TokenCache::stamp(f["path"].get<std::string>()));
   nlohmann::json record = {{"source", source},
-                           {"params", entry["params"]},
+                           {"params", entry.params.value},
                            {"count", want < 0 ? nlohmann::json() : nlohmann::json(want)},
                            {"examples", examples},
                            {"read", read},
@@ -140,12 +139,12 @@ nlohmann::json build_entry(const std::string& name, const nlohmann::json& entry,
 
 }  // namespace
 
-std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& plugins, uint64_t seed,
+std::string entry_cache_key(const DataEntry& entry, const nlohmann::json& plugins, uint64_t seed,
                             const std::string& chat_template, const Tokenizer& tok) {
-  const nlohmann::json& plugin = plugins.at(entry["source"].get<std::string>());
+  const nlohmann::json& plugin = plugins.at(entry.source);
   nlohmann::json key = {{"format", 1},
                         {"longalign", longalign_version() + "+" + git_commit()},  // templates may change
-                        {"entry", entry},
+                        {"entry", entry.to_json()},
                         {"plugin", plugin.value("sha256", plugin.value("file", ""))},
                         {"seed", seed},
                         {"template", chat_template},
@@ -153,7 +152,7 @@ std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& p
   return sha256_hex(key.dump());
 }
 
-std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const nlohmann::json& entry,
+std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const DataEntry& entry,
                                              const nlohmann::json& plugins, uint64_t seed,
                                              const std::string& chat_template, TokenCache& cache, bool* built,
                                              const la_llm_client* llm) {
@@ -164,14 +163,14 @@ std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const nloh
       [&](TokenCacheWriter& w) { return build_entry(name, entry, plugins, seed, *tmpl, tok, llm, w); }, built);
 }
 
-Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
-                     std::vector<DataPart>& parts, const la_llm_client* llm) {
+Dataset load_dataset(const CellConfig& config, const nlohmann::json& plugins, uint64_t seed, std::vector<DataPart>& parts,
+                     const la_llm_client* llm) {
   TokenCache cache = TokenCache::open_default();
   Dataset d;
   d.pad = ByteTokenizer().pad();
-  for (auto& [name, entry] : config["data"].items()) {
+  for (auto& [name, entry] : config.data) {
     bool built = false;
-    auto file = cached_entry(name, entry, plugins, seed, config["chat_template"], cache, &built, llm);
+    auto file = cached_entry(name, entry, plugins, seed, config.chat_template, cache, &built, llm);
     const nlohmann::json& r = file->meta().at("record");
     DataPart part{name,
                   r["examples"],

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cell/cell_config.h"
 #include "cell/token_cache.h"
 #include "text/chat_template.h"
 
@@ -30,22 +31,22 @@ struct DataPart {
   nlohmann::json record;
 };
 
-// config: a resolved cell config; plugins: name -> {"file", "sha256"}. Entries come from the
+// plugins: name -> {"file", "sha256"}. Entries come from the
 // token cache (cell/token_cache.h) when a cell with the same entry, seed, tokenizer and template
 // made them. Throws std::runtime_error naming the entry (and example) when a source falls short
 // or an example cannot be rendered.
 // llm: the client offered to sources that ask an LLM.
-Dataset load_dataset(const nlohmann::json& config, const nlohmann::json& plugins, uint64_t seed,
-                     std::vector<DataPart>& parts, const la_llm_client* llm = nullptr);
+Dataset load_dataset(const CellConfig& config, const nlohmann::json& plugins, uint64_t seed, std::vector<DataPart>& parts,
+                     const la_llm_client* llm = nullptr);
 
 // What identifies a tokenized entry in the cache: its config (source, params, count, filter),
 // the plugin file's hash, the seed, the template and the tokenizer.
-std::string entry_cache_key(const nlohmann::json& entry, const nlohmann::json& plugins, uint64_t seed,
+std::string entry_cache_key(const DataEntry& entry, const nlohmann::json& plugins, uint64_t seed,
                             const std::string& chat_template, const Tokenizer& tok);
 
 // One entry's tokens, from the cache, or streamed into it from the source (memory stays flat
 // however large the source); `built` says which.
-std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const nlohmann::json& entry,
+std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const DataEntry& entry,
                                              const nlohmann::json& plugins, uint64_t seed,
                                              const std::string& chat_template, TokenCache& cache, bool* built,
                                              const la_llm_client* llm = nullptr);

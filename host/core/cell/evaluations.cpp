@@ -15,11 +15,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The examples an [[evaluate]] entry's `data` names, read from its source as they are.
-std::vector<Example> read_examples(const nlohmann::json& data, const nlohmann::json& plugins, uint64_t seed,
-                                   const la_llm_client* llm) {
-  DataSourceInstance src(load_plugin(plugins, data["source"]), data["params"], llm);
+std::vector<Example> read_examples(const DataEntry& data, const nlohmann::json& plugins, uint64_t seed, const la_llm_client* llm) {
+  DataSourceInstance src(load_plugin(plugins, data.source), data.params, llm);
   src.open(seed);
-  const int64_t want = data.contains("count") ? data["count"].get<int64_t>() : -1;
+  const int64_t want = data.count.value_or(-1);
   std::vector<Example> out;
   Example e;
   while ((want < 0 || static_cast<int64_t>(out.size()) < want) && src.next(e)) out.push_back(e);
@@ -36,28 +35,28 @@ struct CellEvaluations::Outcome {
 };
 
 CellEvaluations::CellEvaluations(const CellSpec& spec, const la_llm_client* llm)
-    : spec_(spec), llm_(llm), template_(make_chat_template(spec.config["chat_template"])) {}
+    : spec_(spec), llm_(llm), template_(make_chat_template(spec.config.chat_template)) {}
 
 CellEvaluations::~CellEvaluations() = default;
 
 const std::vector<Example>& CellEvaluations::examples(const std::string& name) {
   auto it = examples_.find(name);
   if (it != examples_.end()) return it->second;
-  const nlohmann::json& entry = spec_.config["evaluate"][name];
+  const EvaluateEntry& entry = spec_.config.evaluate.at(name);
   std::vector<Example> read;
   // Its own seed, so a source that also feeds training gives other examples here.
   const uint64_t seed = std::stoull(sha256_hex("evaluate:" + name + ":" + std::to_string(spec_.seed)).substr(0, 15), nullptr, 16);
-  if (entry.contains("data")) read = read_examples(entry["data"], spec_.plugins, seed, llm_);
+  if (entry.data) read = read_examples(*entry.data, spec_.plugins, seed, llm_);
   return examples_.emplace(name, std::move(read)).first->second;
 }
 
 CellEvaluations::Outcome CellEvaluations::evaluate(const std::string& name, const ModelService* service) {
   Outcome out;
   const auto t0 = Clock::now();
-  const nlohmann::json& entry = spec_.config["evaluate"][name];
+  const EvaluateEntry& entry = spec_.config.evaluate.at(name);
   try {
     const std::vector<Example>& given = examples(name);
-    EvaluatorInstance ev(load_plugin(spec_.plugins, entry["evaluator"]), entry["params"], service ? service->table() : nullptr, llm_);
+    EvaluatorInstance ev(load_plugin(spec_.plugins, entry.evaluator), entry.params, service ? service->table() : nullptr, llm_);
     ev.evaluate(out.metrics, out.artifacts, given);
   } catch (const std::exception& e) {
     out.error = e.what();
@@ -71,7 +70,7 @@ void CellEvaluations::run_final(const ServedModel* model, uint32_t context_size,
   if (model) service.emplace(*model, tok_, *template_, context_size);
   for (auto& item : spec_.eval_ids.items()) {
     const std::string name = item.key(), eval_id = item.value();
-    const std::string evaluator = spec_.config["evaluate"][name]["evaluator"];
+    const std::string& evaluator = spec_.config.evaluate.at(name).evaluator;
     crash_point("cell.evaluation");
     Outcome o = evaluate(name, service ? &*service : nullptr);
     if (!o.error.empty()) {
@@ -96,8 +95,7 @@ double CellEvaluations::run_during(const ServedModel& model, uint32_t context_si
                                    const EventSink& events) {
   const auto t0 = Clock::now();
   ModelService service(model, tok_, *template_, context_size);
-  std::vector<std::string> names;
-  for (auto& n : spec_.config["eval"]["during"]) names.push_back(n);
+  std::vector<std::string> names = spec_.config.eval.during;
   if (names.empty())
     for (auto& item : spec_.eval_ids.items()) names.push_back(item.key());
   nlohmann::json headline = nlohmann::json::object();

@@ -9,19 +9,19 @@
 
 namespace longalign::host {
 
-std::vector<Plan> plan_epochs(BatchingInstance& batching, const Dataset& d, const nlohmann::json& train, uint64_t seed) {
+std::vector<Plan> plan_epochs(BatchingInstance& batching, const Dataset& d, const TrainSection& train, uint64_t seed) {
   la_batch_input in{};
   in.struct_size = sizeof in;
   in.lengths = d.lengths.data();
   in.targets = d.targets.data();
   in.n_sequences = d.lengths.size();
-  in.max_tokens = train["max_tokens"];
-  in.rows_per_micro_batch = train["rows_per_micro_batch"];
-  in.sequences_per_step = train["sequences_per_step"];
-  in.tokens_per_step = train["tokens_per_step"];
+  in.max_tokens = static_cast<uint32_t>(train.max_tokens);
+  in.rows_per_micro_batch = static_cast<uint32_t>(train.rows_per_micro_batch);
+  in.sequences_per_step = static_cast<uint32_t>(train.sequences_per_step);
+  in.tokens_per_step = static_cast<uint64_t>(train.tokens_per_step);
   in.seed = seed;
   std::vector<Plan> plans;
-  for (int epoch = 0; epoch < train["epochs"].get<int>(); ++epoch) {
+  for (int64_t epoch = 0; epoch < train.epochs; ++epoch) {
     in.epoch = static_cast<uint32_t>(epoch);
     plans.push_back(batching.plan(in));
     if (auto why = check_plan(in, plans.back()); !why.empty())

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "cell/cell_config.h"
 #include "cell/dataset.h"
 #include "engine.h"
 
@@ -15,9 +16,9 @@ namespace longalign::host {
 
 class BatchingInstance;
 
-// Every epoch's plan for the data, with the budget of the config's "train" table; each plan is
-// checked (check_plan) and an invalid one is an error naming the plugin.
-std::vector<Plan> plan_epochs(BatchingInstance& batching, const Dataset& d, const nlohmann::json& train, uint64_t seed);
+// Every epoch's plan for the data, with the cell's budget (train.max_tokens and the step's size);
+// each plan is checked (check_plan) and an invalid one is an error naming the plugin.
+std::vector<Plan> plan_epochs(BatchingInstance& batching, const Dataset& d, const TrainSection& train, uint64_t seed);
 
 // Target tokens a piece can be trained on: its first token has no predecessor in its row.
 uint32_t piece_targets(const Tokenized& t, const la_segment& seg);

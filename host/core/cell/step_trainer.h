@@ -1,13 +1,12 @@
 // What the cell worker trains through: an interface, so the torch-free host core can drive the
 // engine (engine.h is torch-free too) while only the worker binary links libtorch.
 #pragma once
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <vector>
 
+#include "cell/cell_config.h"
 #include "engine.h"
 
 namespace longalign::host {
@@ -32,7 +31,7 @@ class StepTrainer {
 };
 
 // Makes the trainer for a cell: its resolved config, seed, threads and number of optimizer steps.
-using TrainerFactory = std::function<std::unique_ptr<StepTrainer>(const nlohmann::json& config, uint64_t seed,
-                                                                  int threads, int64_t total_steps)>;
+using TrainerFactory = std::function<std::unique_ptr<StepTrainer>(const CellConfig& config, uint64_t seed, int threads,
+                                                                  int64_t total_steps)>;
 
 }  // namespace longalign::host

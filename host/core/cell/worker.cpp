@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <optional>
 
 #include "batching/plan_check.h"
@@ -12,6 +11,7 @@
 #include "cell/evaluations.h"
 #include "cell/heldout.h"
 #include "cell/step_batches.h"
+#include "cell/train_step.h"
 #include "checkpoint/training_checkpoint.h"
 #include "llm/llm_service.h"
 #include "plugin/instance.h"
@@ -40,15 +40,15 @@ void EventSink::emit(const nlohmann::json& event) const {
   }
 }
 
-void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events, const TrainerFactory& make_trainer) {
-  const auto t0 = Clock::now();
-  Store store(db_file, OpenMode::kCreateIfMissing);
+namespace {
+
+RunRecord begin_run(Store& store, const CellSpec& spec) {
   RunRecord run;
   run.cell_id = spec.cell_id;
   run.sweep = spec.sweep;
   run.seed = static_cast<int64_t>(spec.seed);
   run.grid_json = spec.grid.dump();
-  run.params_json = spec.config.dump();
+  run.params_json = spec.config.to_json().dump();
   run.status = "running";
   run.attempts = 1;
   run.started_at = Store::now_utc();
@@ -58,163 +58,159 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   run.plugins_json = spec.plugins.dump();
   run.threads = spec.threads;
   store.upsert_run(run);
-  events.emit({{"event", "started"}, {"cell", spec.cell_id}});
-  crash_point("cell.started");
+  return run;
+}
 
-  // Sources that ask an LLM (self-instruct) reach it through the host's client.
-  std::unique_ptr<LlmClient> llm;
-  std::unique_ptr<LlmService> llm_service;
-  if (!spec.config["llm"]["url"].get<std::string>().empty()) {
-    llm = std::make_unique<LlmClient>(llm_config(spec.config["llm"]));
-    llm_service = std::make_unique<LlmService>(*llm);
-  }
-  std::vector<DataPart> parts;
-  Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts, llm_service ? llm_service->table() : nullptr);
-  crash_point("cell.data-loaded");
+// What the cell trains on, entry by entry (data.NAME.*), and what asking the LLM cost.
+void record_data(Store& store, const std::string& cell, const std::vector<DataPart>& parts, const LlmClient* llm) {
   if (llm) {
     LlmStats s = llm->stats();
-    store.put_run_metric(spec.cell_id, "llm.requests", static_cast<double>(s.requests));
-    store.put_run_metric(spec.cell_id, "llm.retries", static_cast<double>(s.retries));
-    store.put_run_metric(spec.cell_id, "llm.cache_hits", static_cast<double>(s.cache_hits));
+    store.put_run_metric(cell, "llm.requests", static_cast<double>(s.requests));
+    store.put_run_metric(cell, "llm.retries", static_cast<double>(s.retries));
+    store.put_run_metric(cell, "llm.cache_hits", static_cast<double>(s.cache_hits));
   }
   nlohmann::json composition = nlohmann::json::object();
   for (auto& part : parts) {
     const std::string at = "data." + part.name + ".";
-    store.put_run_metric(spec.cell_id, at + "examples", static_cast<double>(part.examples));
-    store.put_run_metric(spec.cell_id, at + "tokens", static_cast<double>(part.tokens));
-    store.put_run_metric(spec.cell_id, at + "targets", static_cast<double>(part.targets));
-    store.put_run_metric(spec.cell_id, at + "cached", part.cached ? 1.0 : 0.0);
+    store.put_run_metric(cell, at + "examples", static_cast<double>(part.examples));
+    store.put_run_metric(cell, at + "tokens", static_cast<double>(part.tokens));
+    store.put_run_metric(cell, at + "targets", static_cast<double>(part.targets));
+    store.put_run_metric(cell, at + "cached", part.cached ? 1.0 : 0.0);
     if (part.dropped_short + part.dropped_long)
-      store.put_run_metric(spec.cell_id, at + "dropped", static_cast<double>(part.dropped_short + part.dropped_long));
-    if (part.truncated) store.put_run_metric(spec.cell_id, at + "truncated", static_cast<double>(part.truncated));
-    for (auto& [task, n] : part.record["by_task"].items())
-      store.put_run_metric(spec.cell_id, at + "task." + task, n.get<double>());
+      store.put_run_metric(cell, at + "dropped", static_cast<double>(part.dropped_short + part.dropped_long));
+    if (part.truncated) store.put_run_metric(cell, at + "truncated", static_cast<double>(part.truncated));
+    for (auto& [task, n] : part.record["by_task"].items()) store.put_run_metric(cell, at + "task." + task, n.get<double>());
     composition[part.name] = part.record;
   }
-  store.put_artifact(spec.cell_id, "", "data.json", "application/json", composition.dump(2));
-  Dataset heldout = hold_out(data, spec.config["eval"]["heldout"].get<size_t>(), spec.seed);
-  const nlohmann::json& train = spec.config["train"];
-  BatchingInstance batching(load_plugin(spec.plugins, spec.config["batching"]["plugin"]), spec.config["batching"]["params"]);
-  LossWeightingInstance loss(load_plugin(spec.plugins, spec.config["loss"]["plugin"]), spec.config["loss"]["params"]);
+  store.put_artifact(cell, "", "data.json", "application/json", composition.dump(2));
+}
 
-  const uint32_t max_tokens = train["max_tokens"];
-  std::vector<Plan> plans = plan_epochs(batching, data, train, spec.seed);
-  size_t total_steps = 0;
-  for (auto& p : plans) total_steps += p.steps.size();
+// The held-out examples' target loss (token mean and sequence mean) beside the unigram baseline.
+void record_heldout(Store& store, const std::string& cell, StepTrainer& trainer, const Dataset& data, const Dataset& heldout) {
+  if (heldout.tokens.empty()) return;
+  store.put_run_metric(cell, "heldout.examples", static_cast<double>(heldout.tokens.size()));
+  store.put_run_metric(cell, "heldout.loss", trainer.evaluate(heldout_micro_batches(heldout)));
+  store.put_run_metric(cell, "heldout.sequence_loss", trainer.evaluate(heldout_micro_batches(heldout, HeldoutMean::kSequence)));
+  store.put_run_metric(cell, "heldout.unigram_loss", unigram_loss(data, heldout, ByteTokenizer().vocab_size()));
+}
 
-  std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, static_cast<int64_t>(total_steps));
+// The optimizer steps of every epoch's plan, from the step a checkpoint resumes at; between
+// steps, the evaluations during training, the training checkpoints and the progress events.
+class TrainLoop {
+ public:
+  TrainLoop(const CellSpec& spec, Store& store, const EventSink& events, StepTrainer& trainer, CellEvaluations& evaluations,
+            std::filesystem::path cell_dir, int64_t total_steps)
+      : spec_(spec), store_(store), events_(events), trainer_(trainer), evaluations_(evaluations), cell_dir_(std::move(cell_dir)),
+        total_steps_(total_steps), place_{static_cast<uint32_t>(trainer.rank()), static_cast<uint32_t>(trainer.world_size())},
+        metrics_(store, spec.cell_id) {}
+
+  void run(const std::vector<Plan>& plans, const Dataset& data, LossWeightingInstance& loss, int64_t resume_from) {
+    const bool restart_positions = spec_.config.train.positions == "restart";
+    int64_t index = 0;
+    for (const Plan& plan : plans) {
+      const std::vector<uint32_t> n_i = sequence_targets(plan, data);
+      for (const la_range& step : plan.steps) {
+        if (index < resume_from) {
+          ++index;
+          continue;
+        }
+        const StepRecord r = train_step(trainer_, loss, plan, step, data, n_i, place_, restart_positions, index);
+        train_seconds += r.stats.seconds;
+        target_tokens += r.target_tokens;
+        loss_last = r.stats.loss;
+        real_total_ += r.real_tokens;
+        padded_total_ += r.padded_slots;
+        step_seconds_.push_back(r.stats.seconds);
+        record_step(metrics_, index, r);
+        after_step(++index, r);
+      }
+    }
+    metrics_.flush();
+  }
+
+  double train_seconds = 0, loss_last = 0, target_tokens = 0, eval_seconds = 0;
+
+ private:
+  // `done` steps are taken.
+  void after_step(int64_t done, const StepRecord& r) {
+    const bool lead = place_.rank == 0, last = done == total_steps_;
+    const int64_t eval_every = lead ? spec_.config.eval.every_steps : 0, every = spec_.config.checkpoint.every;
+    if (eval_every > 0 && done % eval_every == 0 && !last)
+      eval_seconds += evaluations_.run_during(*trainer_.served_model(), static_cast<uint32_t>(spec_.config.train.max_tokens), done,
+                                              metrics_, events_);
+    if (every > 0 && done % every == 0 && !last) {
+      metrics_.flush();  // the steps a checkpoint covers are stored before it exists
+      const uint64_t bytes = save_training_checkpoint(cell_dir_, done, static_cast<int>(spec_.config.checkpoint.keep),
+                                                      [&](const std::filesystem::path& dir) { trainer_.save_checkpoint(dir); });
+      store_.put_run_metric(spec_.cell_id, "checkpoint.bytes", static_cast<double>(bytes));
+    }
+    if (Clock::now() - last_event_ > std::chrono::milliseconds(200) || last) {
+      events_.emit({{"event", "progress"}, {"step", done}, {"steps", total_steps_}, {"loss", r.stats.loss},
+                    {"lr", r.stats.lr}, {"grad_norm", r.stats.grad_norm}, {"tokens_per_s", r.tokens_per_s()},
+                    {"real_tokens", real_total_}, {"padded_slots", padded_total_}, {"step_seconds", step_seconds_}});
+      step_seconds_ = nlohmann::json::array();
+      last_event_ = Clock::now();
+    }
+  }
+
+  const CellSpec& spec_;
+  Store& store_;
+  const EventSink& events_;
+  StepTrainer& trainer_;
+  CellEvaluations& evaluations_;
+  const std::filesystem::path cell_dir_;
+  const int64_t total_steps_;
+  const RankPlace place_;
+  MetricWriter metrics_;
+  double real_total_ = 0, padded_total_ = 0;
+  nlohmann::json step_seconds_ = nlohmann::json::array();  // since the last progress event
+  Clock::time_point last_event_ = Clock::now();
+};
+
+}  // namespace
+
+void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink& events, const TrainerFactory& make_trainer) {
+  const auto t0 = Clock::now();
+  Store store(db_file, OpenMode::kCreateIfMissing);
+  RunRecord run = begin_run(store, spec);
+  events.emit({{"event", "started"}, {"cell", spec.cell_id}});
+  crash_point("cell.started");
+
+  // Sources that ask an LLM (self-instruct) reach it through the host's client.
+  const CellLlm llm(spec.config.llm);
+  std::vector<DataPart> parts;
+  Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts, llm.table());
+  crash_point("cell.data-loaded");
+  record_data(store, spec.cell_id, parts, llm.client());
+  Dataset heldout = hold_out(data, static_cast<size_t>(spec.config.eval.heldout), spec.seed);
+  BatchingInstance batching(load_plugin(spec.plugins, spec.config.batching.plugin), spec.config.batching.params);
+  LossWeightingInstance loss(load_plugin(spec.plugins, spec.config.loss.plugin), spec.config.loss.params);
+  const uint32_t max_tokens = static_cast<uint32_t>(spec.config.train.max_tokens);
+  std::vector<Plan> plans = plan_epochs(batching, data, spec.config.train, spec.seed);
+  int64_t total_steps = 0;
+  for (auto& p : plans) total_steps += static_cast<int64_t>(p.steps.size());
+
+  std::unique_ptr<StepTrainer> trainer = make_trainer(spec.config, spec.seed, spec.threads, total_steps);
   // Data parallelism: every rank runs this same loop on its share of each step; rank 0 leads
   // (its results file is the cell's; it saves the model and runs the evaluations).
-  const uint32_t world = static_cast<uint32_t>(trainer->world_size()), rank = static_cast<uint32_t>(trainer->rank());
-  const bool lead = rank == 0;
-  store.put_run_metric(spec.cell_id, "train.world_size", world);
-  const bool restart_positions = train["positions"] == "restart";
-  MetricWriter metrics(store, spec.cell_id);
-  CellEvaluations evaluations(spec, llm_service ? llm_service->table() : nullptr);
-  const int64_t eval_every = lead ? spec.config["eval"]["every_steps"].get<int64_t>() : 0;
-  double eval_seconds = 0;
+  const bool lead = trainer->rank() == 0;
+  store.put_run_metric(spec.cell_id, "train.world_size", trainer->world_size());
+  CellEvaluations evaluations(spec, llm.table());
 
   // A killed attempt left checkpoints: go on from the newest (its steps' metrics are stored).
   const std::filesystem::path cell_dir = std::filesystem::path(db_file).parent_path();
-  const nlohmann::json& ckpt = spec.config["checkpoint"];
-  const int64_t every = ckpt["every"], keep = ckpt["keep"];
   int64_t resume_from = 0;
   if (auto latest = latest_training_checkpoint(cell_dir)) {
     resume_from = trainer->restore_checkpoint(latest->dir);
     store.put_run_metric(spec.cell_id, "resumed_from_step", static_cast<double>(resume_from));
     events.emit({{"event", "resumed"}, {"step", resume_from}});
   }
-  double train_seconds = 0, loss_last = 0, target_tokens = 0, real_total = 0, padded_total = 0;
-  nlohmann::json step_seconds = nlohmann::json::array();  // since the last progress event
-  int64_t step_index = 0;
-  auto last_event = Clock::now();
-  for (const Plan& plan : plans) {
-    const std::vector<uint32_t> n_i = sequence_targets(plan, data);
-    for (const la_range& step : plan.steps) {
-      if (step_index < resume_from) {
-        ++step_index;
-        continue;
-      }
-      // With several ranks, each trains its share of the step's micro-batches; the weights are
-      // computed over the whole step (every rank the same), so the summed gradient is the step's.
-      const std::vector<uint32_t> rank_of = world > 1 ? assign_ranks(plan, step, world) : std::vector<uint32_t>{};
-      const WeighedStep weighed = weigh_step(loss, plan, step, data, n_i, rank_of, world, step_index);
-      const double weight_sum = weighed.weight_sum, targets = weighed.targets;
-      double real = 0, slots = 0, sequences = 0;
-      for (uint32_t m = step.first; m < step.first + step.count; ++m)
-        for (uint32_t r = plan.micro_batches[m].first; r < plan.micro_batches[m].first + plan.micro_batches[m].count; ++r) {
-          const la_row& row = plan.rows[r];
-          slots += row.width;
-          for (uint32_t s = row.first_segment; s < row.first_segment + row.n_segments; ++s) {
-            real += plan.segments[s].length;
-            sequences += plan.segments[s].offset == 0;
-          }
-        }
-      std::vector<engine::MicroBatch> mbs = micro_batches(plan, step, data, weighed.weights, restart_positions);
-      if (world > 1) {
-        std::vector<engine::MicroBatch> mine;
-        for (size_t k = 0; k < mbs.size(); ++k)
-          if (rank_of[k] == rank) mine.push_back(std::move(mbs[k]));
-        mbs = std::move(mine);
-      }
-      engine::StepStats ts = trainer->step(mbs);
-      crash_point("cell.step");  // the step is taken, its metrics not yet stored
-      if (!std::isfinite(ts.loss))
-        throw std::runtime_error("the loss is " + std::to_string(ts.loss) + " at step " + std::to_string(step_index));
-      train_seconds += ts.seconds;
-      target_tokens += targets;
-      real_total += real;
-      padded_total += slots - real;
-      step_seconds.push_back(ts.seconds);
-      loss_last = ts.loss;
-      metrics.add(step_index, "loss", ts.loss);
-      metrics.add(step_index, "lr", ts.lr);
-      metrics.add(step_index, "grad_norm", ts.grad_norm);
-      metrics.add(step_index, "step_seconds", ts.seconds);
-      metrics.add(step_index, "forward_seconds", ts.forward_seconds);
-      metrics.add(step_index, "backward_seconds", ts.backward_seconds);
-      metrics.add(step_index, "attention_seconds", ts.attention_seconds);
-      metrics.add(step_index, "loss_head_seconds", ts.loss_seconds);
-      metrics.add(step_index, "optimizer_seconds", ts.optimizer_seconds);
-      metrics.add(step_index, "tokens_per_s", ts.seconds > 0 ? real / ts.seconds : 0);
-      metrics.add(step_index, "sequences", sequences);
-      metrics.add(step_index, "real_tokens", real);
-      metrics.add(step_index, "padded_slots", slots - real);
-      metrics.add(step_index, "target_tokens", targets);
-      metrics.add(step_index, "weight_sum", weight_sum);
-      metrics.add(step_index, "micro_batches", step.count);
-      ++step_index;
-      if (eval_every > 0 && step_index % eval_every == 0 && step_index < static_cast<int64_t>(total_steps))
-        eval_seconds += evaluations.run_during(*trainer->served_model(), max_tokens, step_index, metrics, events);
-      if (every > 0 && step_index % every == 0 && step_index < static_cast<int64_t>(total_steps)) {
-        metrics.flush();  // the steps a checkpoint covers are stored before it exists
-        const uint64_t bytes = save_training_checkpoint(cell_dir, step_index, static_cast<int>(keep),
-                                                        [&](const std::filesystem::path& dir) { trainer->save_checkpoint(dir); });
-        store.put_run_metric(spec.cell_id, "checkpoint.bytes", static_cast<double>(bytes));
-      }
-      if (Clock::now() - last_event > std::chrono::milliseconds(200) || step_index == static_cast<int64_t>(total_steps)) {
-        events.emit({{"event", "progress"}, {"step", step_index}, {"steps", total_steps}, {"loss", ts.loss},
-                     {"lr", ts.lr}, {"grad_norm", ts.grad_norm}, {"tokens_per_s", ts.seconds > 0 ? real / ts.seconds : 0.0},
-                     {"real_tokens", real_total}, {"padded_slots", padded_total}, {"step_seconds", step_seconds}});
-        step_seconds = nlohmann::json::array();
-        last_event = Clock::now();
-      }
-    }
-  }
-  metrics.flush();
+  TrainLoop loop(spec, store, events, *trainer, evaluations, cell_dir, total_steps);
+  loop.run(plans, data, loss, resume_from);
 
-  if (!heldout.tokens.empty()) {
-    const double loss = trainer->evaluate(heldout_micro_batches(heldout));
-    const double unigram = unigram_loss(data, heldout, ByteTokenizer().vocab_size());
-    store.put_run_metric(spec.cell_id, "heldout.examples", static_cast<double>(heldout.tokens.size()));
-    store.put_run_metric(spec.cell_id, "heldout.loss", loss);
-    store.put_run_metric(spec.cell_id, "heldout.sequence_loss",
-                         trainer->evaluate(heldout_micro_batches(heldout, HeldoutMean::kSequence)));
-    store.put_run_metric(spec.cell_id, "heldout.unigram_loss", unigram);
-  }
-  if (ckpt["save"].get<bool>() && lead) trainer->save_model(cell_dir / "model");
-  if (!spec.eval_ids.empty() && lead)
-    evaluations.run_final(trainer->served_model(), max_tokens, store, events);
+  record_heldout(store, spec.cell_id, *trainer, data, heldout);
+  if (spec.config.checkpoint.save && lead) trainer->save_model(cell_dir / "model");
+  if (!spec.eval_ids.empty() && lead) evaluations.run_final(trainer->served_model(), max_tokens, store, events);
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const PlanStats stats = plan_stats(plans, max_tokens);
@@ -223,11 +219,12 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
     store.put_run_metric(spec.cell_id, "plan.sequences", static_cast<double>(data.lengths.size()));
     for (auto& [name, value] : stats.named()) store.put_run_metric(spec.cell_id, name, value);
     if (total_steps > 0) {  // an untrained cell (0 epochs) has no training figures
-      store.put_run_metric(spec.cell_id, "train.seconds", train_seconds);
-      store.put_run_metric(spec.cell_id, "train.tokens_per_s", train_seconds > 0 ? stats.real_tokens / train_seconds : 0);
-      store.put_run_metric(spec.cell_id, "train.target_tokens_per_s", train_seconds > 0 ? target_tokens / train_seconds : 0);
-      store.put_run_metric(spec.cell_id, "train.final_loss", loss_last);
-      if (eval_every > 0) store.put_run_metric(spec.cell_id, "train.eval_seconds", eval_seconds);
+      const double s = loop.train_seconds;
+      store.put_run_metric(spec.cell_id, "train.seconds", s);
+      store.put_run_metric(spec.cell_id, "train.tokens_per_s", s > 0 ? stats.real_tokens / s : 0);
+      store.put_run_metric(spec.cell_id, "train.target_tokens_per_s", s > 0 ? loop.target_tokens / s : 0);
+      store.put_run_metric(spec.cell_id, "train.final_loss", loop.loss_last);
+      if (lead && spec.config.eval.every_steps > 0) store.put_run_metric(spec.cell_id, "train.eval_seconds", loop.eval_seconds);
     }
     run.status = "done";
     run.finished_at = Store::now_utc();

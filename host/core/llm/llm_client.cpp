@@ -56,15 +56,15 @@ std::string reply_text(const std::string& body, std::string* why) {
 
 }  // namespace
 
-LlmConfig llm_config(const nlohmann::json& s) {
+LlmConfig llm_config(const LlmSection& s) {
   LlmConfig c;
-  c.url = s.value("url", "");
-  c.model = s.value("model", "");
-  c.api_key_env = s.value("api_key_env", "");
-  c.timeout_s = s.value("timeout_s", c.timeout_s);
-  c.max_retries = s.value("max_retries", c.max_retries);
-  c.requests_per_second = s.value("requests_per_second", c.requests_per_second);
-  if (s.value("cache", true))
+  c.url = s.url;
+  c.model = s.model;
+  c.api_key_env = s.api_key_env;
+  c.timeout_s = s.timeout_s;
+  c.max_retries = static_cast<int>(s.max_retries);
+  c.requests_per_second = s.requests_per_second;
+  if (s.cache)
     if (auto dir = cache_dir()) c.cache_dir = *dir / "llm";
   return c;
 }

@@ -17,6 +17,15 @@
 
 namespace longalign::host {
 
+// The [llm] section of a cell's config (sweep/config_schema.cpp): which endpoint the cell's
+// plugins reach, and how.
+struct LlmSection {
+  std::string url, model, api_key_env;  // url empty: no endpoint
+  double timeout_s = 120, requests_per_second = 0;
+  int64_t max_retries = 5;
+  bool cache = true;
+};
+
 struct LlmConfig {
   std::string url;          // the API base, e.g. http://127.0.0.1:8000/v1 (POST {url}/chat/completions)
   std::string model;        // the default model
@@ -53,9 +62,9 @@ struct LlmStats {
   int64_t replies = 0;     // chats answered (from the endpoint or the cache)
 };
 
-// The config's [llm] section (keys as in sweep/config_schema.cpp); replies are cached under
-// the longalign cache dir when llm.cache is on.
-LlmConfig llm_config(const nlohmann::json& section);
+// The client's config for a cell's [llm] section; replies are cached under the longalign cache
+// dir when llm.cache is on.
+LlmConfig llm_config(const LlmSection& section);
 
 class LlmClient {
  public:

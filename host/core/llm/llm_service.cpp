@@ -31,4 +31,10 @@ LlmService::LlmService(LlmClient& client) : client_(client) {
   };
 }
 
+CellLlm::CellLlm(const LlmSection& section) {
+  if (section.url.empty()) return;
+  client_ = std::make_unique<LlmClient>(llm_config(section));
+  service_ = std::make_unique<LlmService>(*client_);
+}
+
 }  // namespace longalign::host

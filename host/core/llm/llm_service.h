@@ -3,6 +3,7 @@
 #pragma once
 #include <longalign/plugin.h>
 
+#include <memory>
 #include <string>
 
 #include "llm/llm_client.h"
@@ -20,6 +21,19 @@ class LlmService {
   LlmClient& client_;
   la_llm_client table_{};
   std::string reply_;  // valid until the next call, as the ABI says
+};
+
+// The LLM a cell's sources and judges reach: a client and its service when llm.url is set, else
+// none (table() is nullptr, and a plugin that asks is told the service is unavailable).
+class CellLlm {
+ public:
+  explicit CellLlm(const LlmSection& section);
+  const la_llm_client* table() const { return service_ ? service_->table() : nullptr; }
+  const LlmClient* client() const { return client_.get(); }
+
+ private:
+  std::unique_ptr<LlmClient> client_;
+  std::unique_ptr<LlmService> service_;
 };
 
 }  // namespace longalign::host

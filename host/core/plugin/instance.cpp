@@ -19,12 +19,12 @@ la_error fresh_error() {
 
 }  // namespace
 
-PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, la_plugin_kind kind, const nlohmann::json& params)
+PluginInstance::PluginInstance(std::shared_ptr<PluginLibrary> lib, la_plugin_kind kind, const InstanceParams& params)
     : lib_(std::move(lib)), host_(std::make_unique<HostServices>(lib_->info().name)) {
   if (lib_->info().kind != kind)
     throw PluginCallError(LA_ERR_INVALID_ARGUMENT, "plugin '" + lib_->info().name + "' is a " +
                                                        kind_name(lib_->info().kind) + ", not a " + kind_name(kind));
-  ValueTree tree(resolve_params(lib_->info(), params));
+  ValueTree tree(params.for_plugin(lib_->info()));
   la_error e = fresh_error();
   int32_t status = lib_->vtable<VTablePrefix>().create(host_->table(), tree.root(), &handle_, &e);
   check(status, e, "create");
@@ -42,7 +42,7 @@ void PluginInstance::check(int32_t status, const la_error& error, const char* ca
   throw PluginCallError(status, "plugin '" + info().name + "' " + call + " failed: " + msg);
 }
 
-DataSourceInstance::DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params,
+DataSourceInstance::DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params,
                                        const la_llm_client* llm)
     : PluginInstance(std::move(lib), LA_KIND_DATA_SOURCE, params) {
   host_->set_llm(llm);
@@ -94,7 +94,7 @@ nlohmann::json DataSourceInstance::provenance() {
   return j;
 }
 
-BatchingInstance::BatchingInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params)
+BatchingInstance::BatchingInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params)
     : PluginInstance(std::move(lib), LA_KIND_BATCHING, params) {}
 
 Plan BatchingInstance::plan(const la_batch_input& input) {
@@ -121,7 +121,7 @@ Plan BatchingInstance::plan(const la_batch_input& input) {
   return out;
 }
 
-LossWeightingInstance::LossWeightingInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params)
+LossWeightingInstance::LossWeightingInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params)
     : PluginInstance(std::move(lib), LA_KIND_LOSS_WEIGHTING, params) {}
 
 std::vector<double> LossWeightingInstance::weigh(const la_step& step) {
@@ -131,7 +131,7 @@ std::vector<double> LossWeightingInstance::weigh(const la_step& step) {
   return w;
 }
 
-EvaluatorInstance::EvaluatorInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params,
+EvaluatorInstance::EvaluatorInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params,
                                      const la_model_service* model, const la_llm_client* llm)
     : PluginInstance(std::move(lib), LA_KIND_EVALUATOR, params) {
   host_->set_model(model);

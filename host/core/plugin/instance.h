@@ -36,8 +36,8 @@ class PluginInstance {
   HostServices& host() { return *host_; }
 
  protected:
-  // Resolves `params` against the schema (ParamError when they do not fit) and calls create().
-  PluginInstance(std::shared_ptr<PluginLibrary> lib, la_plugin_kind kind, const nlohmann::json& params);
+  // Resolves given `params` against the schema (ParamError when they do not fit) and calls create().
+  PluginInstance(std::shared_ptr<PluginLibrary> lib, la_plugin_kind kind, const InstanceParams& params);
   // Throws PluginCallError unless status is LA_OK (or LA_END where allowed).
   void check(int32_t status, const la_error& error, const char* call) const;
   std::shared_ptr<PluginLibrary> lib_;
@@ -48,7 +48,7 @@ class PluginInstance {
 class DataSourceInstance : public PluginInstance {
  public:
   // llm: the LLM client the source may ask (self-instruct); none: calls answer unavailable.
-  DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params, const la_llm_client* llm = nullptr);
+  DataSourceInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params, const la_llm_client* llm = nullptr);
   void open(uint64_t seed);
   std::optional<int64_t> count();  // nullopt when the source cannot tell before reading
   bool next(Example& out);          // false at the end of the stream
@@ -58,13 +58,13 @@ class DataSourceInstance : public PluginInstance {
 
 class BatchingInstance : public PluginInstance {
  public:
-  BatchingInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params);
+  BatchingInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params);
   Plan plan(const la_batch_input& input);
 };
 
 class LossWeightingInstance : public PluginInstance {
  public:
-  LossWeightingInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params);
+  LossWeightingInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params);
   bool normalized() const { return !(info().flags & LA_WEIGHTS_UNNORMALIZED); }
   std::vector<double> weigh(const la_step& step);
 };
@@ -80,7 +80,7 @@ struct EvalArtifact {
 
 class EvaluatorInstance : public PluginInstance {
  public:
-  EvaluatorInstance(std::shared_ptr<PluginLibrary> lib, const nlohmann::json& params,
+  EvaluatorInstance(std::shared_ptr<PluginLibrary> lib, const InstanceParams& params,
                     const la_model_service* model = nullptr, const la_llm_client* llm = nullptr);
   // examples: what the sweep gave this evaluation ([[evaluate]] data), offered through the sink.
   void evaluate(std::vector<EvalMetric>& metrics, std::vector<EvalArtifact>& artifacts,

@@ -27,6 +27,26 @@ class ParamError : public std::runtime_error {
 // Throws ParamError naming the key: unknown (with the nearest valid name), wrong type, out of range.
 nlohmann::json resolve_params(const PluginInfo& info, const nlohmann::json& given);
 
+// Parameters already resolved (a cell's, resolved when its sweep was planned): passed to the
+// plugin as they are, so a cell runs with the parameters its id hashes.
+struct ResolvedParams {
+  nlohmann::json value = nlohmann::json::object();
+};
+
+// What a plugin instance is created with: parameters as given (resolved against the plugin's
+// schema on creation) or resolved ones.
+class InstanceParams {
+ public:
+  InstanceParams(nlohmann::json given) : value_(std::move(given)), resolved_(false) {}  // NOLINT: implicit by design
+  InstanceParams(nlohmann::json::initializer_list_t given) : value_(given), resolved_(false) {}  // NOLINT: {{"key", v}, ...}
+  InstanceParams(ResolvedParams resolved) : value_(std::move(resolved.value)), resolved_(true) {}  // NOLINT
+  nlohmann::json for_plugin(const PluginInfo& info) const { return resolved_ ? value_ : resolve_params(info, value_); }
+
+ private:
+  nlohmann::json value_;
+  bool resolved_;
+};
+
 // An owned la_value tree built from JSON; root() stays valid while this object lives.
 class ValueTree {
  public:

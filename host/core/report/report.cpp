@@ -284,101 +284,114 @@ nlohmann::json Report::to_json() const {
   return j;
 }
 
-std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, const std::filesystem::path& dir) {
-  const auto gnuplot = find_program("gnuplot");
-  if (!gnuplot)
-    throw std::runtime_error("gnuplot is not installed (Debian: apt-get install gnuplot-nox); --no-plots writes the tables alone");
-  std::filesystem::create_directories(dir);
+namespace {
+
+// The plots a report draws: their data files and PNGs under dir, drawn by one gnuplot script.
+struct Plots {
+  std::filesystem::path dir;
+  std::string script;
   std::vector<std::filesystem::path> made;
-  // noenhanced: labels are literal (gnuplot would take the _ of train.final_loss as a subscript).
-  std::string script = "set terminal pngcairo noenhanced size 900,560 font \"sans,10\"\nset key below\nset grid\n";
+};
 
-  // Loss curves, one line per cell.
-  {
+// Loss curves, one line per cell.
+void plot_loss(Store& store, const Report& r, Plots& plots) {
+  const std::filesystem::path& dir = plots.dir;
+  std::string& script = plots.script;
+  std::vector<std::filesystem::path>& made = plots.made;
+  std::ostringstream data;
+  std::vector<std::string> titles;
+  for (auto& c : r.cells) {
+    auto q = store.db().prepare("SELECT step, value FROM step_metrics WHERE cell_id = ?1 AND name = 'loss' ORDER BY step");
+    q.bind(1, c.id);
+    std::string rows;
+    while (q.step()) rows += std::to_string(q.int_at(0)) + " " + number(q.real_at(1)) + "\n";
+    if (rows.empty()) continue;
+    data << (titles.empty() ? "" : "\n\n") << rows;  // gnuplot's data blocks, one per cell
+    titles.push_back(quoted(label_of(c.grid) + " seed " + std::to_string(c.seed)));
+  }
+  write_file_atomically(dir / "loss.dat", data.str());
+  if (!titles.empty()) {
+    std::string array;
+    for (auto& t : titles) array += (array.empty() ? "" : ",") + t;
+    script += "set output " + quoted((dir / "loss.png").string()) + "\nset title \"Training loss per cell\"\n"
+              "set xlabel \"optimizer step\"\nset ylabel \"loss (nats per target token)\"\n"
+              "array t[" + std::to_string(titles.size()) + "] = [" + array + "]\n"
+              "plot for [i=0:" + std::to_string(titles.size() - 1) + "] " + quoted((dir / "loss.dat").string()) +
+              " index i using 1:2 with lines lw 1.5 title t[i+1]\n";
+    made.push_back(dir / "loss.png");
+  }
+}
+
+// Target tokens/s per batching method (and loss weighting), averaged over its cells.
+void plot_throughput(const Report& r, Plots& plots) {
+  const std::filesystem::path& dir = plots.dir;
+  std::string& script = plots.script;
+  std::vector<std::filesystem::path>& made = plots.made;
+  std::map<std::string, std::vector<double>> by_method;
+  for (auto& c : r.cells)
+    if (auto it = c.values.find("train.target_tokens_per_s"); it != c.values.end())
+      by_method[c.config["batching"]["plugin"].get<std::string>() + " + " + c.config["loss"]["plugin"].get<std::string>()].push_back(it->second);
+  if (!by_method.empty()) {
     std::ostringstream data;
-    std::vector<std::string> titles;
-    for (auto& c : r.cells) {
-      auto q = store.db().prepare("SELECT step, value FROM step_metrics WHERE cell_id = ?1 AND name = 'loss' ORDER BY step");
-      q.bind(1, c.id);
-      std::string rows;
-      while (q.step()) rows += std::to_string(q.int_at(0)) + " " + number(q.real_at(1)) + "\n";
-      if (rows.empty()) continue;
-      data << (titles.empty() ? "" : "\n\n") << rows;  // gnuplot's data blocks, one per cell
-      titles.push_back(quoted(label_of(c.grid) + " seed " + std::to_string(c.seed)));
-    }
-    write_file_atomically(dir / "loss.dat", data.str());
-    if (!titles.empty()) {
-      std::string array;
-      for (auto& t : titles) array += (array.empty() ? "" : ",") + t;
-      script += "set output " + quoted((dir / "loss.png").string()) + "\nset title \"Training loss per cell\"\n"
-                "set xlabel \"optimizer step\"\nset ylabel \"loss (nats per target token)\"\n"
-                "array t[" + std::to_string(titles.size()) + "] = [" + array + "]\n"
-                "plot for [i=0:" + std::to_string(titles.size() - 1) + "] " + quoted((dir / "loss.dat").string()) +
-                " index i using 1:2 with lines lw 1.5 title t[i+1]\n";
-      made.push_back(dir / "loss.png");
-    }
+    for (auto& [method, v] : by_method) data << quoted(method) << " " << number(summarize(v).mean) << "\n";
+    write_file_atomically(dir / "throughput.dat", data.str());
+    script += "set output " + quoted((dir / "throughput.png").string()) + "\nset title \"Target tokens per second\"\n"
+              "unset xlabel\nset ylabel \"target tokens/s\"\nset style fill solid 0.6\nset boxwidth 0.6\nset yrange [0:*]\n"
+              "plot " + quoted((dir / "throughput.dat").string()) + " using 0:2:xtic(1) with boxes notitle\n"
+              "set yrange [*:*]\n";
+    made.push_back(dir / "throughput.png");
   }
+}
 
-  // Target tokens/s per batching method (and loss weighting), averaged over its cells.
-  {
-    std::map<std::string, std::vector<double>> by_method;
-    for (auto& c : r.cells)
-      if (auto it = c.values.find("train.target_tokens_per_s"); it != c.values.end())
-        by_method[c.config["batching"]["plugin"].get<std::string>() + " + " + c.config["loss"]["plugin"].get<std::string>()].push_back(it->second);
-    if (!by_method.empty()) {
-      std::ostringstream data;
-      for (auto& [method, v] : by_method) data << quoted(method) << " " << number(summarize(v).mean) << "\n";
-      write_file_atomically(dir / "throughput.dat", data.str());
-      script += "set output " + quoted((dir / "throughput.png").string()) + "\nset title \"Target tokens per second\"\n"
-                "unset xlabel\nset ylabel \"target tokens/s\"\nset style fill solid 0.6\nset boxwidth 0.6\nset yrange [0:*]\n"
-                "plot " + quoted((dir / "throughput.dat").string()) + " using 0:2:xtic(1) with boxes notitle\n"
-                "set yrange [*:*]\n";
-      made.push_back(dir / "throughput.png");
-    }
-  }
-
-  // Evaluations during training (eval.every_steps): per metric, one line per group, the mean over
-  // its seeds at each step.
-  {
-    std::map<std::string, std::vector<std::map<int64_t, std::vector<double>>>> by_metric;  // name -> group -> step -> values
-    for (size_t gi = 0; gi < r.groups.size(); ++gi)
-      for (size_t i : r.groups[gi].cells) {
-        auto q = store.db().prepare(
-            "SELECT name, step, value FROM step_metrics WHERE cell_id = ?1 AND name LIKE 'eval.%' AND name NOT LIKE '%.failed'");
-        q.bind(1, r.cells[i].id);
-        while (q.step()) {
-          const std::string name = q.text_at(0);
-          if (bookkeeping(name.substr(name.rfind('.') + 1))) continue;  // counts and time: no curve to read
-          auto& groups = by_metric[name];
-          groups.resize(r.groups.size());
-          groups[gi][q.int_at(1)].push_back(q.real_at(2));
-        }
+// Evaluations during training (eval.every_steps): per metric, one line per group, the mean over
+// its seeds at each step.
+void plot_evaluations_during_training(Store& store, const Report& r, Plots& plots) {
+  const std::filesystem::path& dir = plots.dir;
+  std::string& script = plots.script;
+  std::vector<std::filesystem::path>& made = plots.made;
+  std::map<std::string, std::vector<std::map<int64_t, std::vector<double>>>> by_metric;  // name -> group -> step -> values
+  for (size_t gi = 0; gi < r.groups.size(); ++gi)
+    for (size_t i : r.groups[gi].cells) {
+      auto q = store.db().prepare(
+          "SELECT name, step, value FROM step_metrics WHERE cell_id = ?1 AND name LIKE 'eval.%' AND name NOT LIKE '%.failed'");
+      q.bind(1, r.cells[i].id);
+      while (q.step()) {
+        const std::string name = q.text_at(0);
+        if (bookkeeping(name.substr(name.rfind('.') + 1))) continue;  // counts and time: no curve to read
+        auto& groups = by_metric[name];
+        groups.resize(r.groups.size());
+        groups[gi][q.int_at(1)].push_back(q.real_at(2));
       }
-    for (auto& [name, groups] : by_metric) {
-      std::string stem = name;
-      std::replace(stem.begin(), stem.end(), '.', '-');
-      std::ostringstream data;
-      std::string titles;
-      size_t blocks = 0;
-      for (size_t gi = 0; gi < groups.size(); ++gi) {
-        if (groups[gi].empty()) continue;
-        data << (blocks++ ? "\n\n" : "");
-        for (auto& [step, v] : groups[gi]) data << step << " " << number(summarize(v).mean) << "\n";
-        titles += (titles.empty() ? "" : ",") + quoted(r.groups[gi].label);
-      }
-      write_file_atomically(dir / (stem + ".dat"), data.str());
-      script += "set output " + quoted((dir / (stem + ".png")).string()) + "\nset title " +
-                quoted(name.substr(5) + " during training, mean over seeds") +
-                "\nset xlabel \"optimizer step\"\nset ylabel " + quoted(name.substr(name.rfind('.') + 1)) + "\n"
-                "array t[" + std::to_string(blocks) + "] = [" + titles + "]\n"
-                "plot for [i=0:" + std::to_string(blocks - 1) + "] " + quoted((dir / (stem + ".dat")).string()) +
-                " index i using 1:2 with linespoints lw 1.5 title t[i+1]\n";
-      made.push_back(dir / (stem + ".png"));
     }
+  for (auto& [name, groups] : by_metric) {
+    std::string stem = name;
+    std::replace(stem.begin(), stem.end(), '.', '-');
+    std::ostringstream data;
+    std::string titles;
+    size_t blocks = 0;
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      if (groups[gi].empty()) continue;
+      data << (blocks++ ? "\n\n" : "");
+      for (auto& [step, v] : groups[gi]) data << step << " " << number(summarize(v).mean) << "\n";
+      titles += (titles.empty() ? "" : ",") + quoted(r.groups[gi].label);
+    }
+    write_file_atomically(dir / (stem + ".dat"), data.str());
+    script += "set output " + quoted((dir / (stem + ".png")).string()) + "\nset title " +
+              quoted(name.substr(5) + " during training, mean over seeds") +
+              "\nset xlabel \"optimizer step\"\nset ylabel " + quoted(name.substr(name.rfind('.') + 1)) + "\n"
+              "array t[" + std::to_string(blocks) + "] = [" + titles + "]\n"
+              "plot for [i=0:" + std::to_string(blocks - 1) + "] " + quoted((dir / (stem + ".dat")).string()) +
+              " index i using 1:2 with linespoints lw 1.5 title t[i+1]\n";
+    made.push_back(dir / (stem + ".png"));
   }
+}
 
-  // Needle heatmaps: per evaluation and group, accuracy (and char_match, where the evaluator gave
-  // it) by (length, depth), mean over seeds.
+// Needle heatmaps: per evaluation and group, accuracy (and char_match, where the evaluator gave
+// it) by (length, depth), mean over seeds.
+void plot_needle_heatmaps(Store& store, const Report& r, Plots& plots) {
+  const std::filesystem::path& dir = plots.dir;
+  std::string& script = plots.script;
+  std::vector<std::filesystem::path>& made = plots.made;
   for (size_t gi = 0; gi < r.groups.size(); ++gi) {
     const ReportGroup& g = r.groups[gi];
     // (name, metric) -> (length, depth) -> values
@@ -427,11 +440,26 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
       made.push_back(dir / (stem + ".png"));
     }
   }
-  if (made.empty()) return made;
-  write_file_atomically(dir / "plots.gp", script);
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, const std::filesystem::path& dir) {
+  const auto gnuplot = find_program("gnuplot");
+  if (!gnuplot)
+    throw std::runtime_error("gnuplot is not installed (Debian: apt-get install gnuplot-nox); --no-plots writes the tables alone");
+  std::filesystem::create_directories(dir);
+  // noenhanced: labels are literal (gnuplot would take the _ of train.final_loss as a subscript).
+  Plots plots{dir, "set terminal pngcairo noenhanced size 900,560 font \"sans,10\"\nset key below\nset grid\n", {}};
+  plot_loss(store, r, plots);
+  plot_throughput(r, plots);
+  plot_evaluations_during_training(store, r, plots);
+  plot_needle_heatmaps(store, r, plots);
+  if (plots.made.empty()) return plots.made;
+  write_file_atomically(dir / "plots.gp", plots.script);
   auto res = run_process({*gnuplot, (dir / "plots.gp").string()}, std::chrono::seconds(120));
   if (!res.ok()) throw std::runtime_error("gnuplot " + res.describe() + ": " + res.err.substr(0, 1000));
-  return made;
+  return plots.made;
 }
 
 }  // namespace longalign::host

@@ -36,8 +36,8 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
       continue;
     }
     // The cell's files are where the sweep that ran it put them, which may be another sweep's.
-    CellSpec spec{row->sweep, cell.id, cell.seed, cell.config, cell.grid, {}, nlohmann::json::object(), threads};
-    for (auto& name : plugins_used(cell.config)) spec.plugins[name] = plan.plugins.at(name);
+    CellSpec spec = cell_spec(row->sweep, cell, plan.plugins, threads);
+    spec.eval_ids = nlohmann::json::object();  // only those asked for and not yet done, below
     for (auto& [name, id] : cell.eval_ids) {
       if (!o.evaluations.empty() && std::find(o.evaluations.begin(), o.evaluations.end(), name) == o.evaluations.end()) continue;
       auto have = store.db().prepare("SELECT 1 FROM eval_results WHERE eval_id = ?1 AND metric != 'failed' LIMIT 1");
@@ -59,7 +59,7 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
     // The report names a cell's evaluations by the entries of its stored config: add these.
     RunRecord record = *store.run(cell.id);
     auto stored = nlohmann::json::parse(record.params_json);
-    for (auto& [name, id] : spec.eval_ids.items()) stored["evaluate"][name] = cell.config["evaluate"][name];
+    for (auto& [name, id] : spec.eval_ids.items()) stored["evaluate"][name] = cell.config.evaluate.at(name).to_json();
     record.params_json = stored.dump();
     store.upsert_run(record);
     auto failures = store.db().prepare("SELECT count(*) FROM eval_results WHERE cell_id = ?1 AND metric = 'failed'");

@@ -117,8 +117,42 @@ class Runner {
 
   int run() {
     const Sweep& sw = plan_.sweep;
-    // The endpoint first: a port in use is bad input, found before anything is written.
     auto registry = std::make_shared<prometheus::Registry>();
+    std::unique_ptr<metrics::Endpoint> exposer = open_metrics(registry);  // a port in use is found before anything is written
+    std::string db_file = opt_.db.empty() ? default_db_path(sw) : opt_.db;
+    make_results_dir(db_file);
+    lock_ = std::make_unique<LockFile>(db_file + ".lock", "this sweep's results");
+    Store store(db_file, OpenMode::kCreateIfMissing);
+    cells_dir_ = sweep_cells_dir(db_file, sw.name);
+    store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan_).dump());
+
+    size_t skipped = 0;
+    std::deque<const Cell*> queue = queue_cells(store, skipped);
+    total_ = queue.size();
+    crash_point("runner.planned");  // the sweep and its pending cells are recorded, none started
+    const int cores = opt_.cores > 0 ? opt_.cores : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int jobs = std::max(1, opt_.jobs);
+    threads_ = std::max(1, cores / jobs);
+    const double timeout = opt_.timeout_s >= 0 ? opt_.timeout_s : sw.timeout_s;
+    say("sweep " + sw.name + ": " + std::to_string(plan_.cells.size()) + " cells, " + std::to_string(total_) + " to run, " +
+        std::to_string(skipped) + " already done or skipped; " + std::to_string(jobs) + " at a time, " +
+        std::to_string(threads_) + " threads each; results in " + db_file +
+        (exposer ? "; live metrics at " + exposer->url() : ""));
+
+    supervise(queue, store, jobs, timeout);
+    if (opt_.progress_tty) std::cerr << "\r\033[K";
+    if (pushgateway_ && opt_.pushgateway_delete)
+      for (auto& id : pushed_) push_warning(pushgateway_->remove({{"sweep", sw.name}, {"cell", id}}));
+    say(std::to_string(done_) + " done, " + std::to_string(failed_) + " failed" +
+        (interrupted_ ? ", " + std::to_string(interrupted_cells_) + " interrupted" : "") + " (of " +
+        std::to_string(total_) + " run now; " + std::to_string(skipped) + " skipped)");
+    return failed_ == 0 && !interrupted_ ? 0 : 1;
+  }
+
+ private:
+  // The live metrics: the /metrics endpoint (none for port 0), the sweep's series, the
+  // Pushgateway. Bad addresses are bad input.
+  std::unique_ptr<metrics::Endpoint> open_metrics(const std::shared_ptr<prometheus::Registry>& registry) {
     std::unique_ptr<metrics::Endpoint> exposer;
     if (opt_.metrics_port != 0) {
       try {
@@ -137,15 +171,13 @@ class Runner {
         throw InputError({"--pushgateway"}, "", e.what());
       }
     }
-    std::string db_file = opt_.db.empty() ? default_db_path(sw) : opt_.db;
-    make_results_dir(db_file);
-    lock_ = std::make_unique<LockFile>(db_file + ".lock", "this sweep's results");
-    Store store(db_file, OpenMode::kCreateIfMissing);
-    cells_dir_ = sweep_cells_dir(db_file, sw.name);
-    store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan_).dump());
+    return exposer;
+  }
 
+  // The cells to run now, recorded as pending; the others (done, or not asked for) counted in
+  // `skipped`.
+  std::deque<const Cell*> queue_cells(Store& store, size_t& skipped) {
     std::deque<const Cell*> queue;
-    size_t skipped = 0;
     for (auto& c : plan_.cells) {
       auto prev = store.run(c.id);
       bool done = prev && prev->status == "done";
@@ -166,25 +198,21 @@ class Runner {
       metrics_->state(c, "pending");
       RunRecord r = prev.value_or(RunRecord{});
       r.cell_id = c.id;
-      r.sweep = sw.name;
+      r.sweep = plan_.sweep.name;
       r.seed = static_cast<int64_t>(c.seed);
       r.grid_json = c.grid.dump();
-      r.params_json = c.config.dump();
+      r.params_json = c.config.to_json().dump();
       r.status = "pending";
       store.upsert_run(r);
       queue.push_back(&c);
     }
-    total_ = queue.size();
-    crash_point("runner.planned");  // the sweep and its pending cells are recorded, none started
-    const int cores = opt_.cores > 0 ? opt_.cores : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int jobs = std::max(1, opt_.jobs);
-    threads_ = std::max(1, cores / jobs);
-    const double timeout = opt_.timeout_s >= 0 ? opt_.timeout_s : sw.timeout_s;
-    say("sweep " + sw.name + ": " + std::to_string(plan_.cells.size()) + " cells, " + std::to_string(total_) + " to run, " +
-        std::to_string(skipped) + " already done or skipped; " + std::to_string(jobs) + " at a time, " +
-        std::to_string(threads_) + " threads each; results in " + db_file +
-        (exposer ? "; live metrics at " + exposer->url() : ""));
+    return queue;
+  }
 
+  // Runs the queue `jobs` cells at a time until every cell has ended: reads their events,
+  // samples their memory, kills those past `timeout` seconds, and on SIGINT or SIGTERM stops
+  // them all (SIGTERM, then SIGKILL 5 s later).
+  void supervise(std::deque<const Cell*>& queue, Store& store, int jobs, double timeout) {
     SignalPipe signals;
     std::vector<Child> running;
     bool stopping = false;
@@ -234,16 +262,8 @@ class Runner {
       }
       draw(running);
     }
-    if (opt_.progress_tty) std::cerr << "\r\033[K";
-    if (pushgateway_ && opt_.pushgateway_delete)
-      for (auto& id : pushed_) push_warning(pushgateway_->remove({{"sweep", sw.name}, {"cell", id}}));
-    say(std::to_string(done_) + " done, " + std::to_string(failed_) + " failed" +
-        (interrupted_ ? ", " + std::to_string(interrupted_cells_) + " interrupted" : "") + " (of " +
-        std::to_string(total_) + " run now; " + std::to_string(skipped) + " skipped)");
-    return failed_ == 0 && !interrupted_ ? 0 : 1;
   }
 
- private:
   // What made a done cell that is not what would make it now: the longalign build, the files of
   // the plugins it used.
   std::vector<std::string> code_changes(const RunRecord& prev) const {
@@ -276,9 +296,7 @@ class Runner {
       for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"}) fs::remove(c.dir / stale);
       fs::remove_all(c.dir / "checkpoints");
     }
-    CellSpec spec{plan_.sweep.name, cell.id, cell.seed, cell.config, cell.grid, {}, {}, threads_};
-    for (auto& name : plugins_used(cell.config)) spec.plugins[name] = plan_.plugins.at(name);
-    spec.eval_ids = cell.eval_ids;
+    const CellSpec spec = cell_spec(plan_.sweep.name, cell, plan_.plugins, threads_);
     std::ofstream(c.dir / "spec.json") << spec.to_json().dump(2) << "\n";
 
     auto prev = store.run(cell.id);
@@ -312,7 +330,8 @@ class Runner {
       dup2(log_fd, 2);
       if (p[1] == 3) fcntl(3, F_SETFD, 0);
       else dup2(p[1], 3);
-      for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LONGALIGN_THREADS"})
+      // The BLAS and OpenMP runtimes read their thread counts from the environment at load.
+      for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"})
         setenv(var, threads.c_str(), 1);
       execl(exe.c_str(), exe.c_str(), "--spec", spec_file.c_str(), "--db", db.c_str(), "--events-fd", "3",
             static_cast<char*>(nullptr));

@@ -61,8 +61,7 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
     fs::create_directories(dir);
     for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"})
       if (!fs::exists(dir / "checkpoints")) fs::remove(dir / stale);  // without checkpoints a task starts over
-    CellSpec spec{sw.name, c->id, c->seed, c->config, c->grid, {}, c->eval_ids, o.cpus_per_task};
-    for (auto& name : plugins_used(c->config)) spec.plugins[name] = plan.plugins.at(name);
+    const CellSpec spec = cell_spec(sw.name, *c, plan.plugins, o.cpus_per_task);
     std::ofstream(dir / "spec.json") << spec.to_json().dump(2) << "\n";
     ids += " " + c->id;
     RunRecord r = store.run(c->id).value_or(RunRecord{});
@@ -70,7 +69,7 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
     r.sweep = sw.name;
     r.seed = static_cast<int64_t>(c->seed);
     r.grid_json = c->grid.dump();
-    r.params_json = c->config.dump();
+    r.params_json = c->config.to_json().dump();
     r.status = "pending";
     store.upsert_run(r);
   }

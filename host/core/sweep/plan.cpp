@@ -5,14 +5,11 @@
 #include <map>
 #include <set>
 
-#include "cell/model_shape.h"
-#include "checkpoint/checkpoint_error.h"
-#include "checkpoint/hf_checkpoint.h"
+#include "cell/engine_config.h"
 #include "plugin/instance.h"
-#include "store/results_layout.h"
-#include "store/store.h"
 #include "plugin/params.h"
 #include "sweep/config_schema.h"
+#include "sweep/starting_model.h"
 #include "util/nearest.h"
 #include "util/sha256.h"
 
@@ -69,11 +66,12 @@ struct Candidate {
 
 class Resolver {
  public:
-  Resolver(const Sweep& sw, const Registry& reg, SweepPlan& plan) : sw_(sw), reg_(reg), plan_(plan) {
+  Resolver(const Sweep& sw, const Registry& reg, SweepPlan& plan)
+      : sw_(sw), reg_(reg), plan_(plan), starting_models_(std::filesystem::absolute(sw.file).parent_path()) {
     for (auto& k : config_schema()) schema_paths_.push_back(k.name);
   }
 
-  nlohmann::json resolve(const Candidate& c) {
+  CellConfig resolve(const Candidate& c) {
     origin_ = &c.origin;
     nlohmann::json cfg = sw_.base;
     for (auto& [path, v] : c.overrides.items()) assign(cfg, path, v);
@@ -87,7 +85,7 @@ class Resolver {
       if (auto e = check_param_value(k, *v); !e.empty()) fail(k.name, e);
       if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
     }
-    check_model_shape(cfg["model"]);
+    check_shape_keys_apply(cfg["model"]);
     resolve_init_from(cfg);
     // A cell never falls back to the CPU silently: cuda is refused here unless the engine was built
     // against a CUDA libtorch (the build defines LONGALIGN_ENGINE_CUDA from what it found).
@@ -108,7 +106,13 @@ class Resolver {
       if (!name.is_string() || !cfg.contains("evaluate") || !cfg["evaluate"].contains(name.get<std::string>()))
         fail("eval.during", "no [[evaluate]] entry named " + name.dump() + evaluation_names(cfg));
     }
-    return cfg;
+    CellConfig typed = CellConfig::from_json(cfg);
+    try {
+      model_shape(typed.model);
+    } catch (const ShapeError& e) {
+      fail(e.key, e.what());
+    }
+    return typed;
   }
 
   [[noreturn]] void fail(const std::string& path, const std::string& message) const {
@@ -126,7 +130,9 @@ class Resolver {
   // The cell's identity as the sweep file says it, so a clone elsewhere (or the CI's) finds the
   // same cell ids: relative paths as written rather than resolved, and a starting model by its
   // content (init_sha256) rather than where it lies.
-  nlohmann::json identity(nlohmann::json config) const {
+  nlohmann::json identity(const CellConfig& cell) const {
+    nlohmann::json config = cell.to_json();
+    config.erase("evaluate");  // evaluations never change what a cell trains
     std::function<void(nlohmann::json&)> portable = [&](nlohmann::json& v) {
       if (v.is_string()) {
         if (auto it = written_.find(v.get<std::string>()); it != written_.end()) v = it->second;
@@ -167,15 +173,10 @@ class Resolver {
   }
 
   // The shape keys build a model from scratch; a model.init_from brings its own shape.
-  void check_model_shape(const nlohmann::json& model) const {
+  void check_shape_keys_apply(const nlohmann::json& model) const {
     for (auto& key : model_shape_keys())
       if (model[key] != 0 && !model["init_from"].get<std::string>().empty())
         fail("model." + key, "sets the shape of a model trained from scratch; model.init_from's config.json gives the shape here");
-    try {
-      model_shape(model);
-    } catch (const ShapeError& e) {
-      fail(e.key, e.what());
-    }
   }
 
   static std::string evaluation_names(const nlohmann::json& cfg) {
@@ -185,60 +186,20 @@ class Resolver {
     return names.empty() ? " (the sweep has none)" : " (there are: " + names + ")";
   }
 
-  // model.init_from: a model directory, a training checkpoint's directory, RESULTS_DB#CELL, or
-  // RESULTS_DB alone when it holds one done cell (a base model's sweep); found, checked
-  // (config.json and every tensor it implies) and pinned by content, so a cell's id changes when
-  // the weights it starts from do.
+  // model.init_from, found and pinned by content (sweep/starting_model.h).
   void resolve_init_from(nlohmann::json& cfg) {
     const std::string given = cfg["model"]["init_from"];
     if (given.empty()) return;
-    const std::filesystem::path base = std::filesystem::absolute(sw_.file).parent_path();
-    std::filesystem::path dir;
-    const auto hash = given.find('#');
-    const bool whole_db = hash == std::string::npos && std::filesystem::path(given).extension() == ".sqlite";
-    if (auto known = init_dirs_.find(given); known != init_dirs_.end()) {
-      dir = known->second;  // every cell of a sweep names the same base: its results file is read once
-    } else if (hash != std::string::npos || whole_db) {
-      const std::filesystem::path db_file = base / given.substr(0, hash);
-      const std::string cell = whole_db ? "" : given.substr(hash + 1);
-      if (!std::filesystem::exists(db_file))
-        fail("model.init_from", "no results file " + db_file.string() + " (run the sweep that writes it first)");
-      if (!whole_db && cell.size() < 8) fail("model.init_from", "give at least 8 characters of the cell id after '#'");
-      Store store(db_file.string(), OpenMode::kExisting);
-      auto q = store.db().prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done' ORDER BY cell_id");
-      q.bind(1, cell);
-      if (!q.step())
-        fail("model.init_from", (whole_db ? "no done cell" : "no done cell " + cell) + " in " + db_file.string() +
-                                    (whole_db ? " (run its sweep first)" : ""));
-      const std::string id = q.text_at(0), sweep = q.text_at(1);
-      if (q.step())
-        fail("model.init_from", whole_db ? db_file.string() + " holds several done cells: name one, as " + given + "#" + id.substr(0, 8)
-                                         : "cell id " + cell + " matches several cells in " + db_file.string());
-      dir = sweep_cells_dir(db_file, sweep) / id / "model";
-      init_dirs_[given] = dir;
-    } else {
-      dir = base / given;
-      // A training checkpoint (checkpoints/step-N) holds its model in model/.
-      if (!std::filesystem::exists(dir / "config.json") && std::filesystem::exists(dir / "model" / "config.json")) dir /= "model";
+    try {
+      const StartingModel& m = starting_models_.find(given);
+      if (cfg["tokenizer"] == "byte" && m.vocab_size < 259)
+        fail("model.init_from", m.dir.string() + " has a vocabulary of " + std::to_string(m.vocab_size) +
+                                    ", too small for the byte tokenizer's 259 ids");
+      cfg["model"]["init_from"] = m.dir.string();
+      cfg["model"]["init_sha256"] = m.sha256;
+    } catch (const StartingModelError& e) {
+      fail("model.init_from", e.what());
     }
-    dir = std::filesystem::weakly_canonical(dir);
-    auto cached = init_hashes_.find(dir.string());
-    if (cached == init_hashes_.end()) {
-      std::string combined;
-      try {
-        HfCheckpoint ck = load_hf_checkpoint(dir);
-        if (cfg["tokenizer"] == "byte" && ck.config.vocab_size < 259)
-          fail("model.init_from", dir.string() + " has a vocabulary of " + std::to_string(ck.config.vocab_size) +
-                                      ", too small for the byte tokenizer's 259 ids");
-        for (auto& f : std::filesystem::directory_iterator(dir))
-          if (f.is_regular_file()) combined += f.path().filename().string() + " " + sha256_file(f.path()) + "\n";
-      } catch (const CheckpointError& e) {
-        fail("model.init_from", e.what());
-      }
-      cached = init_hashes_.emplace(dir.string(), sha256_hex(combined)).first;
-    }
-    cfg["model"]["init_from"] = dir.string();
-    cfg["model"]["init_sha256"] = cached->second;
   }
 
   const PluginEntry& plugin(const std::string& path, const std::string& name, la_plugin_kind kind) {
@@ -354,8 +315,7 @@ class Resolver {
   const Sweep& sw_;
   const Registry& reg_;
   SweepPlan& plan_;
-  std::map<std::string, std::string> init_hashes_;  // model dir -> the sha256 of its files
-  std::map<std::string, std::filesystem::path> init_dirs_;  // model.init_from naming a results file -> its model dir
+  StartingModels starting_models_;
   std::map<std::string, std::string> written_;      // a resolved path -> the relative one the sweep wrote
   std::vector<std::string> schema_paths_;
   const std::map<std::string, std::string>* origin_ = nullptr;
@@ -382,6 +342,12 @@ nlohmann::json value_at(const Sweep& sw, const Candidate& c, const std::string& 
 std::string canonical(const nlohmann::json& j) { return j.dump(); }
 
 std::string content_id(const nlohmann::json& j) { return sha256_hex(canonical(j)).substr(0, 16); }
+
+CellSpec cell_spec(const std::string& sweep, const Cell& cell, const nlohmann::json& plugins, int threads) {
+  CellSpec spec{sweep, cell.id, cell.seed, cell.config, cell.grid, nlohmann::json::object(), cell.eval_ids, threads};
+  for (auto& name : plugins_used(cell.config)) spec.plugins[name] = plugins.at(name);
+  return spec;
+}
 
 SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
   SweepPlan plan;
@@ -431,18 +397,16 @@ SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
   Resolver resolver(sw, registry, plan);
   std::set<std::string> seen;
   for (auto& c : kept) {
-    nlohmann::json config = resolver.resolve(c);
-    nlohmann::json evaluate = config.contains("evaluate") ? config["evaluate"] : nlohmann::json::object();
-    config.erase("evaluate");  // evaluations never change what a cell trains
+    const CellConfig config = resolver.resolve(c);
+    const nlohmann::json identity = resolver.identity(config);
     for (uint64_t seed : sw.seeds) {
       Cell cell;
       cell.seed = seed;
-      cell.id = content_id({{"config", resolver.identity(config)}, {"seed", seed}});
+      cell.id = content_id({{"config", identity}, {"seed", seed}});
       if (!seen.insert(cell.id).second) continue;  // an include may repeat a grid cell
       cell.grid = c.overrides;
       cell.config = config;
-      cell.config["evaluate"] = evaluate;
-      for (auto& [name, e] : evaluate.items()) cell.eval_ids[name] = content_id({{"cell", cell.id}, {"evaluate", e}});
+      for (auto& [name, e] : config.evaluate) cell.eval_ids[name] = content_id({{"cell", cell.id}, {"evaluate", e.to_json()}});
       plan.cells.push_back(std::move(cell));
     }
   }

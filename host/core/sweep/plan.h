@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "cell/cell_config.h"
+#include "cell/cell_spec.h"
 #include "plugin/registry.h"
 #include "sweep/sweep.h"
 
@@ -17,7 +19,7 @@ struct Cell {
   std::string id;           // 16 hex digits of SHA-256(canonical {config, seed})
   uint64_t seed = 0;
   nlohmann::json grid;      // the grid (and include) values that set this cell apart: path -> value
-  nlohmann::json config;    // resolved; "evaluate" is kept apart from the id
+  CellConfig config;        // resolved; its evaluations are kept out of the id
   std::map<std::string, std::string> eval_ids;  // evaluate entry name -> evaluation id
 };
 
@@ -31,6 +33,10 @@ struct SweepPlan {
 // The canonical text of a JSON value (sorted keys, shortest round-trip numbers) and its id.
 std::string canonical(const nlohmann::json& j);
 std::string content_id(const nlohmann::json& j);  // 16 hex digits of SHA-256(canonical(j))
+
+// What a cell's worker is given (spec.json): the cell as `sweep` runs it, the files of the plugins
+// its config names (from `plugins`, a plan's), its evaluations and its threads.
+CellSpec cell_spec(const std::string& sweep, const Cell& cell, const nlohmann::json& plugins, int threads);
 
 // More cells than this in one sweep is a mistake (a runaway grid), reported before expanding.
 constexpr size_t kMaxCells = 100000;

@@ -1,0 +1,58 @@
+#include "sweep/starting_model.h"
+
+#include "checkpoint/checkpoint_error.h"
+#include "checkpoint/hf_checkpoint.h"
+#include "store/results_layout.h"
+#include "store/store.h"
+#include "util/sha256.h"
+
+namespace longalign::host {
+
+std::filesystem::path StartingModels::directory(const std::string& given) {
+  if (auto known = dirs_.find(given); known != dirs_.end()) return known->second;
+  const auto hash = given.find('#');
+  const bool whole_db = hash == std::string::npos && std::filesystem::path(given).extension() == ".sqlite";
+  std::filesystem::path dir;
+  if (hash != std::string::npos || whole_db) {
+    const std::filesystem::path db_file = sweep_dir_ / given.substr(0, hash);
+    const std::string cell = whole_db ? "" : given.substr(hash + 1);
+    if (!std::filesystem::exists(db_file))
+      throw StartingModelError("no results file " + db_file.string() + " (run the sweep that writes it first)");
+    if (!whole_db && cell.size() < 8) throw StartingModelError("give at least 8 characters of the cell id after '#'");
+    Store store(db_file.string(), OpenMode::kExisting);
+    auto q = store.db().prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done' ORDER BY cell_id");
+    q.bind(1, cell);
+    if (!q.step())
+      throw StartingModelError((whole_db ? "no done cell" : "no done cell " + cell) + " in " + db_file.string() +
+                               (whole_db ? " (run its sweep first)" : ""));
+    const std::string id = q.text_at(0), sweep = q.text_at(1);
+    if (q.step())
+      throw StartingModelError(whole_db ? db_file.string() + " holds several done cells: name one, as " + given + "#" + id.substr(0, 8)
+                                        : "cell id " + cell + " matches several cells in " + db_file.string());
+    dir = sweep_cells_dir(db_file, sweep) / id / "model";
+  } else {
+    dir = sweep_dir_ / given;
+    // A training checkpoint (checkpoints/step-N) holds its model in model/.
+    if (!std::filesystem::exists(dir / "config.json") && std::filesystem::exists(dir / "model" / "config.json")) dir /= "model";
+  }
+  return dirs_[given] = std::filesystem::weakly_canonical(dir);
+}
+
+const StartingModel& StartingModels::find(const std::string& given) {
+  const std::filesystem::path dir = directory(given);
+  if (auto it = models_.find(dir.string()); it != models_.end()) return it->second;
+  StartingModel m;
+  m.dir = dir;
+  std::string combined;
+  try {
+    m.vocab_size = load_hf_checkpoint(dir).config.vocab_size;
+    for (auto& f : std::filesystem::directory_iterator(dir))
+      if (f.is_regular_file()) combined += f.path().filename().string() + " " + sha256_file(f.path()) + "\n";
+  } catch (const CheckpointError& e) {
+    throw StartingModelError(e.what());
+  }
+  m.sha256 = sha256_hex(combined);
+  return models_.emplace(dir.string(), std::move(m)).first->second;
+}
+
+}  // namespace longalign::host
