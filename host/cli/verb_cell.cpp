@@ -9,6 +9,7 @@
 
 #include "plugin/registry.h"
 #include "util/build_info.h"
+#include "util/subprocess.h"
 #include "verbs.h"
 
 namespace longalign::cli {
@@ -29,9 +30,7 @@ Verb add_cell_verb(CLI::App& app) {
   cmd->add_option("--events-fd", opt->events_fd, "Write NDJSON progress events to this file descriptor");
   return {cmd, [opt] {
             const std::string worker = host::sibling_binary("longalign-cell").string();
-            const std::string fd = std::to_string(opt->events_fd);
-            execl(worker.c_str(), worker.c_str(), "--spec", opt->spec.c_str(), "--db", opt->db.c_str(), "--events-fd",
-                  fd.c_str(), static_cast<char*>(nullptr));
+            host::exec_replacing({worker, "--spec", opt->spec, "--db", opt->db, "--events-fd", std::to_string(opt->events_fd)});
             std::cerr << "longalign cell: cannot execute " << worker << ": " << std::strerror(errno) << "\n";
             return kExitFailed;
           }};

@@ -7,7 +7,6 @@
 #include "llm/llm_service.h"
 #include "plugin/instance.h"
 #include "plugin/registry.h"
-#include "util/cache_dir.h"
 #include "util/nearest.h"
 #include "verbs.h"
 
@@ -18,7 +17,7 @@ struct Options {
   std::string source, params = "{}";
   int64_t count = -1;
   uint64_t seed = 0;
-  host::LlmConfig llm;
+  host::LlmSection llm;  // no url: sources that ask an LLM are told none is there
   std::vector<std::string> dirs;
 };
 
@@ -73,17 +72,10 @@ Verb add_data_verb(CLI::App& app) {
             host::Registry reg = host::scan_plugins(host::plugin_search_path(extra), {host::host_scanner()}, cache);
             const host::PluginEntry* entry = find_source(reg, opt->source);
             if (!entry) return kExitBadInput;
-            std::unique_ptr<host::LlmClient> llm;
-            std::unique_ptr<host::LlmService> llm_service;
-            if (!opt->llm.url.empty()) {
-              if (auto dir = host::cache_dir()) opt->llm.cache_dir = *dir / "llm";
-              llm = std::make_unique<host::LlmClient>(opt->llm);
-              llm_service = std::make_unique<host::LlmService>(*llm);
-            }
+            const host::LlmConnection llm(opt->llm);
             std::unique_ptr<host::DataSourceInstance> src;
             try {  // bad parameters: the schema's check, or the plugin's own in create()
-              src = std::make_unique<host::DataSourceInstance>(host::PluginLibrary::load(entry->file), params,
-                                                               llm_service ? llm_service->table() : nullptr);
+              src = std::make_unique<host::DataSourceInstance>(host::PluginLibrary::load(entry->file), params, llm.table());
             } catch (const std::exception& e) {
               std::cerr << "longalign data export: --params: " << e.what() << "\n";
               return kExitBadInput;

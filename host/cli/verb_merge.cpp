@@ -36,8 +36,7 @@ Verb add_merge_verb(CLI::App& app) {
               std::vector<std::string> unfinished;
               {
                 host::Store cell(f, host::OpenMode::kExisting);
-                auto s = cell.db().prepare("SELECT cell_id, status FROM runs WHERE status NOT IN ('done', 'failed')");
-                while (s.step()) unfinished.push_back(s.text_at(0) + " (" + s.text_at(1) + ")");
+                for (const host::RunRecord& run : cell.unfinished_runs()) unfinished.push_back(run.cell_id + " (" + run.status + ")");
               }
               if (!unfinished.empty()) {
                 std::cerr << f << ": not merged: cell " << unfinished.front() << " has not finished\n";

@@ -83,10 +83,7 @@ Verb add_score_verb(CLI::App& app) {
             }
             std::vector<std::string> args = {model_exe(), "score", "--model", opt->model, "--ids", ids};
             if (opt->json) args.push_back("--json");
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
+            host::exec_replacing(args);
             std::cerr << "longalign score: cannot execute " << args[0] << ": " << std::strerror(errno) << "\n";
             return kExitFailed;
           }};

@@ -26,6 +26,8 @@ bool device_available(const std::string& device, std::string* why) {
   return true;
 }
 
+bool built_with_cuda() { return LONGALIGN_ENGINE_CUDA; }
+
 double matmul_flops_per_second(DType dtype, const std::string& device, int64_t n) {
   const auto type = dtype == DType::F32 ? torch::kFloat : dtype == DType::BF16 ? torch::kBFloat16 : torch::kHalf;
   auto options = torch::TensorOptions().dtype(type).device(torch::Device(device));

@@ -2,7 +2,6 @@
 // libtorch). The runner starts it for each cell; `longalign cell` and Slurm tasks exec it.
 #include <CLI/CLI.hpp>
 
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,7 +130,7 @@ void evaluate_saved(const host::CellSpec& spec, const std::string& db, const hos
   engine::set_threads(spec.threads);
   SavedModel model(dir);
   host::Store store(db, host::OpenMode::kExisting);
-  const host::CellLlm llm(spec.config.llm);
+  const host::LlmConnection llm(spec.config.llm);
   host::CellEvaluations(spec, llm.table()).run_final(&model, static_cast<uint32_t>(spec.config.train.max_tokens), store, events);
 }
 
@@ -155,17 +154,9 @@ void launch_local_ranks(host::CellSpec& spec, const std::string& spec_file, cons
     // A rank resumes from its own checkpoints, the same as rank 0's; without those, it starts over.
     if (!std::filesystem::exists(cell_dir / "checkpoints")) std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      setenv("RANK", std::to_string(r).c_str(), 1);
-      const std::string rank_db = (dir / "cell.sqlite").string();
-      const std::string threads = std::to_string(spec.threads);
-      execl(self.c_str(), self.c_str(), "--spec", spec_file.c_str(), "--db", rank_db.c_str(), "--threads", threads.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    ranks.push_back(pid);
+    host::ChildSpec rank{{self, "--spec", spec_file, "--db", (dir / "cell.sqlite").string(), "--threads", std::to_string(spec.threads)}};
+    rank.env = {{"RANK", std::to_string(r)}};
+    ranks.push_back(host::spawn(rank));
   }
   setenv("RANK", "0", 1);
   // Watch the other ranks: one that fails takes the cell down with its error, instead of
@@ -193,8 +184,9 @@ int main(int argc, char** argv) {
   CLI::App app{"longalign-cell: run one cell of a sweep from its spec"};
   std::string spec_file, db;
   int events_fd = -1;
-  app.add_option("--spec", spec_file, "The cell's spec.json")->required()->check(CLI::ExistingFile);
-  app.add_option("--db", db, "The cell's own results file")->required();
+  auto* info = app.add_flag("--engine-info", "Print what this worker's engine can train on (JSON), nothing else");
+  app.add_option("--spec", spec_file, "The cell's spec.json")->check(CLI::ExistingFile)->excludes(info);
+  app.add_option("--db", db, "The cell's own results file")->excludes(info);
   app.add_option("--events-fd", events_fd, "Write NDJSON progress events to this file descriptor");
   int threads = 0;
   app.add_option("--threads", threads, "Intra-op threads, instead of the spec's (a local rank's share of the cell's)");
@@ -204,6 +196,17 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (*info) {
+    std::string why;
+    const bool cuda = engine::device_available("cuda", &why);
+    std::cout << nlohmann::json{{"cuda_built", engine::built_with_cuda()}, {"cuda_available", cuda}, {"cuda_why_not", cuda ? "" : why}}
+              << "\n";
+    return 0;
+  }
+  if (spec_file.empty() || db.empty()) {
+    std::cerr << "longalign-cell: --spec and --db are required\n";
+    return 2;
   }
   engine::keep_freed_memory_for_reuse();
   host::CellSpec spec;

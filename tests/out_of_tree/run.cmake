@@ -36,6 +36,25 @@ message(STATUS "${OUT}")
 run(${env} "${PREFIX}/bin/longalign" plugin check "${WORK_DIR}/build/sqrt-mean.so")
 message(STATUS "${OUT}")
 
+# Every bundled plugin folder is also a template: it configures alone against the installed SDK,
+# and two are built and checked that way (one standing by itself, one adding the data sources'
+# shared code); once, with g++.
+if(COMPILER STREQUAL "gcc")
+  file(GLOB folders LIST_DIRECTORIES true "${SOURCE_DIR}/plugins/*")
+  foreach(dir ${folders})
+    get_filename_component(folder "${dir}" NAME)
+    if(NOT EXISTS "${dir}/CMakeLists.txt" OR folder STREQUAL "common")
+      continue()
+    endif()
+    run(${CMAKE_COMMAND} -S "${dir}" -B "${WORK_DIR}/alone/${folder}" -G "${GENERATOR}" "-DCMAKE_PREFIX_PATH=${PREFIX}" ${flags})
+  endforeach()
+  foreach(folder packing needle)
+    run(${CMAKE_COMMAND} --build "${WORK_DIR}/alone/${folder}")
+    run(${env} "${PREFIX}/bin/longalign" plugin check "${WORK_DIR}/alone/${folder}/${folder}.so")
+    message(STATUS "plugins/${folder} built alone: ${OUT}")
+  endforeach()
+endif()
+
 file(WRITE "${WORK_DIR}/probe.toml" "name = \"probe\"
 seeds = [0]
 plugin_dirs = [\"build\"]

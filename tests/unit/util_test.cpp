@@ -1,6 +1,9 @@
 // Utilities: build info, hashing, UTF-8, suggestions, subprocesses, the ELF pre-check.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "plugin/elf_check.h"
@@ -62,6 +65,40 @@ TEST(Subprocess, ReportsExitCodesSignalsOutputAndTimeouts) {
   EXPECT_TRUE(r.timed_out);
   r = run_process({"/nonexistent/binary"}, std::chrono::seconds(10));
   EXPECT_EQ(r.exit_code, 127);
+}
+
+// A spawned child gets the variables, descriptors and process group asked for, and the rest of
+// this process's environment.
+TEST(Subprocess, SpawnedChildGetsItsEnvironmentDescriptorsAndGroup) {
+  setenv("LONGALIGN_SPAWN_INHERITED", "kept", 1);
+  setenv("LONGALIGN_SPAWN_REPLACED", "old", 1);
+  int out[2], events[2];
+  ASSERT_EQ(pipe(out), 0);
+  ASSERT_EQ(pipe(events), 0);
+  ChildSpec child{{"/bin/sh", "-c",
+                   "echo \"$LONGALIGN_SPAWN_INHERITED $LONGALIGN_SPAWN_REPLACED $LONGALIGN_SPAWN_NEW\"; "
+                   "echo event >&3; [ \"$(cut -d' ' -f5 /proc/$$/stat)\" = \"$$\" ] && echo leader"}};
+  child.env = {{"LONGALIGN_SPAWN_REPLACED", "new"}, {"LONGALIGN_SPAWN_NEW", "added"}};
+  child.stdout_fd = out[1];
+  child.fd3 = events[1];
+  child.own_process_group = true;
+  const pid_t pid = spawn(child);
+  close(out[1]);
+  close(events[1]);
+  auto read_all = [](int fd) {
+    std::string text;
+    char buf[256];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return text;
+  };
+  EXPECT_EQ(read_all(out[0]), "kept new added\nleader\n");
+  EXPECT_EQ(read_all(events[0]), "event\n");
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  unsetenv("LONGALIGN_SPAWN_INHERITED");
+  unsetenv("LONGALIGN_SPAWN_REPLACED");
 }
 
 TEST(ElfCheck, TellsWhatIsWrong) {

@@ -95,6 +95,28 @@ DataEntry DataEntry::from_json(const json& j, const std::string& at) {
   return e;
 }
 
+json ModelSection::to_json() const {
+  json j = {{"preset", preset},   {"d_model", d_model},       {"layers", layers},       {"heads", heads},
+            {"kv_heads", kv_heads}, {"d_ff", d_ff}, {"rope_theta", rope_theta}, {"init_from", init_from}};
+  if (!init_sha256.empty()) j["init_sha256"] = init_sha256;
+  return j;
+}
+
+ModelSection ModelSection::from_json(const json& j) {
+  Table m(j, "model");
+  ModelSection s;
+  s.preset = m.get<std::string>("preset");
+  s.d_model = m.get<int64_t>("d_model");
+  s.layers = m.get<int64_t>("layers");
+  s.heads = m.get<int64_t>("heads");
+  s.kv_heads = m.get<int64_t>("kv_heads");
+  s.d_ff = m.get<int64_t>("d_ff");
+  s.rope_theta = m.get<double>("rope_theta");
+  s.init_from = m.get<std::string>("init_from");
+  s.init_sha256 = m.optional<std::string>("init_sha256").value_or("");
+  return s;
+}
+
 json EvaluateEntry::to_json() const {
   json j = {{"evaluator", evaluator}, {"params", params.value}};
   if (data) j["data"] = data->to_json();
@@ -105,15 +127,7 @@ json CellConfig::to_json() const {
   json j;
   j["tokenizer"] = tokenizer;
   j["chat_template"] = chat_template;
-  j["model"] = {{"preset", model.preset},
-                {"d_model", model.d_model},
-                {"layers", model.layers},
-                {"heads", model.heads},
-                {"kv_heads", model.kv_heads},
-                {"d_ff", model.d_ff},
-                {"rope_theta", model.rope_theta},
-                {"init_from", model.init_from}};
-  if (!model.init_sha256.empty()) j["model"]["init_sha256"] = model.init_sha256;
+  j["model"] = model.to_json();
   const TrainSection& t = train;
   j["train"] = {{"epochs", t.epochs},
                 {"max_tokens", t.max_tokens},
@@ -157,16 +171,7 @@ CellConfig CellConfig::from_json(const json& j) {
   c.tokenizer = root.get<std::string>("tokenizer");
   c.chat_template = root.get<std::string>("chat_template");
 
-  Table m = root.table("model");
-  c.model.preset = m.get<std::string>("preset");
-  c.model.d_model = m.get<int64_t>("d_model");
-  c.model.layers = m.get<int64_t>("layers");
-  c.model.heads = m.get<int64_t>("heads");
-  c.model.kv_heads = m.get<int64_t>("kv_heads");
-  c.model.d_ff = m.get<int64_t>("d_ff");
-  c.model.rope_theta = m.get<double>("rope_theta");
-  c.model.init_from = m.get<std::string>("init_from");
-  c.model.init_sha256 = m.optional<std::string>("init_sha256").value_or("");
+  c.model = ModelSection::from_json(root.table("model").raw());
 
   Table t = root.table("train");
   TrainSection& tr = c.train;

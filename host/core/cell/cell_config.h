@@ -54,6 +54,9 @@ struct ModelSection {
   double rope_theta = 0;                                               // 0: the preset's or init_from's
   std::string init_from;    // a model directory (resolved), or empty: train from the preset
   std::string init_sha256;  // the hash of init_from's files, when it is set
+
+  nlohmann::json to_json() const;
+  static ModelSection from_json(const nlohmann::json& j);  // throws as CellConfig::from_json
 };
 
 struct TrainSection {

@@ -2,11 +2,8 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <optional>
 
-#include "batching/plan_check.h"
 #include "batching/plan_stats.h"
 #include "cell/evaluations.h"
 #include "cell/heldout.h"
@@ -20,12 +17,6 @@
 #include "util/build_info.h"
 
 namespace longalign::host {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-}  // namespace
-
 void EventSink::emit(const nlohmann::json& event) const {
   if (observer_) observer_(event);
   if (fd_ < 0) return;
@@ -41,6 +32,11 @@ void EventSink::emit(const nlohmann::json& event) const {
 }
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The context the cell trains at (a row's token budget) and evaluates its model at.
+uint32_t context_size(const CellSpec& spec) { return static_cast<uint32_t>(spec.config.train.max_tokens); }
 
 RunRecord begin_run(Store& store, const CellSpec& spec) {
   RunRecord run;
@@ -88,9 +84,11 @@ void record_data(Store& store, const std::string& cell, const std::vector<DataPa
 // The held-out examples' target loss (token mean and sequence mean) beside the unigram baseline.
 void record_heldout(Store& store, const std::string& cell, StepTrainer& trainer, const Dataset& data, const Dataset& heldout) {
   if (heldout.tokens.empty()) return;
+  const double loss = trainer.evaluate(heldout_micro_batches(heldout));
+  const double sequence_loss = trainer.evaluate(heldout_micro_batches(heldout, HeldoutMean::kSequence));
   store.put_run_metric(cell, "heldout.examples", static_cast<double>(heldout.tokens.size()));
-  store.put_run_metric(cell, "heldout.loss", trainer.evaluate(heldout_micro_batches(heldout)));
-  store.put_run_metric(cell, "heldout.sequence_loss", trainer.evaluate(heldout_micro_batches(heldout, HeldoutMean::kSequence)));
+  store.put_run_metric(cell, "heldout.loss", loss);
+  store.put_run_metric(cell, "heldout.sequence_loss", sequence_loss);
   store.put_run_metric(cell, "heldout.unigram_loss", unigram_loss(data, heldout, ByteTokenizer().vocab_size()));
 }
 
@@ -129,15 +127,16 @@ class TrainLoop {
   }
 
   double train_seconds = 0, loss_last = 0, target_tokens = 0, eval_seconds = 0;
+  // Evaluations run during training here: on the lead rank, every eval.every_steps steps.
+  bool evaluates_during() const { return place_.rank == 0 && spec_.config.eval.every_steps > 0; }
 
  private:
   // `done` steps are taken.
   void after_step(int64_t done, const StepRecord& r) {
-    const bool lead = place_.rank == 0, last = done == total_steps_;
-    const int64_t eval_every = lead ? spec_.config.eval.every_steps : 0, every = spec_.config.checkpoint.every;
-    if (eval_every > 0 && done % eval_every == 0 && !last)
-      eval_seconds += evaluations_.run_during(*trainer_.served_model(), static_cast<uint32_t>(spec_.config.train.max_tokens), done,
-                                              metrics_, events_);
+    const bool last = done == total_steps_;
+    const int64_t every = spec_.config.checkpoint.every;
+    if (evaluates_during() && done % spec_.config.eval.every_steps == 0 && !last)
+      eval_seconds += evaluations_.run_during(*trainer_.served_model(), context_size(spec_), done, metrics_, events_);
     if (every > 0 && done % every == 0 && !last) {
       metrics_.flush();  // the steps a checkpoint covers are stored before it exists
       const uint64_t bytes = save_training_checkpoint(cell_dir_, done, static_cast<int>(spec_.config.checkpoint.keep),
@@ -177,7 +176,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   crash_point("cell.started");
 
   // Sources that ask an LLM (self-instruct) reach it through the host's client.
-  const CellLlm llm(spec.config.llm);
+  const LlmConnection llm(spec.config.llm);
   std::vector<DataPart> parts;
   Dataset data = load_dataset(spec.config, spec.plugins, spec.seed, parts, llm.table());
   crash_point("cell.data-loaded");
@@ -185,7 +184,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   Dataset heldout = hold_out(data, static_cast<size_t>(spec.config.eval.heldout), spec.seed);
   BatchingInstance batching(load_plugin(spec.plugins, spec.config.batching.plugin), spec.config.batching.params);
   LossWeightingInstance loss(load_plugin(spec.plugins, spec.config.loss.plugin), spec.config.loss.params);
-  const uint32_t max_tokens = static_cast<uint32_t>(spec.config.train.max_tokens);
+  const uint32_t max_tokens = context_size(spec);
   std::vector<Plan> plans = plan_epochs(batching, data, spec.config.train, spec.seed);
   int64_t total_steps = 0;
   for (auto& p : plans) total_steps += static_cast<int64_t>(p.steps.size());
@@ -224,7 +223,7 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
       store.put_run_metric(spec.cell_id, "train.tokens_per_s", s > 0 ? stats.real_tokens / s : 0);
       store.put_run_metric(spec.cell_id, "train.target_tokens_per_s", s > 0 ? loop.target_tokens / s : 0);
       store.put_run_metric(spec.cell_id, "train.final_loss", loop.loss_last);
-      if (lead && spec.config.eval.every_steps > 0) store.put_run_metric(spec.cell_id, "train.eval_seconds", loop.eval_seconds);
+      if (loop.evaluates_during()) store.put_run_metric(spec.cell_id, "train.eval_seconds", loop.eval_seconds);
     }
     run.status = "done";
     run.finished_at = Store::now_utc();

@@ -31,7 +31,7 @@ LlmService::LlmService(LlmClient& client) : client_(client) {
   };
 }
 
-CellLlm::CellLlm(const LlmSection& section) {
+LlmConnection::LlmConnection(const LlmSection& section) {
   if (section.url.empty()) return;
   client_ = std::make_unique<LlmClient>(llm_config(section));
   service_ = std::make_unique<LlmService>(*client_);

@@ -23,11 +23,12 @@ class LlmService {
   std::string reply_;  // valid until the next call, as the ABI says
 };
 
-// The LLM a cell's sources and judges reach: a client and its service when llm.url is set, else
-// none (table() is nullptr, and a plugin that asks is told the service is unavailable).
-class CellLlm {
+// The LLM that plugins reach (a cell's sources and judges, `data export`'s source): a client and
+// its service when the section names an endpoint, else none (table() is nullptr, and a plugin
+// that asks is told the service is unavailable).
+class LlmConnection {
  public:
-  explicit CellLlm(const LlmSection& section);
+  explicit LlmConnection(const LlmSection& section);
   const la_llm_client* table() const { return service_ ? service_->table() : nullptr; }
   const LlmClient* client() const { return client_.get(); }
 

@@ -65,30 +65,17 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-// The sweeps the file holds: those that ran into it (the sweeps table) and those its runs name
-// (cells merged from elsewhere may have no sweeps row).
-std::set<std::string> sweeps_in(Store& store) {
-  std::set<std::string> names;
-  for (const char* sql : {"SELECT name FROM sweeps", "SELECT DISTINCT sweep FROM runs"}) {
-    auto q = store.db().prepare(sql);
-    while (q.step()) names.insert(q.text_at(0));
-  }
-  return names;
-}
-
 // A sweep's cells: those its runs name, and those its last run planned (sweeps.spec_json), which
 // include cells it found done under another sweep that shares them; the grid values are the ones
 // this sweep gave each cell.
 std::map<std::string, std::pair<int64_t, nlohmann::json>> members_of(Store& store, const std::string& sweep) {
   std::map<std::string, std::pair<int64_t, nlohmann::json>> members;  // cell id -> seed, grid
-  auto runs = store.db().prepare("SELECT cell_id, seed, grid_json FROM runs WHERE sweep = ?1");
-  runs.bind(1, sweep);
-  while (runs.step()) members[runs.text_at(0)] = {runs.int_at(1), nlohmann::json::parse(runs.text_at(2))};
-  auto spec = store.db().prepare("SELECT spec_json FROM sweeps WHERE name = ?1");
-  spec.bind(1, sweep);
-  if (spec.step())
-    for (auto& c : nlohmann::json::parse(spec.text_at(0)).value("cells", nlohmann::json::array()))
+  for (const RunRecord& run : store.runs_of_sweep(sweep)) members[run.cell_id] = {run.seed, nlohmann::json::parse(run.grid_json)};
+  if (auto spec = store.sweep_spec(sweep)) {
+    const nlohmann::json planned = nlohmann::json::parse(*spec);
+    for (auto& c : planned.value("cells", nlohmann::json::array()))
       members[c.at("cell_id").get<std::string>()] = {c.at("seed").get<int64_t>(), c.at("grid")};
+  }
   return members;
 }
 
@@ -97,7 +84,8 @@ std::map<std::string, std::pair<int64_t, nlohmann::json>> members_of(Store& stor
 Report build_report(Store& store, const std::string& sweep) {
   Report r;
   r.sweep = sweep;
-  const std::set<std::string> names = sweeps_in(store);
+  const std::vector<std::string> sweeps = store.sweep_names();
+  const std::set<std::string> names(sweeps.begin(), sweeps.end());
   std::string all;
   for (auto& n : names) all += (all.empty() ? "" : ", ") + n;
   if (r.sweep.empty()) {
@@ -133,13 +121,11 @@ Report build_report(Store& store, const std::string& sweep) {
     std::map<std::string, std::string> names;
     if (c.config.contains("evaluate"))
       for (auto& [name, entry] : c.config["evaluate"].items()) names[content_id({{"cell", c.id}, {"evaluate", entry}})] = name;
-    auto e = store.db().prepare("SELECT eval_id, metric, value FROM eval_results WHERE cell_id = ?1 AND tags_json = '{}'");
-    e.bind(1, c.id);
-    while (e.step()) {
-      auto it = names.find(e.text_at(0));
-      if (it == names.end()) continue;
-      const std::string column = it->second + "." + e.text_at(1);
-      c.values[column] = e.real_at(2);
+    for (const EvalResultRow& e : store.eval_results(c.id)) {
+      auto it = names.find(e.eval_id);
+      if (it == names.end() || e.tags_json != "{}") continue;  // tagged: a breakdown (by length, depth, task...)
+      const std::string column = it->second + "." + e.metric;
+      c.values[column] = e.value;
       if (std::find(eval_columns.begin(), eval_columns.end(), column) == eval_columns.end()) eval_columns.push_back(column);
     }
   }
@@ -301,10 +287,8 @@ void plot_loss(Store& store, const Report& r, Plots& plots) {
   std::ostringstream data;
   std::vector<std::string> titles;
   for (auto& c : r.cells) {
-    auto q = store.db().prepare("SELECT step, value FROM step_metrics WHERE cell_id = ?1 AND name = 'loss' ORDER BY step");
-    q.bind(1, c.id);
     std::string rows;
-    while (q.step()) rows += std::to_string(q.int_at(0)) + " " + number(q.real_at(1)) + "\n";
+    for (auto& [step, value] : store.step_series(c.id, "loss")) rows += std::to_string(step) + " " + number(value) + "\n";
     if (rows.empty()) continue;
     data << (titles.empty() ? "" : "\n\n") << rows;  // gnuplot's data blocks, one per cell
     titles.push_back(quoted(label_of(c.grid) + " seed " + std::to_string(c.seed)));
@@ -352,15 +336,12 @@ void plot_evaluations_during_training(Store& store, const Report& r, Plots& plot
   std::map<std::string, std::vector<std::map<int64_t, std::vector<double>>>> by_metric;  // name -> group -> step -> values
   for (size_t gi = 0; gi < r.groups.size(); ++gi)
     for (size_t i : r.groups[gi].cells) {
-      auto q = store.db().prepare(
-          "SELECT name, step, value FROM step_metrics WHERE cell_id = ?1 AND name LIKE 'eval.%' AND name NOT LIKE '%.failed'");
-      q.bind(1, r.cells[i].id);
-      while (q.step()) {
-        const std::string name = q.text_at(0);
-        if (bookkeeping(name.substr(name.rfind('.') + 1))) continue;  // counts and time: no curve to read
+      for (auto& [name, step, value] : store.step_metrics_with_prefix(r.cells[i].id, "eval.")) {
+        const std::string metric = name.substr(name.rfind('.') + 1);
+        if (metric == "failed" || bookkeeping(metric)) continue;  // failures, counts and time: no curve to read
         auto& groups = by_metric[name];
         groups.resize(r.groups.size());
-        groups[gi][q.int_at(1)].push_back(q.real_at(2));
+        groups[gi][step].push_back(value);
       }
     }
   for (auto& [name, groups] : by_metric) {
@@ -402,16 +383,13 @@ void plot_needle_heatmaps(Store& store, const Report& r, Plots& plots) {
       const nlohmann::json evaluations = c.config.value("evaluate", nlohmann::json::object());
       for (auto& [name, entry] : evaluations.items())
         if (entry["evaluator"] == "needle") names[content_id({{"cell", c.id}, {"evaluate", entry}})] = name;
-      auto q = store.db().prepare(
-          "SELECT eval_id, tags_json, value, metric FROM eval_results WHERE cell_id = ?1 AND metric IN ('accuracy', 'char_match')");
-      q.bind(1, c.id);
-      while (q.step()) {
-        auto it = names.find(q.text_at(0));
-        if (it == names.end()) continue;
-        auto tags = nlohmann::json::parse(q.text_at(1));
+      for (const EvalResultRow& e : store.eval_results(c.id)) {
+        auto it = names.find(e.eval_id);
+        if (it == names.end() || (e.metric != "accuracy" && e.metric != "char_match")) continue;
+        auto tags = nlohmann::json::parse(e.tags_json);
         if (!tags.contains("length") || !tags.contains("depth")) continue;
-        by_eval[{it->second, q.text_at(3)}][{std::stod(tags["length"].get<std::string>()), std::stod(tags["depth"].get<std::string>())}]
-            .push_back(q.real_at(2));
+        by_eval[{it->second, e.metric}][{std::stod(tags["length"].get<std::string>()), std::stod(tags["depth"].get<std::string>())}]
+            .push_back(e.value);
       }
     }
     for (auto& [key, cellsd] : by_eval) {

@@ -40,9 +40,7 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
     spec.eval_ids = nlohmann::json::object();  // only those asked for and not yet done, below
     for (auto& [name, id] : cell.eval_ids) {
       if (!o.evaluations.empty() && std::find(o.evaluations.begin(), o.evaluations.end(), name) == o.evaluations.end()) continue;
-      auto have = store.db().prepare("SELECT 1 FROM eval_results WHERE eval_id = ?1 AND metric != 'failed' LIMIT 1");
-      have.bind(1, id);
-      if (!o.force && have.step()) continue;
+      if (!o.force && store.has_eval_results(id)) continue;
       spec.eval_ids[name] = id;
     }
     if (spec.eval_ids.empty()) continue;
@@ -62,10 +60,7 @@ int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
     for (auto& [name, id] : spec.eval_ids.items()) stored["evaluate"][name] = cell.config.evaluate.at(name).to_json();
     record.params_json = stored.dump();
     store.upsert_run(record);
-    auto failures = store.db().prepare("SELECT count(*) FROM eval_results WHERE cell_id = ?1 AND metric = 'failed'");
-    failures.bind(1, cell.id);
-    failures.step();
-    if (!res.ok() || failures.int_at(0) > 0) {
+    if (!res.ok() || store.failed_evaluations(cell.id) > 0) {
       ++failed;
       std::cout << "cell " << cell.id << ": " << names << " failed: "
                 << (res.ok() ? "see eval_results (metric 'failed')" : res.describe() + ": " + res.err.substr(0, 500)) << "\n";

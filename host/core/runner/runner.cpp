@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -311,34 +310,27 @@ class Runner {
 
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-    const std::string exe = opt_.exe.string(), spec_file = (c.dir / "spec.json").string(),
-                      db = (c.dir / "cell.sqlite").string(), log = (c.dir / "stderr.log").string(),
-                      threads = std::to_string(threads_);
-    pid_t parent = getpid();
-    c.pid = fork();
-    if (c.pid < 0) throw std::runtime_error("fork failed");
-    if (c.pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // a SIGKILLed runner leaves no live cell
-      if (getppid() != parent) _exit(127);
-      setpgid(0, 0);  // Ctrl-C reaches the runner, which stops cells itself and records it
-      signal(SIGINT, SIG_DFL);
-      signal(SIGTERM, SIG_DFL);
-      int null_fd = open("/dev/null", O_RDONLY);
-      int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(null_fd, 0);
-      dup2(log_fd, 1);
-      dup2(log_fd, 2);
-      if (p[1] == 3) fcntl(3, F_SETFD, 0);
-      else dup2(p[1], 3);
-      // The BLAS and OpenMP runtimes read their thread counts from the environment at load.
-      for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"})
-        setenv(var, threads.c_str(), 1);
-      execl(exe.c_str(), exe.c_str(), "--spec", spec_file.c_str(), "--db", db.c_str(), "--events-fd", "3",
-            static_cast<char*>(nullptr));
-      dprintf(2, "cannot execute %s: %s\n", exe.c_str(), std::strerror(errno));
-      _exit(127);
+    const std::string threads = std::to_string(threads_);
+    ChildSpec child{{opt_.exe.string(), "--spec", (c.dir / "spec.json").string(), "--db", (c.dir / "cell.sqlite").string(),
+                     "--events-fd", "3"}};
+    // The BLAS and OpenMP runtimes read their thread counts from the environment at load.
+    child.env = {{"OMP_NUM_THREADS", threads}, {"OPENBLAS_NUM_THREADS", threads}, {"MKL_NUM_THREADS", threads}};
+    const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const int log_fd = open((c.dir / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    child.stdin_fd = null_fd;
+    child.stdout_fd = child.stderr_fd = log_fd;
+    child.fd3 = p[1];  // its events
+    // Its own process group: Ctrl-C reaches the runner, which stops cells itself and records it,
+    // and kill(-pid) reaches the ranks a cell starts. A SIGKILLed runner leaves no live cell.
+    child.own_process_group = true;
+    try {
+      c.pid = spawn(child);
+    } catch (...) {
+      close(null_fd), close(log_fd), close(p[0]), close(p[1]);
+      throw;
     }
-    setpgid(c.pid, c.pid);  // also here, so kill(-pid) works before the child gets to it
+    close(null_fd);
+    close(log_fd);
     close(p[1]);
     c.fd = p[0];
     fcntl(c.fd, F_SETFL, O_NONBLOCK);

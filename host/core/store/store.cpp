@@ -151,10 +151,9 @@ void Store::upsert_run(const RunRecord& r) {
       .run();
 }
 
-std::optional<RunRecord> Store::run(const std::string& cell_id) {
-  auto s = db_.prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE cell_id = ?1");
-  s.bind(1, cell_id);
-  if (!s.step()) return std::nullopt;
+namespace {
+
+RunRecord run_at(Statement& s) {
   RunRecord r;
   r.cell_id = s.text_at(0);
   r.sweep = s.text_at(1);
@@ -174,6 +173,83 @@ std::optional<RunRecord> Store::run(const std::string& cell_id) {
   r.plugins_json = s.text_at(15);
   r.threads = s.int_at(16);
   return r;
+}
+
+std::vector<RunRecord> runs_where(Database& db, const std::string& condition, const std::string& bound) {
+  auto s = db.prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE " + condition + " ORDER BY cell_id");
+  if (condition.find("?1") != std::string::npos) s.bind(1, bound);
+  std::vector<RunRecord> out;
+  while (s.step()) out.push_back(run_at(s));
+  return out;
+}
+
+}  // namespace
+
+std::optional<RunRecord> Store::run(const std::string& cell_id) {
+  auto found = runs_where(db_, "cell_id = ?1", cell_id);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<RunRecord> Store::runs_of_sweep(const std::string& sweep) { return runs_where(db_, "sweep = ?1", sweep); }
+
+std::vector<RunRecord> Store::unfinished_runs() { return runs_where(db_, "status NOT IN ('done', 'failed')", ""); }
+
+std::vector<RunRecord> Store::done_runs_with_prefix(const std::string& prefix) {
+  return runs_where(db_, "cell_id LIKE ?1 || '%' AND status = 'done'", prefix);
+}
+
+std::vector<std::string> Store::sweep_names() {
+  std::vector<std::string> names;
+  auto q = db_.prepare("SELECT name FROM sweeps UNION SELECT DISTINCT sweep FROM runs ORDER BY 1");
+  while (q.step()) names.push_back(q.text_at(0));
+  return names;
+}
+
+std::optional<std::string> Store::sweep_spec(const std::string& sweep) {
+  auto q = db_.prepare("SELECT spec_json FROM sweeps WHERE name = ?1");
+  q.bind(1, sweep);
+  if (!q.step()) return std::nullopt;
+  return q.text_at(0);
+}
+
+std::vector<std::pair<int64_t, double>> Store::step_series(const std::string& cell_id, const std::string& name) {
+  auto q = db_.prepare("SELECT step, value FROM step_metrics WHERE cell_id = ?1 AND name = ?2 ORDER BY step");
+  q.bind(1, cell_id).bind(2, name);
+  std::vector<std::pair<int64_t, double>> out;
+  while (q.step()) out.emplace_back(q.int_at(0), q.real_at(1));
+  return out;
+}
+
+std::vector<std::tuple<std::string, int64_t, double>> Store::step_metrics_with_prefix(const std::string& cell_id,
+                                                                                     const std::string& prefix) {
+  auto q = db_.prepare("SELECT name, step, value FROM step_metrics WHERE cell_id = ?1 AND substr(name, 1, length(?2)) = ?2 "
+                       "ORDER BY name, step");
+  q.bind(1, cell_id).bind(2, prefix);
+  std::vector<std::tuple<std::string, int64_t, double>> out;
+  while (q.step()) out.emplace_back(q.text_at(0), q.int_at(1), q.real_at(2));
+  return out;
+}
+
+std::vector<EvalResultRow> Store::eval_results(const std::string& cell_id) {
+  auto q = db_.prepare("SELECT eval_id, metric, tags_json, value FROM eval_results WHERE cell_id = ?1");
+  q.bind(1, cell_id);
+  std::vector<EvalResultRow> out;
+  while (q.step()) out.push_back({q.text_at(0), q.text_at(1), q.text_at(2), q.real_at(3)});
+  return out;
+}
+
+bool Store::has_eval_results(const std::string& eval_id) {
+  auto q = db_.prepare("SELECT 1 FROM eval_results WHERE eval_id = ?1 AND metric != 'failed' LIMIT 1");
+  q.bind(1, eval_id);
+  return q.step();
+}
+
+int64_t Store::failed_evaluations(const std::string& cell_id) {
+  auto q = db_.prepare("SELECT count(*) FROM eval_results WHERE cell_id = ?1 AND metric = 'failed'");
+  q.bind(1, cell_id);
+  q.step();
+  return q.int_at(0);
 }
 
 void Store::set_status(const std::string& cell_id, const std::string& status, const std::optional<std::string>& error,

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "store/results_file.h"
@@ -28,6 +29,12 @@ struct RunRecord {
   int64_t threads = 1;
 };
 
+// One stored metric of an evaluation.
+struct EvalResultRow {
+  std::string eval_id, metric, tags_json;
+  double value = 0;
+};
+
 class Store {
  public:
   // Opens the file (or creates it, where `mode` allows and no file is there) after checking it is
@@ -41,14 +48,32 @@ class Store {
   void upsert_sweep(const std::string& name, const std::string& file, const std::string& sha256, const std::string& spec_json);
   void upsert_run(const RunRecord& r);
   std::optional<RunRecord> run(const std::string& cell_id);
+  // Runs in cell id order: of one sweep, those not finished (neither done nor failed), and the
+  // done ones whose id starts with `prefix`.
+  std::vector<RunRecord> runs_of_sweep(const std::string& sweep);
+  std::vector<RunRecord> unfinished_runs();
+  std::vector<RunRecord> done_runs_with_prefix(const std::string& prefix);
+  // The sweeps the file holds: those that ran into it and those its runs name (cells merged from
+  // elsewhere may have no sweeps row).
+  std::vector<std::string> sweep_names();
+  // What the sweep's last run planned (sweeps.spec_json), if it ran into this file.
+  std::optional<std::string> sweep_spec(const std::string& sweep);
   void set_status(const std::string& cell_id, const std::string& status, const std::optional<std::string>& error,
                   const std::optional<std::string>& stderr_tail);
   void put_run_metric(const std::string& cell_id, const std::string& name, double value);
   std::vector<std::pair<std::string, double>> run_metrics(const std::string& cell_id);  // by name
+  // A step metric's series (step, value), in step order; and every step metric whose name starts
+  // with `prefix`, as (name, step, value).
+  std::vector<std::pair<int64_t, double>> step_series(const std::string& cell_id, const std::string& name);
+  std::vector<std::tuple<std::string, int64_t, double>> step_metrics_with_prefix(const std::string& cell_id, const std::string& prefix);
   // One metric of an evaluation (tags_json: a JSON object, e.g. {"length":"4096","depth":"0.5"}).
   void put_eval_result(const std::string& eval_id, const std::string& cell_id, const std::string& evaluator,
                        const std::string& metric, const std::string& tags_json, double value);
   // A named blob of a cell (eval_id "" for the cell's own, e.g. its data composition).
+  std::vector<EvalResultRow> eval_results(const std::string& cell_id);
+  // Whether an evaluation has results other than a failure, and a cell's failed evaluations.
+  bool has_eval_results(const std::string& eval_id);
+  int64_t failed_evaluations(const std::string& cell_id);
   void put_artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name,
                     const std::string& media_type, std::string_view data);
   std::optional<std::string> artifact(const std::string& cell_id, const std::string& eval_id, const std::string& name);

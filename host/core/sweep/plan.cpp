@@ -6,16 +6,14 @@
 #include <set>
 
 #include "cell/engine_config.h"
+#include "cell/worker_engine.h"
 #include "plugin/instance.h"
 #include "plugin/params.h"
 #include "sweep/config_schema.h"
 #include "sweep/starting_model.h"
+#include "util/build_info.h"
 #include "util/nearest.h"
 #include "util/sha256.h"
-
-#ifndef LONGALIGN_ENGINE_CUDA
-#define LONGALIGN_ENGINE_CUDA 0
-#endif
 
 namespace longalign::host {
 namespace {
@@ -67,7 +65,7 @@ struct Candidate {
 class Resolver {
  public:
   Resolver(const Sweep& sw, const Registry& reg, SweepPlan& plan)
-      : sw_(sw), reg_(reg), plan_(plan), starting_models_(std::filesystem::absolute(sw.file).parent_path()) {
+      : sw_(sw), reg_(reg), plan_(plan), sweep_dir_(std::filesystem::absolute(sw.file).parent_path()), starting_models_(sweep_dir_) {
     for (auto& k : config_schema()) schema_paths_.push_back(k.name);
   }
 
@@ -85,14 +83,11 @@ class Resolver {
       if (auto e = check_param_value(k, *v); !e.empty()) fail(k.name, e);
       if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
     }
-    check_shape_keys_apply(cfg["model"]);
+    check_model_shape(cfg["model"]);
     resolve_init_from(cfg);
-    // A cell never falls back to the CPU silently: cuda is refused here unless the engine was built
-    // against a CUDA libtorch (the build defines LONGALIGN_ENGINE_CUDA from what it found).
-    if (cfg["train"]["device"] == "cuda" && !LONGALIGN_ENGINE_CUDA)
-      fail("train.device",
-           "this longalign's engine is built against a CPU-only libtorch (Debian's): use device = \"cpu\", or build "
-           "against a CUDA libtorch (README, \"Scaling out\")");
+    // A cell never falls back to the CPU silently: cuda is refused here unless the worker's engine
+    // is built against a CUDA libtorch (asked of the worker binary the cells will run).
+    if (cfg["train"]["device"] == "cuda") check_cuda_engine();
     cfg["batching"]["params"] = plugin_params(cfg, "batching", LA_KIND_BATCHING);
     cfg["loss"]["params"] = plugin_params(cfg, "loss", LA_KIND_LOSS_WEIGHTING);
     if (!cfg.contains("data") || !cfg["data"].is_object() || cfg["data"].empty())
@@ -106,13 +101,7 @@ class Resolver {
       if (!name.is_string() || !cfg.contains("evaluate") || !cfg["evaluate"].contains(name.get<std::string>()))
         fail("eval.during", "no [[evaluate]] entry named " + name.dump() + evaluation_names(cfg));
     }
-    CellConfig typed = CellConfig::from_json(cfg);
-    try {
-      model_shape(typed.model);
-    } catch (const ShapeError& e) {
-      fail(e.key, e.what());
-    }
-    return typed;
+    return CellConfig::from_json(cfg);
   }
 
   [[noreturn]] void fail(const std::string& path, const std::string& message) const {
@@ -172,11 +161,30 @@ class Resolver {
     }
   }
 
+  void check_cuda_engine() const {
+    bool built = false;
+    try {
+      built = worker_engine(sibling_binary("longalign-cell")).cuda_built;
+    } catch (const std::runtime_error& e) {
+      fail("train.device", e.what());
+    }
+    if (!built)
+      fail("train.device",
+           "this longalign's engine is built against a CPU-only libtorch (Debian's): use device = \"cpu\", or build "
+           "against a CUDA libtorch (README, \"Scaling out\")");
+  }
+
   // The shape keys build a model from scratch; a model.init_from brings its own shape.
-  void check_shape_keys_apply(const nlohmann::json& model) const {
+  void check_model_shape(const nlohmann::json& model_json) const {
+    const ModelSection model = ModelSection::from_json(model_json);
     for (auto& key : model_shape_keys())
-      if (model[key] != 0 && !model["init_from"].get<std::string>().empty())
+      if (model_shape_key(model, key) != 0 && !model.init_from.empty())
         fail("model." + key, "sets the shape of a model trained from scratch; model.init_from's config.json gives the shape here");
+    try {
+      model_shape(model);
+    } catch (const ShapeError& e) {
+      fail(e.key, e.what());
+    }
   }
 
   static std::string evaluation_names(const nlohmann::json& cfg) {
@@ -191,10 +199,8 @@ class Resolver {
     const std::string given = cfg["model"]["init_from"];
     if (given.empty()) return;
     try {
-      const StartingModel& m = starting_models_.find(given);
-      if (cfg["tokenizer"] == "byte" && m.vocab_size < 259)
-        fail("model.init_from", m.dir.string() + " has a vocabulary of " + std::to_string(m.vocab_size) +
-                                    ", too small for the byte tokenizer's 259 ids");
+      // The byte tokenizer is the only one; its ids must exist in the model.
+      const StartingModel& m = starting_models_.find(given, {259, "the byte tokenizer's 259 ids"});
       cfg["model"]["init_from"] = m.dir.string();
       cfg["model"]["init_sha256"] = m.sha256;
     } catch (const StartingModelError& e) {
@@ -221,12 +227,11 @@ class Resolver {
       fail(e.key().empty() ? path : path + "." + e.key(), e.what());
     }
     // Parameters that name files: relative ones from the sweep file's directory.
-    const auto base = std::filesystem::absolute(sw_.file).parent_path();
     std::function<void(nlohmann::json&)> absolute = [&](nlohmann::json& v) {
       if (v.is_string()) {
         const std::string s = v;
         if (!s.empty() && s[0] != '/' && s[0] != '~') {
-          v = (base / s).lexically_normal().string();
+          v = (sweep_dir_ / s).lexically_normal().string();
           written_[v.get<std::string>()] = s;
         }
       } else if (v.is_array() || v.is_object()) {
@@ -315,6 +320,7 @@ class Resolver {
   const Sweep& sw_;
   const Registry& reg_;
   SweepPlan& plan_;
+  const std::filesystem::path sweep_dir_;  // relative paths in the sweep are from here
   StartingModels starting_models_;
   std::map<std::string, std::string> written_;      // a resolved path -> the relative one the sweep wrote
   std::vector<std::string> schema_paths_;

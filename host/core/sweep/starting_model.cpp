@@ -20,13 +20,12 @@ std::filesystem::path StartingModels::directory(const std::string& given) {
       throw StartingModelError("no results file " + db_file.string() + " (run the sweep that writes it first)");
     if (!whole_db && cell.size() < 8) throw StartingModelError("give at least 8 characters of the cell id after '#'");
     Store store(db_file.string(), OpenMode::kExisting);
-    auto q = store.db().prepare("SELECT cell_id, sweep FROM runs WHERE cell_id LIKE ?1 || '%' AND status = 'done' ORDER BY cell_id");
-    q.bind(1, cell);
-    if (!q.step())
+    const std::vector<RunRecord> done = store.done_runs_with_prefix(cell);
+    if (done.empty())
       throw StartingModelError((whole_db ? "no done cell" : "no done cell " + cell) + " in " + db_file.string() +
                                (whole_db ? " (run its sweep first)" : ""));
-    const std::string id = q.text_at(0), sweep = q.text_at(1);
-    if (q.step())
+    const std::string id = done[0].cell_id, sweep = done[0].sweep;
+    if (done.size() > 1)
       throw StartingModelError(whole_db ? db_file.string() + " holds several done cells: name one, as " + given + "#" + id.substr(0, 8)
                                         : "cell id " + cell + " matches several cells in " + db_file.string());
     dir = sweep_cells_dir(db_file, sweep) / id / "model";
@@ -38,21 +37,37 @@ std::filesystem::path StartingModels::directory(const std::string& given) {
   return dirs_[given] = std::filesystem::weakly_canonical(dir);
 }
 
-const StartingModel& StartingModels::find(const std::string& given) {
+namespace {
+
+void check_vocabulary(const std::filesystem::path& dir, int64_t vocab_size, const VocabularyNeed& need) {
+  if (vocab_size < need.size)
+    throw StartingModelError(dir.string() + " has a vocabulary of " + std::to_string(vocab_size) + ", too small for " + need.by);
+}
+
+}  // namespace
+
+const StartingModel& StartingModels::find(const std::string& given, const VocabularyNeed& need) {
   const std::filesystem::path dir = directory(given);
-  if (auto it = models_.find(dir.string()); it != models_.end()) return it->second;
+  auto it = models_.find(dir.string());
+  if (it == models_.end()) it = models_.emplace(dir.string(), load(dir, need)).first;
+  check_vocabulary(dir, it->second.vocab_size, need);
+  return it->second;
+}
+
+StartingModel StartingModels::load(const std::filesystem::path& dir, const VocabularyNeed& need) {
   StartingModel m;
   m.dir = dir;
   std::string combined;
   try {
     m.vocab_size = load_hf_checkpoint(dir).config.vocab_size;
+    check_vocabulary(dir, m.vocab_size, need);  // before hashing what may be gigabytes
     for (auto& f : std::filesystem::directory_iterator(dir))
       if (f.is_regular_file()) combined += f.path().filename().string() + " " + sha256_file(f.path()) + "\n";
   } catch (const CheckpointError& e) {
     throw StartingModelError(e.what());
   }
   m.sha256 = sha256_hex(combined);
-  return models_.emplace(dir.string(), std::move(m)).first->second;
+  return m;
 }
 
 }  // namespace longalign::host

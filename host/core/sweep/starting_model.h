@@ -17,6 +17,12 @@ struct StartingModel {
   int64_t vocab_size = 0;
 };
 
+// The vocabulary a cell's tokenizer needs of its starting model.
+struct VocabularyNeed {
+  int64_t size = 0;
+  std::string by;  // who needs it, for the error: "the byte tokenizer's 259 ids"
+};
+
 // Why a model.init_from cannot be used (the plan reports it at that key).
 struct StartingModelError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -27,11 +33,13 @@ class StartingModels {
   // Relative names are from sweep_dir, the sweep file's directory.
   explicit StartingModels(std::filesystem::path sweep_dir) : sweep_dir_(std::move(sweep_dir)) {}
   // Every cell of a sweep usually names the same model: each results file and directory is read
-  // once. Throws StartingModelError.
-  const StartingModel& find(const std::string& given);
+  // once. A model whose vocabulary is smaller than `need` is refused before its files are
+  // hashed. Throws StartingModelError.
+  const StartingModel& find(const std::string& given, const VocabularyNeed& need);
 
  private:
   std::filesystem::path directory(const std::string& given);
+  static StartingModel load(const std::filesystem::path& dir, const VocabularyNeed& need);
 
   std::filesystem::path sweep_dir_;
   std::map<std::string, std::filesystem::path> dirs_;  // as given -> its directory

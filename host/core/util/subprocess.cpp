@@ -26,25 +26,66 @@ std::string ProcessResult::describe() const {
   return "exited with code " + std::to_string(exit_code);
 }
 
+namespace {
+
+std::vector<char*> c_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  return args;
+}
+
+}  // namespace
+
+pid_t spawn(const ChildSpec& child) {
+  // Everything the child needs is made before fork: between fork and exec it only calls what is
+  // async-signal-safe (this process has threads; one may hold the allocator's lock).
+  std::vector<char*> args = c_argv(child.argv);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool overridden = false;
+    for (auto& [n, v] : child.env) overridden = overridden || n == name;
+    if (!overridden) env_strings.push_back(entry);
+  }
+  for (auto& [name, value] : child.env) env_strings.push_back(name + "=" + value);
+  std::vector<char*> envp = c_argv(env_strings);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid > 0) {
+    if (child.own_process_group) setpgid(pid, pid);  // also here, so kill(-pid) works before the child gets to it
+    return pid;
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
+  if (child.own_process_group) setpgid(0, 0);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (child.stdin_fd >= 0) dup2(child.stdin_fd, 0);
+  if (child.stdout_fd >= 0) dup2(child.stdout_fd, 1);
+  if (child.stderr_fd >= 0) dup2(child.stderr_fd, 2);
+  if (child.fd3 == 3) fcntl(3, F_SETFD, 0);  // keep it open across exec
+  else if (child.fd3 >= 0) dup2(child.fd3, 3);
+  execve(args[0], args.data(), envp.data());
+  dprintf(2, "cannot execute %s: %s\n", args[0], std::strerror(errno));
+  _exit(127);
+}
+
+void exec_replacing(const std::vector<std::string>& argv) {
+  std::vector<char*> args = c_argv(argv);
+  execv(args[0], args.data());
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    execv(args[0], args.data());
-    dprintf(2, "cannot execute %s: %s\n", args[0], std::strerror(errno));
-    _exit(127);
-  }
+  ChildSpec child{argv};
+  child.stdout_fd = out_pipe[1];
+  child.stderr_fd = err_pipe[1];
+  const pid_t pid = spawn(child);
   close(out_pipe[1]);
   close(err_pipe[1]);
 

@@ -133,6 +133,9 @@ void set_threads(int n);
 
 // Whether this libtorch can train on `device` ("cpu", "cuda", "cuda:1", ...); when not, why.
 bool device_available(const std::string& device, std::string* why = nullptr);
+// Whether the engine is built against a CUDA libtorch (whether or not a GPU is visible here: a
+// login node plans and submits what GPU nodes run).
+bool built_with_cuda();
 
 // FLOPs of one training step over sequences of these lengths (the model-FLOPs count MFU uses): 6 * params * tokens
 // plus causal attention, 6 * layers * d_model * sum n_i^2. Recomputation is not counted.
