@@ -20,12 +20,12 @@ std::vector<std::filesystem::path> extra_plugin_dirs(const std::vector<std::stri
   return dirs;
 }
 
-host::SweepPlan SweepArgs::plan() const {
+host::ResolvedSweep SweepArgs::resolve() const {
   host::Sweep sweep = host::load_sweep(file, sets);
   host::ProbeCache cache(host::ProbeCache::default_file());
   host::Registry registry =
       host::scan_plugins(host::plugin_search_path(extra_plugin_dirs(plugin_dirs, &sweep)), {host::host_scanner()}, cache);
-  return host::plan_sweep(sweep, registry);
+  return host::resolve_sweep(sweep, registry);
 }
 
 }  // namespace longalign::cli

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 
 namespace longalign::cli {
 
@@ -20,7 +20,7 @@ struct SweepArgs {
   void add_to(CLI::App* cmd);
   // Loads the sweep, finds the plugins (--plugin-dir, the sweep's plugin_dirs, then the usual
   // path) and plans every cell. Throws host::InputError.
-  host::SweepPlan plan() const;
+  host::ResolvedSweep resolve() const;
 };
 
 }  // namespace longalign::cli

@@ -1,5 +1,5 @@
 // longalign cell --spec FILE --db FILE: one cell, as the runner (or a Slurm task) starts it. The
-// work happens in longalign-cell, the worker binary beside this one, so that this binary and the
+// work happens in longalign-cell, the cell binary beside this one, so that this binary and the
 // runner never load libtorch.
 #include <unistd.h>
 
@@ -29,9 +29,9 @@ Verb add_cell_verb(CLI::App& app) {
   cmd->add_option("--db", opt->db, "The cell's own results file")->required();
   cmd->add_option("--events-fd", opt->events_fd, "Write NDJSON progress events to this file descriptor");
   return {cmd, [opt] {
-            const std::string worker = host::sibling_binary("longalign-cell").string();
-            host::exec_replacing({worker, "--spec", opt->spec, "--db", opt->db, "--events-fd", std::to_string(opt->events_fd)});
-            std::cerr << "longalign cell: cannot execute " << worker << ": " << std::strerror(errno) << "\n";
+            const std::string binary = host::sibling_binary("longalign-cell").string();
+            host::exec_replacing({binary, "--spec", opt->spec, "--db", opt->db, "--events-fd", std::to_string(opt->events_fd)});
+            std::cerr << "longalign cell: cannot execute " << binary << ": " << std::strerror(errno) << "\n";
             return kExitFailed;
           }};
 }

@@ -27,9 +27,9 @@ Verb add_eval_verb(CLI::App& app) {
   cmd->add_option("--timeout", opt->eval.timeout_s, "Seconds a cell's evaluations may take (0: none)");
   cmd->footer("Evaluations that already have results are skipped. Exit code 0 when every evaluation ran, 1 when one failed, 2 on bad input.");
   return {cmd, [opt] {
-            host::SweepPlan plan = opt->sweep.plan();
+            host::ResolvedSweep resolved = opt->sweep.resolve();
             opt->eval.exe = host::sibling_binary("longalign-cell");
-            return host::evaluate_sweep(plan, opt->eval);
+            return host::evaluate_sweep(resolved, opt->eval);
           }};
 }
 

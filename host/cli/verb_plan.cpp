@@ -21,21 +21,21 @@ struct Options {
 // The batch plan's statistics for a cell: its data read and planned, and its first optimizer
 // step weighed by its loss weighting (weights that a cell would refuse are refused here, as bad
 // input at the sweep's loss.plugin), nothing trained.
-host::PlanStats batching_stats(const host::SweepPlan& plan, const host::Cell& c) {
+host::PlanStats batching_stats(const host::ResolvedSweep& resolved, const host::Cell& c) {
   std::vector<host::DataPart> parts;
-  host::Dataset data = host::load_dataset(c.config, plan.plugins, c.seed, parts);
-  host::BatchingInstance b(host::load_plugin(plan.plugins, c.config.batching.plugin), c.config.batching.params);
+  host::Dataset data = host::load_dataset(c.config, resolved.plugins, c.seed, parts);
+  host::BatchingInstance b(host::load_plugin(resolved.plugins, c.config.batching.plugin), c.config.batching.params);
   const host::TrainSection& train = c.config.train;
   std::vector<Plan> epochs = host::plan_epochs(b, data, train, c.seed);
   if (!epochs.empty() && !epochs[0].steps.empty()) {
-    host::LossWeightingInstance loss(host::load_plugin(plan.plugins, c.config.loss.plugin), c.config.loss.params);
+    host::LossWeightingInstance loss(host::load_plugin(resolved.plugins, c.config.loss.plugin), c.config.loss.params);
     const uint32_t world = static_cast<uint32_t>(train.world_size);
     const la_range& first = epochs[0].steps[0];
     try {
       host::weigh_step(loss, epochs[0], first, data, host::sequence_targets(epochs[0], data),
                        world > 1 ? host::assign_ranks(epochs[0], first, world) : std::vector<uint32_t>{}, world, 0);
     } catch (const std::runtime_error& e) {
-      throw host::InputError(plan.sweep.locate("loss.plugin"), "loss.plugin", "cell " + c.id + ": " + e.what());
+      throw host::InputError(resolved.sweep.locate("loss.plugin"), "loss.plugin", "cell " + c.id + ": " + e.what());
     }
   }
   return host::plan_stats(epochs, static_cast<uint32_t>(train.max_tokens));
@@ -59,28 +59,28 @@ Verb add_plan_verb(CLI::App& app) {
                 "sequences per row, dropped, the packing lower bound");
   cmd->footer("Exit code 0 when the sweep is valid, 2 with a located error when it is not. Nothing is written.");
   return {cmd, [opt] {
-            host::SweepPlan plan = opt->sweep.plan();
+            host::ResolvedSweep resolved = opt->sweep.resolve();
             if (opt->json) {
               nlohmann::json cells = nlohmann::json::array();
-              for (auto& c : plan.cells) {
+              for (auto& c : resolved.cells) {
                 cells.push_back({{"id", c.id}, {"seed", c.seed}, {"grid", c.grid}, {"config", c.config.to_json()}, {"eval_ids", c.eval_ids}});
                 if (opt->batching)
-                  for (auto& [k, v] : batching_stats(plan, c).named()) cells.back()["batching"][k.substr(5)] = v;
+                  for (auto& [k, v] : batching_stats(resolved, c).named()) cells.back()["batching"][k.substr(5)] = v;
               }
-              std::cout << nlohmann::json{{"sweep", plan.sweep.name}, {"cells", cells}, {"plugins", plan.plugins}}.dump(2) << "\n";
+              std::cout << nlohmann::json{{"sweep", resolved.sweep.name}, {"cells", cells}, {"plugins", resolved.plugins}}.dump(2) << "\n";
               return kExitOk;
             }
-            std::cout << "sweep " << plan.sweep.name << ": " << plan.cells.size() << " cells\n";
+            std::cout << "sweep " << resolved.sweep.name << ": " << resolved.cells.size() << " cells\n";
             std::cout << std::left << std::setw(18) << "CELL" << std::setw(6) << "SEED";
             if (opt->batching)
               std::cout << std::setw(8) << "ROWS" << std::setw(8) << "BOUND" << std::setw(12) << "EFFICIENCY" << std::setw(9)
                         << "SEQ/ROW" << std::setw(9) << "DROPPED";
             std::cout << "GRID\n";
-            for (auto& c : plan.cells) {
+            for (auto& c : resolved.cells) {
               std::cout << std::setw(18) << c.id << std::setw(6) << c.seed;
               host::PlanStats st;
               if (opt->batching) {
-                st = batching_stats(plan, c);
+                st = batching_stats(resolved, c);
                 char eff[16], spr[16];
                 std::snprintf(eff, sizeof eff, "%.3f", st.efficiency);
                 std::snprintf(spr, sizeof spr, "%.2f", st.sequences_per_row);

@@ -38,10 +38,10 @@ Verb add_run_verb(CLI::App& app) {
   cmd->add_flag("--rerun-failed", opt->run.rerun_failed, "Run only the cells that failed or were interrupted before");
   cmd->footer("Exit code 0 when every cell is done, 1 when some failed or the run was stopped, 2 on bad input.");
   return {cmd, [opt] {
-            host::SweepPlan plan = opt->sweep.plan();
+            host::ResolvedSweep resolved = opt->sweep.resolve();
             opt->run.exe = host::sibling_binary("longalign-cell");
             opt->run.progress_tty = isatty(2);
-            return host::run_sweep(plan, opt->run);
+            return host::run_sweep(resolved, opt->run);
           }};
 }
 

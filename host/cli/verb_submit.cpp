@@ -31,10 +31,10 @@ Verb add_submit_verb(CLI::App& app) {
   cmd->footer("Each task writes its cell's results file; submitting again merges the finished ones into the DB and "
               "submits the rest. `longalign merge DB results/<sweep>/cells/*/cell.sqlite` merges without submitting.");
   return {cmd, [opt] {
-            host::SweepPlan plan = opt->sweep.plan();
+            host::ResolvedSweep resolved = opt->sweep.resolve();
             opt->submit.exe = host::sibling_binary("longalign-cell");
-            host::SubmitResult r = host::submit_to_slurm(plan, opt->submit);
-            std::cout << "sweep " << plan.sweep.name << ": " << r.merged << " finished cells merged, " << r.done << " done, "
+            host::SubmitResult r = host::submit_to_slurm(resolved, opt->submit);
+            std::cout << "sweep " << resolved.sweep.name << ": " << r.merged << " finished cells merged, " << r.done << " done, "
                       << r.submitted << " to run";
             if (!r.job_id.empty()) std::cout << "; submitted job array " << r.job_id << " (" << r.script.string() << ")";
             else if (r.submitted) std::cout << "; job script " << r.script.string() << " (not submitted)";

@@ -1,6 +1,6 @@
 #include "attention.h"
 
-#include "model.h"  // LONGALIGN_TORCH_AT_LEAST
+#include "llama_network.h"  // LONGALIGN_TORCH_AT_LEAST
 #include "fused.h"
 #include "bf16_attention.h"
 #include "kernels.h"

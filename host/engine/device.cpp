@@ -2,7 +2,7 @@
 #include <chrono>
 
 #include "engine.h"
-#include "model.h"
+#include "llama_network.h"
 
 namespace longalign::engine {
 

@@ -1,267 +1,166 @@
-#include "model.h"
+// engine::Model, the public handle on a network: weights in and out under Hugging Face's names
+// (any of F32, F16, BF16 in; the computing dtype out), and next-token log-probabilities.
+#include <cstring>
+#include <map>
+#include <random>
 
-#include "attention.h"
-#include "fused.h"
-#include "kernels.h"
-
-#include <cmath>
+#include "engine.h"
+#include "llama_network.h"
 
 namespace longalign::engine {
 namespace {
 
-torch::Tensor rotate_half(const torch::Tensor& x) {
-  int64_t h = x.size(-1) / 2;
-  return torch::cat({-x.narrow(-1, h, h), x.narrow(-1, 0, h)}, -1);
+torch::ScalarType scalar_type(DType t) {
+  switch (t) {
+    case DType::F32: return torch::kFloat;
+    case DType::F16: return torch::kHalf;
+    case DType::BF16: return torch::kBFloat16;
+  }
+  throw std::invalid_argument("unknown dtype");
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
 }
 
 }  // namespace
+
+Model::Model(const ModelConfig& config, uint64_t seed) : impl_(std::make_unique<Impl>()) {
+  torch::manual_seed(seed);
+  impl_->config = config;
+  impl_->net = Llama(config);
+}
+
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+
+const ModelConfig& Model::config() const { return impl_->config; }
+
+void Model::load(const std::vector<TensorView>& tensors) {
+  std::map<std::string, const TensorView*> given;
+  for (auto& t : tensors)
+    if (!given.emplace(t.name, &t).second) throw std::invalid_argument("tensor '" + t.name + "' is given twice");
+  std::map<std::string, torch::Tensor> params;
+  for (auto& p : impl_->net->named_parameters()) params.emplace(hf_name(p.key()), p.value());
+  for (auto& t : tensors)
+    if (!params.count(t.name)) throw std::invalid_argument("tensor '" + t.name + "' is not part of this model");
+  torch::NoGradGuard no_grad;
+  for (auto& [name, param] : params) {
+    auto it = given.find(name);
+    if (it == given.end()) throw std::invalid_argument("tensor '" + name + "' is missing");
+    const TensorView& t = *it->second;
+    if (t.shape != param.sizes().vec())
+      throw std::invalid_argument("tensor '" + name + "' has shape " + shape_str(t.shape) + ", the model needs " +
+                                  shape_str(param.sizes().vec()));
+    auto src = torch::from_blob(const_cast<void*>(t.data), t.shape, torch::TensorOptions().dtype(scalar_type(t.dtype)));
+    param.copy_(src);  // converts to the parameter's dtype
+  }
+}
+
+std::vector<TensorData> Model::tensors(DType dtype) const {
+  std::map<std::string, torch::Tensor> params;
+  for (auto& p : impl_->net->named_parameters()) params.emplace(hf_name(p.key()), p.value());
+  std::vector<TensorData> out;
+  for (auto& layout : tensor_layout(impl_->config)) {
+    auto t = params.at(layout.name).detach().to(torch::kCPU, scalar_type(dtype)).contiguous();
+    TensorData d{layout.name, dtype, layout.shape, std::vector<unsigned char>(t.nbytes())};
+    std::memcpy(d.bytes.data(), t.data_ptr(), t.nbytes());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
 
 namespace {
 
-// One layer under gradient checkpointing: the forward keeps only the layer's input; the
-// backward runs the layer again with autograd on (under the autocast state the forward had)
-// and takes the gradients of its input and parameters from that. libtorch's C++ API has no
-// checkpoint utility, hence this function.
-struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
-                               const torch::Tensor& sin, at::TensorList params, BlockImpl* block, const RowSegments* seg) {
-    ctx->save_for_backward({x, cos, sin});
-    ctx->saved_data["autocast"] = autocast_enabled(x.device().type());
-    // The block outlives the backward pass (the model owns it); the segments are copied, as
-    // [rows, then each row's length and boundaries].
-    ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
-    ctx->saved_data["packed"] = seg->packed;
-    std::vector<int64_t> flat = {static_cast<int64_t>(seg->cu_seqlens.size())};
-    for (auto& row : seg->cu_seqlens) {
-      flat.push_back(static_cast<int64_t>(row.size()));
-      flat.insert(flat.end(), row.begin(), row.end());
-    }
-    ctx->saved_data["segments"] = flat;
-    return block->forward(x, cos, sin, *seg);
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
-    auto saved = ctx->get_saved_variables();
-    auto* block = reinterpret_cast<BlockImpl*>(ctx->saved_data["block"].toInt());
-    RowSegments seg{ctx->saved_data["packed"].toBool(), {}};
-    const std::vector<int64_t> flat = ctx->saved_data["segments"].toIntVector();
-    for (size_t at = 1, row = 0; row < static_cast<size_t>(flat[0]); ++row) {
-      const auto n = static_cast<size_t>(flat[at]);
-      seg.cu_seqlens.emplace_back(flat.begin() + static_cast<std::ptrdiff_t>(at + 1), flat.begin() + static_cast<std::ptrdiff_t>(at + 1 + n));
-      at += 1 + n;
-    }
-    torch::autograd::variable_list inputs = {saved[0].detach().requires_grad_(true)};
-    for (auto& p : block->parameters()) inputs.push_back(p);
-    torch::Tensor out;
-    {
-      torch::AutoGradMode grad_on(true);
-      Autocast autocast(ctx->saved_data["autocast"].toBool(), saved[0].device().type());
-      out = block->forward(inputs[0], saved[1], saved[2], seg);
-    }
-    auto g = torch::autograd::grad({out}, inputs, {grads[0]}, /*retain_graph=*/false, /*create_graph=*/false,
-                                   /*allow_unused=*/true);
-    torch::autograd::variable_list result = {g[0], torch::Tensor(), torch::Tensor()};
-    result.insert(result.end(), g.begin() + 1, g.end());
-    result.push_back(torch::Tensor());  // block
-    result.push_back(torch::Tensor());  // seg
-    return result;
-  }
-};
-
-// silu(g) * u of gu = [g | u] (the gate and up projections side by side in the last dim) as
-// one autograd function: on CPU in fp32 or bf16, one fused pass forward and one backward
-// (kernels.h) where torch's ops take five, and it keeps one tensor for the backward instead of
-// three; elsewhere torch's ops.
-struct SwiGLU : public torch::autograd::Function<SwiGLU> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& gu_in) {
-    auto gu = gu_in.contiguous();
-    const int64_t F = gu.size(-1) / 2, rows = gu.numel() / (2 * F);
-    std::vector<int64_t> shape = gu.sizes().vec();
-    shape.back() = F;
-    auto h = torch::empty(shape, gu.options());
-    auto run = [&](auto* in, auto* out) {
-      parallel_items(rows, F, [&](int64_t b, int64_t e) {
-        for (int64_t r = b; r < e; ++r) kernels::swiglu(in + 2 * F * r, in + 2 * F * r + F, out + F * r, F);
-      });
-    };
-    gu.scalar_type() == torch::kFloat ? run(data_as<float>(gu), data_as<float>(h)) : run(data_as<kernels::bf16>(gu), data_as<kernels::bf16>(h));
-    ctx->save_for_backward({gu});
-    return h;
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
-    const torch::Tensor gu = ctx->get_saved_variables()[0];
-    auto dh = grads[0].to(gu.scalar_type()).contiguous();
-    auto dgu = torch::empty_like(gu);
-    const int64_t F = gu.size(-1) / 2, rows = gu.numel() / (2 * F);
-    auto run = [&](auto* in, auto* d_out, auto* d_in) {
-      parallel_items(rows, F, [&](int64_t b, int64_t e) {
-        for (int64_t r = b; r < e; ++r)
-          kernels::swiglu_backward(in + 2 * F * r, in + 2 * F * r + F, d_out + F * r, d_in + 2 * F * r, d_in + 2 * F * r + F, F);
-      });
-    };
-    if (gu.scalar_type() == torch::kFloat)
-      run(data_as<float>(gu), data_as<float>(dh), data_as<float>(dgu));
-    else
-      run(data_as<kernels::bf16>(gu), data_as<kernels::bf16>(dh), data_as<kernels::bf16>(dgu));
-    return {dgu};
-  }
-};
-
-torch::Tensor swiglu(const torch::Tensor& gu) {
-  if (fused_kernels_apply(gu)) return SwiGLU::apply(gu);
-  auto g_u = gu.chunk(2, -1);
-  return torch::silu(g_u[0]) * g_u[1];
-}
-
-torch::nn::Linear linear(int64_t in, int64_t out) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+// log p(next token) at positions [from - 1, n - 1) of ids, one row per position, in fp32; only
+// those positions reach the output head.
+torch::Tensor continuation_logprobs(Model::Impl& impl, const std::vector<int64_t>& ids, int64_t from) {
+  for (int64_t id : ids)
+    if (id < 0 || id >= impl.config.vocab_size)
+      throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary (size " +
+                                  std::to_string(impl.config.vocab_size) + ")");
+  impl.net->eval();
+  const auto n = static_cast<int64_t>(ids.size());
+  const auto on = torch::TensorOptions().dtype(torch::kLong).device(impl.net->device());
+  auto x = torch::tensor(ids, on).view({1, n});
+  auto positions = torch::arange(n, on).view({1, n});
+  auto hidden = impl.net->forward(x, positions, {false, {}}).squeeze(0).narrow(0, from - 1, n - from);
+  return torch::log_softmax(impl.net->lm_head(hidden).to(torch::kFloat), -1);
 }
 
 }  // namespace
 
-// Parameter names follow transformers' LlamaForCausalLM (without its "model." prefix), so
-// checkpoints map one to one.
-std::string hf_name(const std::string& module_name) {
-  return module_name.rfind("lm_head.", 0) == 0 ? module_name : "model." + module_name;
-}
-
-RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) { weight_ = register_parameter("weight", torch::ones({dim})); }
-
-torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-  auto xf = x.to(torch::kFloat);  // the norm in fp32 whatever the compute dtype
-  auto normed = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps_);
-  return normed.to(x.scalar_type()) * weight_;
-}
-
-AttentionImpl::AttentionImpl(const ModelConfig& c)
-    : n_heads_(c.n_heads), n_kv_heads_(c.n_kv_heads), head_dim_(c.d_model / c.n_heads) {
-  wq_ = register_module("q_proj", linear(c.d_model, n_heads_ * head_dim_));
-  wk_ = register_module("k_proj", linear(c.d_model, n_kv_heads_ * head_dim_));
-  wv_ = register_module("v_proj", linear(c.d_model, n_kv_heads_ * head_dim_));
-  wo_ = register_module("o_proj", linear(n_heads_ * head_dim_, c.d_model));
-}
-
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                     const RowSegments& seg, LayerCache* cache) {
-  const int64_t B = x.size(0), T = x.size(1);
-  // (B, T, C) -> (B, heads, T, head_dim)
-  // The three projections as one matmul (one larger GEMM, one cast of x under autocast).
-  auto qkv = torch::nn::functional::linear(x, torch::cat({wq_->weight, wk_->weight, wv_->weight}, 0))
-                 .split({n_heads_ * head_dim_, n_kv_heads_ * head_dim_, n_kv_heads_ * head_dim_}, -1);
-  auto q = qkv[0].view({B, T, n_heads_, head_dim_}).transpose(1, 2);
-  auto k = qkv[1].view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
-  auto v = qkv[2].view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
-  // In the projections' dtype (bf16 under autocast), so attention runs in it too.
-  auto c = cos.unsqueeze(1).to(q.scalar_type()), s = sin.unsqueeze(1).to(q.scalar_type());
-  q = q * c + rotate_half(q) * s;
-  k = k * c + rotate_half(k) * s;
-  bool decoding = false;
-  if (cache) {
-    if (B != 1 || seg.packed) throw std::invalid_argument("a key/value cache takes one unpacked row");
-    decoding = cache->k.defined();
-    if (decoding && T != 1) throw std::invalid_argument("after the prompt, the cache takes one token at a time");
-    cache->k = decoding ? torch::cat({cache->k, k}, 2) : k;
-    cache->v = decoding ? torch::cat({cache->v, v}, 2) : v;
-    k = cache->k;
-    v = cache->v;
-  }
-  if (n_kv_heads_ != n_heads_) {
-    k = k.repeat_interleave(n_heads_ / n_kv_heads_, 1);
-    v = v.repeat_interleave(n_heads_ / n_kv_heads_, 1);
-  }
-  torch::Tensor out;
-  if (decoding) {
-    // One new query against every cached key: nothing lies in its future.
-    auto scores = torch::matmul(q, k.transpose(-2, -1)).to(torch::kFloat) / std::sqrt(static_cast<double>(head_dim_));
-    out = torch::matmul(torch::softmax(scores, -1).to(v.scalar_type()), v);
-  } else if (flash_attention_applies(q)) {
-    // Padded rows are one segment each, the width of the row (padding costs what it costs).
-    out = flash_segment_attention(q, k, v, seg.packed ? seg.cu_seqlens : std::vector<std::vector<int64_t>>(B, {0, T}));
-  } else if (!seg.packed) {
-    // Padded rows: right padding never precedes a real token, so causal attention over the
-    // whole width is exact for the real tokens (and costs what padding costs on a GPU). Every
-    // row has the same one segment: rows and heads go through together.
-    const int64_t D = head_dim_;
-    out = segment_attention(q.reshape({B * n_heads_, T, D}), k.reshape({B * n_heads_, T, D}),
-                            v.reshape({B * n_heads_, T, D}), {0, T})
-              .view({B, n_heads_, T, D});
-  } else {
-    // Packed rows: attention within each sequence only: cost sum n_i^2.
-    std::vector<torch::Tensor> rows;
-    for (int64_t b = 0; b < B; ++b) rows.push_back(segment_attention(q[b], k[b], v[b], seg.cu_seqlens[static_cast<size_t>(b)]));
-    out = torch::stack(rows, 0);
-  }
-  return wo_(out.transpose(1, 2).reshape({B, T, n_heads_ * head_dim_}));
-}
-
-BlockImpl::BlockImpl(const ModelConfig& c) {
-  attn_norm_ = register_module("input_layernorm", RMSNorm(c.d_model, c.norm_eps));
-  mlp_norm_ = register_module("post_attention_layernorm", RMSNorm(c.d_model, c.norm_eps));
-  attn_ = register_module("self_attn", Attention(c));
-  mlp_ = register_module("mlp", MLP(c));
-}
-
-MLPImpl::MLPImpl(const ModelConfig& c) {
-  gate_ = register_module("gate_proj", linear(c.d_model, c.d_ff));
-  up_ = register_module("up_proj", linear(c.d_model, c.d_ff));
-  down_ = register_module("down_proj", linear(c.d_ff, c.d_model));
-}
-
-// The gate and up projections as one matmul (one larger GEMM, one cast of x under autocast).
-torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
-  return down_(swiglu(torch::nn::functional::linear(x, torch::cat({gate_->weight, up_->weight}, 0))));
-}
-
-torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                                 const RowSegments& seg, LayerCache* cache) {
-  auto h = x + attn_(attn_norm_(x), cos, sin, seg, cache);
-  return h + mlp_(mlp_norm_(h));
-}
-
-LlamaImpl::LlamaImpl(const ModelConfig& c) : c_(c) {
-  if (c.d_model % c.n_heads || c.n_heads % c.n_kv_heads || (c.d_model / c.n_heads) % 2)
-    throw std::invalid_argument("model: d_model must split into n_heads even-sized heads, n_heads into n_kv_heads groups");
-  embed_ = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.d_model));
-  layers_ = register_module("layers", torch::nn::ModuleList());
-  for (int64_t i = 0; i < c.n_layers; ++i) {
-    blocks_.push_back(Block(c));
-    layers_->push_back(blocks_.back());
-  }
-  norm_ = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
-  if (!c.tie_embeddings) head_ = register_module("lm_head", linear(c.d_model, c.vocab_size));
-  const int64_t hd = c.d_model / c.n_heads;
-  // Computed in double, kept in fp32; a buffer, so it moves with the model to its device.
-  inv_freq_ = register_buffer(
-      "inv_freq",
-      (1.0 / torch::pow(c.rope_theta, torch::arange(0, hd, 2, torch::kDouble) / static_cast<double>(hd))).to(torch::kFloat));
+std::vector<float> Model::next_token_logprobs(const std::vector<int64_t>& ids) const {
+  if (ids.size() < 2) return {};
   torch::NoGradGuard no_grad;
-  for (auto& p : named_parameters())
-    if (p.key().find("norm") == std::string::npos) p.value().normal_(0.0, 0.02);
+  auto logp = continuation_logprobs(*impl_, ids, 1);
+  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + 1, ids.end()), torch::kLong).to(logp.device()).unsqueeze(1);
+  auto picked = logp.gather(1, next).squeeze(1).cpu().contiguous();
+  return std::vector<float>(picked.data_ptr<float>(), picked.data_ptr<float>() + picked.numel());
 }
 
-torch::Tensor LlamaImpl::forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg,
-                                 std::vector<LayerCache>* cache) {
-  if (cache) cache->resize(blocks_.size());
-  auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, head_dim / 2)
-  auto emb = torch::cat({freqs, freqs}, -1);
-  auto cos = emb.cos(), sin = emb.sin();
-  auto h = embed_(ids);
-  const bool recompute = checkpoint_layers_ && torch::GradMode::is_enabled() && !cache;
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    auto& b = blocks_[i];
-    if (recompute) {
-      std::vector<torch::Tensor> params = b->parameters();
-      h = CheckpointedBlock::apply(h, cos, sin, at::TensorList(params), b.get(), &seg);
-    } else {
-      h = b->forward(h, cos, sin, seg, cache ? &(*cache)[i] : nullptr);
-    }
+void set_threads(int n) { at::set_num_threads(std::max(1, n)); }
+
+Model::ContinuationScore Model::score_continuation(const std::vector<int64_t>& ids, int64_t from) const {
+  const auto n = static_cast<int64_t>(ids.size());
+  if (from < 1 || from > n) throw std::invalid_argument("score_continuation: from must lie in [1, " + std::to_string(n) + "]");
+  ContinuationScore out;
+  if (from == n) return out;
+  torch::NoGradGuard no_grad;
+  auto logp = continuation_logprobs(*impl_, ids, from);
+  auto next = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), torch::kLong).to(logp.device());
+  out.logprob = logp.gather(1, next.unsqueeze(1)).sum().item<double>();
+  out.greedy = logp.argmax(-1).eq(next).all().item<bool>();
+  out.tokens = n - from;
+  return out;
+}
+
+namespace {
+
+// The next token from the last position's logits: argmax, or a draw from softmax(logits / T)
+// with our own generator, so a seed gives the same text on any libtorch.
+int64_t pick(const torch::Tensor& logits, double temperature, std::mt19937_64& rng) {
+  if (temperature <= 0) return logits.argmax().item<int64_t>();
+  auto p = torch::softmax(logits.to(torch::kCPU, torch::kDouble) / temperature, -1).contiguous();
+  const double* q = p.data_ptr<double>();
+  double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng), acc = 0;
+  for (int64_t i = 0; i < p.numel(); ++i)
+    if ((acc += q[i]) > u) return i;
+  return p.numel() - 1;
+}
+
+}  // namespace
+
+std::vector<int64_t> Model::generate(const std::vector<int64_t>& prompt, const Sampling& s) const {
+  if (prompt.empty()) throw std::invalid_argument("an empty prompt");
+  for (int64_t id : prompt)
+    if (id < 0 || id >= impl_->config.vocab_size)
+      throw std::invalid_argument("token id " + std::to_string(id) + " is outside the vocabulary (size " +
+                                  std::to_string(impl_->config.vocab_size) + ")");
+  torch::NoGradGuard no_grad;
+  impl_->net->eval();
+  std::mt19937_64 rng(s.seed);
+  std::vector<int64_t> ids = prompt, out;
+  std::vector<LayerCache> cache;
+  auto run = [&](int64_t from) {  // logits of the last position, feeding ids[from..]
+    const auto n = static_cast<int64_t>(ids.size()) - from;
+    const auto on = torch::TensorOptions().dtype(torch::kLong).device(impl_->net->device());
+    auto x = torch::tensor(std::vector<int64_t>(ids.begin() + from, ids.end()), on).view({1, n});
+    auto positions = torch::arange(from, from + n, on).view({1, n});
+    auto hidden = impl_->net->forward(x, positions, {false, {}}, s.use_cache ? &cache : nullptr);
+    return impl_->net->lm_head(hidden[0][n - 1]).to(torch::kFloat);
+  };
+  auto logits = run(0);
+  for (int64_t k = 0; k < s.max_new_tokens; ++k) {
+    const int64_t next = pick(logits, s.temperature, rng);
+    out.push_back(next);
+    ids.push_back(next);
+    if (next == s.stop_token || k + 1 == s.max_new_tokens) break;
+    logits = run(s.use_cache ? static_cast<int64_t>(ids.size()) - 1 : 0);
   }
-  return norm_(h);
-}
-
-torch::Tensor LlamaImpl::lm_head(const torch::Tensor& hidden) {
-  return c_.tie_embeddings ? torch::matmul(hidden, embed_->weight.t()) : head_(hidden);
+  return out;
 }
 
 }  // namespace longalign::engine

@@ -13,7 +13,7 @@
 #include "data_parallel.h"
 #include "engine.h"
 #include "attention.h"
-#include "model.h"
+#include "llama_network.h"
 
 namespace longalign::engine {
 namespace {

@@ -35,7 +35,7 @@
 #include "attention.h"
 #include "checkpoint/hf_checkpoint.h"
 #include "util/subprocess.h"
-#include "model.h"
+#include "llama_network.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // Orchestration overhead and planning speed, with the real binary and plugins:
 //  - per cell: spawn + plugin load + results file + merge, for cells whose workload is nearly
 //    empty (one tiny example, one step of the tiny model), from `longalign run` wall time over
-//    N cells, with libtorch's load time (the worker started alone) reported apart;
+//    N cells, with libtorch's load time (the cell process started alone) reported apart;
 //  - `plan` of a 1000-cell grid, in-process and as the `longalign plan` command.
 // Run: build/bin/sweep_bench
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 
 #include "plugin/registry.h"
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 #include "util/subprocess.h"
 
 using namespace longalign::host;
@@ -54,10 +54,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "run failed: %s\n%s", r.describe().c_str(), r.err.c_str());
     return 1;
   }
-  // What starting the worker costs by itself: the dynamic loader mapping libtorch.
-  const std::string worker = (std::filesystem::path(LONGALIGN_BIN).parent_path() / "longalign-cell").string();
+  // What starting the cell process costs by itself: the dynamic loader mapping libtorch.
+  const std::string cell_binary = (std::filesystem::path(LONGALIGN_BIN).parent_path() / "longalign-cell").string();
   auto t_load = Clock::now();
-  for (int i = 0; i < cells; ++i) run_process({worker, "--help"}, std::chrono::seconds(60));
+  for (int i = 0; i < cells; ++i) run_process({cell_binary, "--help"}, std::chrono::seconds(60));
   double load = seconds_since(t_load) / cells;
   std::printf("per cell, %d near-empty cells: %.3f s in all; libtorch's load %.3f s; orchestration (spawn + plugin load + "
               "store + merge + one tiny step) %.3f s (goal < 0.3 s)\n",
@@ -73,12 +73,12 @@ int main(int argc, char** argv) {
   ProbeCache cache(dir / "cache" / "plugins.json");
   Registry reg = scan_plugins(plugin_search_path({}), {LONGALIGN_SCANNER, std::chrono::seconds(10)}, cache);
   auto t1 = Clock::now();
-  SweepPlan plan = plan_sweep(load_sweep((dir / "grid.toml").string()), reg);
+  ResolvedSweep resolved = resolve_sweep(load_sweep((dir / "grid.toml").string()), reg);
   double in_process = seconds_since(t1);
   auto t2 = Clock::now();
   ProcessResult p = run_process({"/usr/bin/env", env, LONGALIGN_BIN, "plan", (dir / "grid.toml").string()}, std::chrono::seconds(60));
   double command = seconds_since(t2);
-  std::printf("plan of a %zu-cell grid: %.3f s in-process, %.3f s as `longalign plan` (goal < 1 s)%s\n", plan.cells.size(),
+  std::printf("plan of a %zu-cell grid: %.3f s in-process, %.3f s as `longalign plan` (goal < 1 s)%s\n", resolved.cells.size(),
               in_process, command, p.ok() ? "" : " [command failed]");
   std::filesystem::remove_all(dir);
   return 0;

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 
 namespace {
 
@@ -43,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     double cells = static_cast<double>(sw.seeds.size());
     for (auto& [path, values] : sw.grid) cells *= static_cast<double>(values.size());
     if (cells > 512) return 0;
-    SweepPlan plan = plan_sweep(sw, registry());
-    for (auto& c : plan.cells)
+    ResolvedSweep resolved = resolve_sweep(sw, registry());
+    for (auto& c : resolved.cells)
       if (c.id.size() != 16) __builtin_trap();
   } catch (const InputError&) {
   }

@@ -1,4 +1,4 @@
-// A cell with train.world_size = 2: the worker starts a second rank, each trains its share of
+// A cell with train.world_size = 2: the cell process starts a second rank, each trains its share of
 // every step's micro-batches over Gloo, and the cell ends where the same cell on one process
 // does: the same loss at every step and the same held-out loss, within float tolerance.
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // Planning sweeps against the real bundled plugins: grid expansion, stable ids, located errors.
 #include <gtest/gtest.h>
 
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 #include "test_dirs.h"
 
 namespace longalign::host {
@@ -22,13 +22,13 @@ params = { count = 50 }
 count = 20
 )";
 
-SweepPlan plan_of(const std::string& text, const std::vector<std::string>& sets = {}) {
-  return plan_sweep(parse_sweep(text, "s.toml", sets), registry());
+ResolvedSweep resolve_text(const std::string& text, const std::vector<std::string>& sets = {}) {
+  return resolve_sweep(parse_sweep(text, "s.toml", sets), registry());
 }
 
 std::string error_of(const std::string& text) {
   try {
-    plan_of(text);
+    resolve_text(text);
   } catch (const InputError& e) {
     return e.what();
   }
@@ -36,7 +36,7 @@ std::string error_of(const std::string& text) {
 }
 
 TEST(Plan, ExpandsGridExcludesIncludesAndSeeds) {
-  SweepPlan p = plan_of(R"(name = "g"
+  ResolvedSweep p = resolve_text(R"(name = "g"
 seeds = [0, 1]
 [grid]
 "train.rows_per_micro_batch" = [1, 2, 4]
@@ -59,7 +59,7 @@ seeds = [0, 1]
 }
 
 TEST(Plan, AGridOfTablesIsExcludedByWholeTables) {
-  SweepPlan p = plan_of(R"(name = "t"
+  ResolvedSweep p = resolve_text(R"(name = "t"
 [grid]
 "data.chat.count" = [10, 20]
 "data.chat.params" = [{ count = 50, task = "reverse" }, { count = 50 }]
@@ -74,7 +74,7 @@ TEST(Plan, AGridOfTablesIsExcludedByWholeTables) {
 }
 
 TEST(Plan, RelativeFilesOfSourcesAreFromTheSweepFile) {
-  SweepPlan p = plan_sweep(parse_sweep(R"(name = "f"
+  ResolvedSweep p = resolve_sweep(parse_sweep(R"(name = "f"
 [[data]]
 name = "chats"
 source = "corpus-tasks"
@@ -87,7 +87,7 @@ params = { sources = { docs = ["notes", "/abs/*.md", "../up.txt"] } }
 
 TEST(Plan, IdsDoNotDependOnWhereTheCheckoutIs) {
   auto id_at = [](const std::string& file, const std::string& docs) {
-    return plan_sweep(parse_sweep("name = \"f\"\n[[data]]\nname = \"d\"\nsource = \"corpus-tasks\"\n"
+    return resolve_sweep(parse_sweep("name = \"f\"\n[[data]]\nname = \"d\"\nsource = \"corpus-tasks\"\n"
                                   "params = { sources = { docs = \"" + docs + "\" } }\n",
                                   file, {}),
                       registry())
@@ -101,8 +101,8 @@ TEST(Plan, IdsDoNotDependOnWhereTheCheckoutIs) {
 }
 
 TEST(Plan, IdsIgnoreKeyOrderFormattingAndExplicitDefaults) {
-  SweepPlan a = plan_of("name = \"x\"\n[config]\ntrain.epochs = 2\nloss.plugin = \"token-mean\"\n" + kData);
-  SweepPlan b = plan_of(R"(name="x"
+  ResolvedSweep a = resolve_text("name = \"x\"\n[config]\ntrain.epochs = 2\nloss.plugin = \"token-mean\"\n" + kData);
+  ResolvedSweep b = resolve_text(R"(name="x"
 [config.loss]
 plugin="token-mean"
 [config.train]
@@ -119,19 +119,19 @@ name = "chat"
 }
 
 TEST(Plan, ChangingOneGridValueChangesOnlyItsCells) {
-  SweepPlan a = plan_of("name = \"x\"\n[grid]\n\"train.epochs\" = [1, 2, 3]\n" + kData);
-  SweepPlan b = plan_of("name = \"x\"\n[grid]\n\"train.epochs\" = [1, 5, 3]\n" + kData);
+  ResolvedSweep a = resolve_text("name = \"x\"\n[grid]\n\"train.epochs\" = [1, 2, 3]\n" + kData);
+  ResolvedSweep b = resolve_text("name = \"x\"\n[grid]\n\"train.epochs\" = [1, 5, 3]\n" + kData);
   EXPECT_EQ(a.cells[0].id, b.cells[0].id);
   EXPECT_NE(a.cells[1].id, b.cells[1].id);
   EXPECT_EQ(a.cells[2].id, b.cells[2].id);
 }
 
 TEST(Plan, EvaluatorsHaveTheirOwnIds) {
-  SweepPlan a = plan_of("name = \"x\"\n" + kData);
-  SweepPlan b = plan_of("name = \"x\"\n" + kData + "[[evaluate]]\nevaluator = \"perplexity\"\n");
+  ResolvedSweep a = resolve_text("name = \"x\"\n" + kData);
+  ResolvedSweep b = resolve_text("name = \"x\"\n" + kData + "[[evaluate]]\nevaluator = \"perplexity\"\n");
   EXPECT_EQ(a.cells[0].id, b.cells[0].id);  // adding an evaluator never retrains
   ASSERT_EQ(b.cells[0].eval_ids.size(), 1u);
-  SweepPlan c = plan_of("name = \"x\"\n" + kData + "[[evaluate]]\nevaluator = \"perplexity\"\nparams = { texts = [\"ab\"] }\n");
+  ResolvedSweep c = resolve_text("name = \"x\"\n" + kData + "[[evaluate]]\nevaluator = \"perplexity\"\nparams = { texts = [\"ab\"] }\n");
   EXPECT_NE(b.cells[0].eval_ids.at("perplexity"), c.cells[0].eval_ids.at("perplexity"));
 }
 
@@ -183,7 +183,7 @@ TEST(Plan, EveryShippedExperimentPlans) {
     if (e.path().extension() != ".toml") continue;
     ++sweeps;
     try {
-      SweepPlan p = plan_sweep(load_sweep(e.path().string()), registry());
+      ResolvedSweep p = resolve_sweep(load_sweep(e.path().string()), registry());
       EXPECT_FALSE(p.cells.empty()) << e.path();
     } catch (const InputError& error) {
       // A sweep that starts from another's results (base-long.toml from base.sqlite) plans once
@@ -196,7 +196,7 @@ TEST(Plan, EveryShippedExperimentPlans) {
 
 TEST(Plan, CommandLineOverridesAreLocatedToo) {
   try {
-    plan_of("name = \"x\"\n" + kData, {"config.train.epochs=-1"});
+    resolve_text("name = \"x\"\n" + kData, {"config.train.epochs=-1"});
     FAIL();
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(), "--set config.train.epochs=-1: key 'train.epochs': -1 is below the minimum 0");

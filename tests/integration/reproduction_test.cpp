@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "store/store.h"
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 #include "test_dirs.h"
 
 namespace longalign::host {

@@ -23,23 +23,23 @@ bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
 }
 
-SweepPlan two_cells() {
-  SweepPlan plan;
-  plan.sweep.name = "demo";
+ResolvedSweep two_cells() {
+  ResolvedSweep resolved;
+  resolved.sweep.name = "demo";
   for (int i = 0; i < 2; ++i) {
     Cell c;
     c.id = "cell" + std::to_string(i);
     c.seed = static_cast<uint64_t>(i);
     c.grid = {{"train.rows_per_micro_batch", 2 + i}, {"loss.plugin", "token-mean"}};
-    plan.cells.push_back(c);
+    resolved.cells.push_back(c);
   }
-  return plan;
+  return resolved;
 }
 
 TEST(SweepMetrics, EachCellHasAnInfoSeriesWithItsGridAsLabels) {
   prometheus::Registry r;
-  SweepPlan plan = two_cells();
-  SweepMetrics m(r, plan);
+  ResolvedSweep resolved = two_cells();
+  SweepMetrics m(r, resolved);
   const std::string text = scrape(r);
   EXPECT_TRUE(has_line(text, "longalign_cell_info{cell=\"cell1\",loss_plugin=\"token-mean\",seed=\"1\",sweep=\"demo\","
                              "train_rows_per_micro_batch=\"3\"} 1"))
@@ -49,11 +49,11 @@ TEST(SweepMetrics, EachCellHasAnInfoSeriesWithItsGridAsLabels) {
 
 TEST(SweepMetrics, StatesCountersAndHistogramFollowTheEvents) {
   prometheus::Registry r;
-  SweepPlan plan = two_cells();
-  SweepMetrics m(r, plan);
-  const Cell& c = plan.cells[0];
+  ResolvedSweep resolved = two_cells();
+  SweepMetrics m(r, resolved);
+  const Cell& c = resolved.cells[0];
   m.state(c, "pending");
-  m.state(plan.cells[1], "pending");
+  m.state(resolved.cells[1], "pending");
   m.state(c, "running");
   m.progress(c, {{"step", 3}, {"steps", 10}, {"loss", 2.5}, {"real_tokens", 300}, {"padded_slots", 100}, {"step_seconds", {0.05, 2.0}}});
   m.progress(c, {{"step", 4}, {"steps", 10}, {"real_tokens", 400}, {"padded_slots", 100}});
@@ -78,10 +78,10 @@ TEST(SweepMetrics, StatesCountersAndHistogramFollowTheEvents) {
 
 TEST(SweepMetrics, EvaluationsDuringTrainingAreSeriesByEvaluationAndMetric) {
   prometheus::Registry r;
-  SweepPlan plan = two_cells();
-  SweepMetrics m(r, plan);
-  m.evaluated_during(plan.cells[1], {{"step", 250}, {"metrics", {{"tasks", {{"accuracy", 0.25}, {"char_match", 0.5}}}}}});
-  m.evaluated_during(plan.cells[1], {{"step", 500}, {"metrics", {{"tasks", {{"accuracy", 0.75}}}}}});
+  ResolvedSweep resolved = two_cells();
+  SweepMetrics m(r, resolved);
+  m.evaluated_during(resolved.cells[1], {{"step", 250}, {"metrics", {{"tasks", {{"accuracy", 0.25}, {"char_match", 0.5}}}}}});
+  m.evaluated_during(resolved.cells[1], {{"step", 500}, {"metrics", {{"tasks", {{"accuracy", 0.75}}}}}});
   const std::string text = scrape(r);
   EXPECT_TRUE(has_line(text, "longalign_cell_eval{cell=\"cell1\",evaluation=\"tasks\",metric=\"accuracy\",sweep=\"demo\"} 0.75")) << text;
   EXPECT_TRUE(has_line(text, "longalign_cell_eval{cell=\"cell1\",evaluation=\"tasks\",metric=\"char_match\",sweep=\"demo\"} 0.5")) << text;

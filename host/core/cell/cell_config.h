@@ -1,7 +1,7 @@
-// A cell's configuration, typed. The plan resolves it from a sweep (sweep/plan.h: defaults
+// A cell's configuration, typed. resolve_sweep makes it from a sweep (sweep/resolve.h: defaults
 // filled from the schema, plugin parameters resolved against their plugins' schemas, relative
-// paths made absolute) and everything after the plan reads these fields, never keys by name.
-// Its JSON form is what spec.json carries to the worker, what the results file keeps as a run's
+// paths made absolute) and everything after that reads these fields, never keys by name.
+// Its JSON form is what spec.json carries to the cell process, what the results file keeps as a run's
 // params, and what the cell id hashes: from_json(to_json()) gives the same config, and to_json
 // writes exactly the JSON the resolver checked, so cell ids do not depend on this type.
 #pragma once
@@ -86,7 +86,7 @@ struct CellConfig {
   LlmSection llm;
   PluginChoice batching, loss;
   std::map<std::string, DataEntry> data;          // by entry name, in name order (as JSON keeps it)
-  std::map<std::string, EvaluateEntry> evaluate;  // kept out of the cell id (sweep/plan.cpp)
+  std::map<std::string, EvaluateEntry> evaluate;  // kept out of the cell id (sweep/resolve.cpp)
 
   nlohmann::json to_json() const;
   // Throws std::runtime_error naming the key that is missing or of the wrong type.

@@ -1,4 +1,4 @@
-// What a cell worker is given: the runner writes it as spec.json in the cell's dir, and the same
+// What a cell process is given: the runner writes it as spec.json in the cell's dir, and the same
 // file is what a Slurm array task runs (`longalign cell --spec FILE --db FILE`).
 #pragma once
 #include <nlohmann/json.hpp>
@@ -19,7 +19,7 @@ std::shared_ptr<PluginLibrary> load_plugin(const nlohmann::json& plugins, const 
 struct CellSpec {
   std::string sweep, cell_id;
   uint64_t seed = 0;
-  CellConfig config;       // resolved (sweep/plan.h)
+  CellConfig config;       // resolved (sweep/resolve.h)
   nlohmann::json grid;     // the values that set this cell apart
   nlohmann::json plugins;  // name -> {file, sha256, version}
   nlohmann::json eval_ids = nlohmann::json::object();

@@ -1,6 +1,6 @@
 // From a cell's typed config to the engine's: the network (its model.preset, with the model.*
 // shape keys that are set overriding it, or the config.json of model.init_from) and the
-// optimizer's settings. Torch-free, so the plan checks a shape with the same function the worker
+// optimizer's settings. Torch-free, so resolving a sweep checks a shape with the same function the cell process
 // builds the engine's model from, and both are unit-tested without libtorch.
 #pragma once
 #include <optional>
@@ -34,7 +34,7 @@ engine::ModelConfig model_config(const ModelSection& model, const std::optional<
 
 // The optimizer and schedule of a cell that takes `total_steps` optimizer steps (warmup: the
 // nearest whole number of steps to train.warmup_ratio of them); data parallelism is the
-// worker's to add.
+// cell process's to add.
 engine::TrainConfig train_config(const TrainSection& train, uint64_t seed, int threads, int64_t total_steps);
 
 }  // namespace longalign::host

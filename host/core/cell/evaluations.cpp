@@ -3,7 +3,7 @@
 #include <chrono>
 #include <optional>
 
-#include "cell/worker.h"
+#include "cell/run_cell.h"
 #include "plugin/instance.h"
 #include "store/store.h"
 #include "util/crash_point.h"

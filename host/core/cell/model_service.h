@@ -1,7 +1,7 @@
 // The trained model as evaluators see it, through the SDK's la_model_service: token ids in the
 // cell's tokenizer, chat prompts in its template, batched scoring of continuations, batched
 // generation (greedy or sampled, with the key/value cache), and the context size. Torch-free:
-// the worker implements ServedModel over the engine.
+// the cell process implements ServedModel over the engine.
 #pragma once
 #include <longalign/plugin.h>
 

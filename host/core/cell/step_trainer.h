@@ -1,5 +1,5 @@
-// What the cell worker trains through: an interface, so the torch-free host core can drive the
-// engine (engine.h is torch-free too) while only the worker binary links libtorch.
+// What the cell process trains through: an interface, so the torch-free host core can drive the
+// engine (engine.h is torch-free too) while only the cell binary links libtorch.
 #pragma once
 #include <filesystem>
 #include <functional>

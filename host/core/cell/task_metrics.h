@@ -18,7 +18,7 @@ class TaskMetrics {
  public:
   TaskMetrics(const std::string& pushgateway_url, std::string sweep, std::string cell);  // throws std::invalid_argument
   ~TaskMetrics();
-  // A worker event (started, progress, done, error): pushes the cell's state and latest progress.
+  // A cell's event (started, progress, done, error): pushes the cell's state and latest progress.
   void observe(const nlohmann::json& event);
 
  private:

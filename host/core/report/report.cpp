@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "store/store.h"
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 #include "util/atomic_file.h"
 #include "util/input_error.h"
 #include "util/nearest.h"

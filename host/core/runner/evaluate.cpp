@@ -14,29 +14,29 @@
 
 namespace longalign::host {
 
-int evaluate_sweep(const SweepPlan& plan, const EvalOptions& o) {
+int evaluate_sweep(const ResolvedSweep& resolved, const EvalOptions& o) {
   namespace fs = std::filesystem;
-  const std::string db = o.db.empty() ? default_db_path(plan.sweep) : o.db;
+  const std::string db = o.db.empty() ? default_db_path(resolved.sweep) : o.db;
   if (!fs::exists(db)) throw InputError(Location{db}, "", "no results file: run the sweep first");
   std::vector<std::string> known;
-  for (auto& c : plan.cells)
+  for (auto& c : resolved.cells)
     for (auto& [name, id] : c.eval_ids)
       if (std::find(known.begin(), known.end(), name) == known.end()) known.push_back(name);
   for (auto& name : o.evaluations)
     if (std::find(known.begin(), known.end(), name) == known.end())
-      throw InputError(Location{plan.sweep.file}, "evaluate", "no [[evaluate]] entry '" + name + "'" + did_you_mean(name, known));
+      throw InputError(Location{resolved.sweep.file}, "evaluate", "no [[evaluate]] entry '" + name + "'" + did_you_mean(name, known));
 
   Store store(db, OpenMode::kExisting);
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int ran = 0, failed = 0, skipped = 0;
-  for (const Cell& cell : plan.cells) {
+  for (const Cell& cell : resolved.cells) {
     auto row = store.run(cell.id);
     if (!row || row->status != "done") {
       ++skipped;
       continue;
     }
     // The cell's files are where the sweep that ran it put them, which may be another sweep's.
-    CellSpec spec = cell_spec(row->sweep, cell, plan.plugins, threads);
+    CellSpec spec = cell_spec(row->sweep, cell, resolved.plugins, threads);
     spec.eval_ids = nlohmann::json::object();  // only those asked for and not yet done, below
     for (auto& [name, id] : cell.eval_ids) {
       if (!o.evaluations.empty() && std::find(o.evaluations.begin(), o.evaluations.end(), name) == o.evaluations.end()) continue;

@@ -1,13 +1,13 @@
 // `longalign eval`: a sweep's [[evaluate]] entries on its done cells' saved models, without
 // training again. Each cell's evaluations that have no results yet (all of them with force) run
-// in a worker process (`longalign-cell --evaluate`) into the cell's own results file, which is
+// in a cell process (`longalign-cell --evaluate`) into the cell's own results file, which is
 // then folded into the sweep's DB.
 #pragma once
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 
 namespace longalign::host {
 
@@ -22,6 +22,6 @@ struct EvalOptions {
 
 // Returns 0 when every evaluation asked for ran, 1 when one failed; throws InputError for an
 // unknown evaluation name or a missing DB.
-int evaluate_sweep(const SweepPlan& plan, const EvalOptions& options);
+int evaluate_sweep(const ResolvedSweep& resolved, const EvalOptions& options);
 
 }  // namespace longalign::host

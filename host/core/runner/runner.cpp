@@ -107,15 +107,15 @@ struct Child {
   Clock::time_point start;
   int64_t step = 0, steps = 0;
   bool timed_out = false, interrupted = false;
-  std::string error;  // the worker's own error event
+  std::string error;  // the cell process's own error event
 };
 
 class Runner {
  public:
-  Runner(const SweepPlan& plan, const RunOptions& opt) : plan_(plan), opt_(opt) {}
+  Runner(const ResolvedSweep& resolved, const RunOptions& opt) : resolved_(resolved), opt_(opt) {}
 
   int run() {
-    const Sweep& sw = plan_.sweep;
+    const Sweep& sw = resolved_.sweep;
     auto registry = std::make_shared<prometheus::Registry>();
     std::unique_ptr<metrics::Endpoint> exposer = open_metrics(registry);  // a port in use is found before anything is written
     std::string db_file = opt_.db.empty() ? default_db_path(sw) : opt_.db;
@@ -123,7 +123,7 @@ class Runner {
     lock_ = std::make_unique<LockFile>(db_file + ".lock", "this sweep's results");
     Store store(db_file, OpenMode::kCreateIfMissing);
     cells_dir_ = sweep_cells_dir(db_file, sw.name);
-    store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan_).dump());
+    store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(resolved_).dump());
 
     size_t skipped = 0;
     std::deque<const Cell*> queue = queue_cells(store, skipped);
@@ -133,7 +133,7 @@ class Runner {
     const int jobs = std::max(1, opt_.jobs);
     threads_ = std::max(1, cores / jobs);
     const double timeout = opt_.timeout_s >= 0 ? opt_.timeout_s : sw.timeout_s;
-    say("sweep " + sw.name + ": " + std::to_string(plan_.cells.size()) + " cells, " + std::to_string(total_) + " to run, " +
+    say("sweep " + sw.name + ": " + std::to_string(resolved_.cells.size()) + " cells, " + std::to_string(total_) + " to run, " +
         std::to_string(skipped) + " already done or skipped; " + std::to_string(jobs) + " at a time, " +
         std::to_string(threads_) + " threads each; results in " + db_file +
         (exposer ? "; live metrics at " + exposer->url() : ""));
@@ -162,7 +162,7 @@ class Runner {
         throw InputError({"--metrics-port"}, "", e.what());
       }
     }
-    metrics_ = std::make_unique<SweepMetrics>(*registry, plan_);
+    metrics_ = std::make_unique<SweepMetrics>(*registry, resolved_);
     if (!opt_.pushgateway.empty()) {
       try {
         pushgateway_ = std::make_unique<metrics::Pushgateway>(opt_.pushgateway);
@@ -177,7 +177,7 @@ class Runner {
   // `skipped`.
   std::deque<const Cell*> queue_cells(Store& store, size_t& skipped) {
     std::deque<const Cell*> queue;
-    for (auto& c : plan_.cells) {
+    for (auto& c : resolved_.cells) {
       auto prev = store.run(c.id);
       bool done = prev && prev->status == "done";
       bool tried = prev && (prev->status == "failed" || prev->status == "interrupted" || prev->status == "running");
@@ -197,7 +197,7 @@ class Runner {
       metrics_->state(c, "pending");
       RunRecord r = prev.value_or(RunRecord{});
       r.cell_id = c.id;
-      r.sweep = plan_.sweep.name;
+      r.sweep = resolved_.sweep.name;
       r.seed = static_cast<int64_t>(c.seed);
       r.grid_json = c.grid.dump();
       r.params_json = c.config.to_json().dump();
@@ -269,7 +269,7 @@ class Runner {
     std::vector<std::string> changed;
     if (prev.git_commit != git_commit()) changed.push_back("longalign " + short_commit(prev.git_commit) + " -> " + short_commit(git_commit()));
     auto before = nlohmann::json::parse(prev.plugins_json, nullptr, false);
-    for (auto& [name, now] : plan_.plugins.items())
+    for (auto& [name, now] : resolved_.plugins.items())
       if (before.is_object() && before.contains(name) && before[name].value("sha256", "") != now.value("sha256", ""))
         changed.push_back("plugin " + name);
     return changed;
@@ -295,7 +295,7 @@ class Runner {
       for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"}) fs::remove(c.dir / stale);
       fs::remove_all(c.dir / "checkpoints");
     }
-    const CellSpec spec = cell_spec(plan_.sweep.name, cell, plan_.plugins, threads_);
+    const CellSpec spec = cell_spec(resolved_.sweep.name, cell, resolved_.plugins, threads_);
     std::ofstream(c.dir / "spec.json") << spec.to_json().dump(2) << "\n";
 
     auto prev = store.run(cell.id);
@@ -435,7 +435,7 @@ class Runner {
   // every run metric the results DB now holds for it.
   void push_final(const Cell& cell, const std::string& outcome, double seconds, Store& store) {
     auto r = std::make_shared<prometheus::Registry>();
-    const prometheus::Labels l = {{"sweep", plan_.sweep.name}, {"cell", cell.id}};
+    const prometheus::Labels l = {{"sweep", resolved_.sweep.name}, {"cell", cell.id}};
     prometheus::BuildGauge().Name("longalign_cell_succeeded").Help("1 when the cell finished done, 0 otherwise").Register(*r)
         .Add(l).Set(outcome == "done" ? 1 : 0);
     prometheus::BuildGauge().Name("longalign_cell_duration_seconds").Help("The cell's run time").Register(*r).Add(l).Set(seconds);
@@ -445,7 +445,7 @@ class Runner {
       m["metric"] = name;
       results.Add(m).Set(value);
     }
-    std::string err = pushgateway_->push({{"sweep", plan_.sweep.name}, {"cell", cell.id}}, r);
+    std::string err = pushgateway_->push({{"sweep", resolved_.sweep.name}, {"cell", cell.id}}, r);
     if (err.empty()) pushed_.push_back(cell.id);
     push_warning(err);
   }
@@ -475,7 +475,7 @@ class Runner {
 
   void say(const std::string& s) { std::cerr << s << "\n"; }
 
-  const SweepPlan& plan_;
+  const ResolvedSweep& resolved_;
   const RunOptions& opt_;
   fs::path cells_dir_;
   std::unique_ptr<SweepMetrics> metrics_;
@@ -493,16 +493,16 @@ class Runner {
 
 }  // namespace
 
-nlohmann::json sweep_summary(const SweepPlan& plan) {
+nlohmann::json sweep_summary(const ResolvedSweep& resolved) {
   nlohmann::json cells = nlohmann::json::array();
-  for (auto& c : plan.cells) cells.push_back({{"cell_id", c.id}, {"seed", c.seed}, {"grid", c.grid}});
-  return {{"name", plan.sweep.name}, {"cells", cells}, {"plugins", plan.plugins}};
+  for (auto& c : resolved.cells) cells.push_back({{"cell_id", c.id}, {"seed", c.seed}, {"grid", c.grid}});
+  return {{"name", resolved.sweep.name}, {"cells", cells}, {"plugins", resolved.plugins}};
 }
 
 std::string default_db_path(const Sweep& sweep) { return "results/" + sweep.name + ".sqlite"; }
 
-int run_sweep(const SweepPlan& plan, const RunOptions& options) {
-  Runner r(plan, options);
+int run_sweep(const ResolvedSweep& resolved, const RunOptions& options) {
+  Runner r(resolved, options);
   return r.run();
 }
 

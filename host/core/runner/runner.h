@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 
 namespace longalign::host {
 
@@ -18,7 +18,7 @@ struct RunOptions {
   bool force_changed = false;  // run again the done cells made by other code: another longalign build or plugin file
   bool rerun_failed = false;  // run only cells that failed or were interrupted before
   double timeout_s = -1;    // per cell; < 0: the sweep's timeout_s
-  std::filesystem::path exe;  // the worker binary, longalign-cell
+  std::filesystem::path exe;  // the cell binary, longalign-cell
   bool progress_tty = false;  // redraw one status line instead of printing plain lines
   int metrics_port = 9464;    // live metrics at http://metrics_bind:metrics_port/metrics; 0: off
   std::string metrics_bind = "127.0.0.1";
@@ -28,11 +28,11 @@ struct RunOptions {
 
 // Returns the exit code: 0 when every cell is done, 1 when some failed or the run was
 // interrupted (SIGINT/SIGTERM). Throws InputError/StoreError on bad input or an unusable DB.
-int run_sweep(const SweepPlan& plan, const RunOptions& options);
+int run_sweep(const ResolvedSweep& resolved, const RunOptions& options);
 
 std::string default_db_path(const Sweep& sweep);  // results/<name>.sqlite
 
-// What the sweeps table keeps of a plan: {"name", "cells": [{"cell_id", "seed", "grid"}], "plugins"}.
-nlohmann::json sweep_summary(const SweepPlan& plan);
+// What the sweeps table keeps of a resolved sweep: {"name", "cells": [{"cell_id", "seed", "grid"}], "plugins"}.
+nlohmann::json sweep_summary(const ResolvedSweep& resolved);
 
 }  // namespace longalign::host

@@ -24,17 +24,17 @@ std::string quoted(const std::string& s) {
 
 }  // namespace
 
-SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
-  const Sweep& sw = plan.sweep;
+SubmitResult submit_to_slurm(const ResolvedSweep& resolved, const SubmitOptions& o) {
+  const Sweep& sw = resolved.sweep;
   const std::string db_file = o.db.empty() ? default_db_path(sw) : o.db;
   make_results_dir(db_file);
   Store store(db_file, OpenMode::kCreateIfMissing);
   const fs::path cells_dir = sweep_cells_dir(db_file, sw.name);
-  store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(plan).dump());
+  store.upsert_sweep(sw.name, fs::absolute(sw.file).string(), sha256_file(sw.file), sweep_summary(resolved).dump());
 
   SubmitResult result;
   std::vector<const Cell*> pending;
-  for (auto& c : plan.cells) {
+  for (auto& c : resolved.cells) {
     auto prev = store.run(c.id);
     const fs::path cell_db = cells_dir / c.id / "cell.sqlite";
     if ((!prev || prev->status != "done") && fs::exists(cell_db)) {
@@ -61,7 +61,7 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
     fs::create_directories(dir);
     for (const char* stale : {"cell.sqlite", "cell.sqlite-wal", "cell.sqlite-shm"})
       if (!fs::exists(dir / "checkpoints")) fs::remove(dir / stale);  // without checkpoints a task starts over
-    const CellSpec spec = cell_spec(sw.name, *c, plan.plugins, o.cpus_per_task);
+    const CellSpec spec = cell_spec(sw.name, *c, resolved.plugins, o.cpus_per_task);
     std::ofstream(dir / "spec.json") << spec.to_json().dump(2) << "\n";
     ids += " " + c->id;
     RunRecord r = store.run(c->id).value_or(RunRecord{});
@@ -73,7 +73,7 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
     r.status = "pending";
     store.upsert_run(r);
   }
-  // The script runs one cell per array task. A task runs in the batch step: the worker starts
+  // The script runs one cell per array task. A task runs in the batch step: the cell process starts
   // a cell's other data-parallel ranks itself, on the task's node and cores.
   result.script = job_dir / ("submit-" + std::to_string(::time(nullptr)) + ".sh");
   std::ofstream script(result.script);
@@ -86,7 +86,7 @@ SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& o) {
          << "cells=(" << ids << " )\n"
          << "cell=${cells[$SLURM_ARRAY_TASK_ID]}\n"
          << "dir=" << quoted(cells_dir.string()) << "/$cell\n"
-         << "unset SLURM_PROCID SLURM_NTASKS  # one process per task; the worker starts its own ranks\n"
+         << "unset SLURM_PROCID SLURM_NTASKS  # one process per task; the cell process starts its own ranks\n"
          << (o.pushgateway.empty() ? "" : "export LONGALIGN_PUSHGATEWAY=" + quoted(o.pushgateway) + "\n")
          << "exec " << quoted(o.exe.string()) << " --spec \"$dir/spec.json\" --db \"$dir/cell.sqlite\" 2>\"$dir/stderr.log\"\n";
   script.close();

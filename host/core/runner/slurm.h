@@ -1,7 +1,7 @@
 // `longalign submit FILE --slurm`: a sweep's cells as one Slurm job array. First the results
 // files of cells that finished since the last submit are folded into the sweep's DB (as
 // `longalign merge` does); then every cell not done gets its spec.json, and one `sbatch --array`
-// job runs them, each task the same worker as `longalign run` (`longalign-cell --spec --db`)
+// job runs them, each task the same cell process as `longalign run` (`longalign-cell --spec --db`)
 // writing its own results file beside its spec. Submitting again after tasks finished (or were
 // cancelled) merges what is done and submits only the rest.
 #pragma once
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 
 namespace longalign::host {
 
@@ -29,6 +29,6 @@ struct SubmitResult {
 };
 
 // Throws InputError for bad input and std::runtime_error when sbatch fails (with its stderr).
-SubmitResult submit_to_slurm(const SweepPlan& plan, const SubmitOptions& options);
+SubmitResult submit_to_slurm(const ResolvedSweep& resolved, const SubmitOptions& options);
 
 }  // namespace longalign::host

@@ -34,8 +34,8 @@ std::string sanitize_label_name(const std::string& key) {
   return out;
 }
 
-SweepMetrics::SweepMetrics(prometheus::Registry& r, const SweepPlan& plan)
-    : sweep_(plan.sweep.name),
+SweepMetrics::SweepMetrics(prometheus::Registry& r, const ResolvedSweep& resolved)
+    : sweep_(resolved.sweep.name),
       cells_(BuildGauge().Name("longalign_cells").Help("Cells of the sweep by state").Register(r)),
       info_(BuildGauge().Name("longalign_cell_info").Help("One series per cell with its seed and grid values as labels").Register(r)),
       step_(BuildGauge().Name("longalign_cell_step").Help("Optimizer steps a cell has taken").Register(r)),
@@ -54,7 +54,7 @@ SweepMetrics::SweepMetrics(prometheus::Registry& r, const SweepPlan& plan)
       rss_(BuildGauge().Name("process_resident_memory_bytes").Help("Resident memory of the runner").Register(r)),
       cpu_(BuildCounter().Name("process_cpu_seconds_total").Help("CPU time of the runner, user and system").Register(r)) {
   for (const char* s : {"pending", "running", "done", "failed", "interrupted"}) cells_.Add({{"sweep", sweep_}, {"state", s}});
-  for (auto& c : plan.cells) {
+  for (auto& c : resolved.cells) {
     prometheus::Labels l = cell_labels(c);
     l["seed"] = std::to_string(c.seed);
     for (auto& [key, value] : c.grid.items()) l[sanitize_label_name(key)] = json_value(value);

@@ -25,7 +25,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 
 namespace longalign::host {
 
@@ -34,7 +34,7 @@ std::string sanitize_label_name(const std::string& key);
 
 class SweepMetrics {
  public:
-  SweepMetrics(prometheus::Registry& registry, const SweepPlan& plan);
+  SweepMetrics(prometheus::Registry& registry, const ResolvedSweep& resolved);
   void state(const Cell& cell, const std::string& state);  // pending, running, done, failed, interrupted
   void progress(const Cell& cell, const nlohmann::json& event);
   void evaluated_during(const Cell& cell, const nlohmann::json& event);

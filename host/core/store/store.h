@@ -1,4 +1,4 @@
-// The results store: one SQLite file per cell (written by the cell worker) and one per sweep
+// The results store: one SQLite file per cell (written by the cell process) and one per sweep
 // (written by the runner, which folds finished cells in). The schema is documented, with
 // example queries, in results/README.md; migrations bring any older file up to date.
 #pragma once

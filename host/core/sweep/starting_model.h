@@ -23,7 +23,7 @@ struct VocabularyNeed {
   std::string by;  // who needs it, for the error: "the byte tokenizer's 259 ids"
 };
 
-// Why a model.init_from cannot be used (the plan reports it at that key).
+// Why a model.init_from cannot be used (resolve_sweep reports it at that key).
 struct StartingModelError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -11,7 +11,7 @@ std::string git_commit();         // the checkout's commit at build time, "-dirt
 std::string short_commit(const std::string& commit);
 std::string host_name();
 // A binary installed beside this one (longalign-cell, longalign-scanner, longalign-model): the
-// CLI, the runner and the worker find each other so, built or installed.
+// CLI, the runner and the cell process find each other so, built or installed.
 std::filesystem::path sibling_binary(const std::string& name);
 // The directory this binary is in (the working directory where /proc cannot tell).
 std::filesystem::path executable_dir();

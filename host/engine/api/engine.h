@@ -1,7 +1,7 @@
 // The training engine's public face: a Llama-style decoder, its presets, and a trainer that
 // takes micro-batches of padded or packed rows with a weight per target token. This header
 // is torch-free (the implementation is libtorch and the standard library only), so the host's
-// worker can drive the engine without compiling against torch, and the engine builds alone
+// cell process can drive the engine without compiling against torch, and the engine builds alone
 // against any libtorch, a CUDA one included.
 #pragma once
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "cell/worker.h"
+#include "cell/run_cell.h"
 
 #include <unistd.h>
 

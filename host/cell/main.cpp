@@ -1,4 +1,4 @@
-// longalign-cell: the cell worker, the one host binary that links the training engine (and so
+// longalign-cell: runs one cell in its own process; the one host binary that links the training engine (and so
 // libtorch). The runner starts it for each cell; `longalign cell` and Slurm tasks exec it.
 #include <CLI/CLI.hpp>
 
@@ -16,7 +16,7 @@
 #include "cell/model_service.h"
 #include "cell/engine_config.h"
 #include "cell/task_metrics.h"
-#include "cell/worker.h"
+#include "cell/run_cell.h"
 #include "llm/llm_service.h"
 #include "util/ports.h"
 #include "util/subprocess.h"
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
   CLI::App app{"longalign-cell: run one cell of a sweep from its spec"};
   std::string spec_file, db;
   int events_fd = -1;
-  auto* info = app.add_flag("--engine-info", "Print what this worker's engine can train on (JSON), nothing else");
+  auto* info = app.add_flag("--engine-info", "Print what this binary's engine can train on (JSON), nothing else");
   app.add_option("--spec", spec_file, "The cell's spec.json")->check(CLI::ExistingFile)->excludes(info);
   app.add_option("--db", db, "The cell's own results file")->excludes(info);
   app.add_option("--events-fd", events_fd, "Write NDJSON progress events to this file descriptor");

@@ -1,4 +1,4 @@
-#include "sweep/plan.h"
+#include "sweep/resolve.h"
 
 #include <filesystem>
 #include <functional>
@@ -6,7 +6,7 @@
 #include <set>
 
 #include "cell/engine_config.h"
-#include "cell/worker_engine.h"
+#include "cell/engine_info.h"
 #include "plugin/instance.h"
 #include "plugin/params.h"
 #include "sweep/config_schema.h"
@@ -64,8 +64,8 @@ struct Candidate {
 
 class Resolver {
  public:
-  Resolver(const Sweep& sw, const Registry& reg, SweepPlan& plan)
-      : sw_(sw), reg_(reg), plan_(plan), sweep_dir_(std::filesystem::absolute(sw.file).parent_path()), starting_models_(sweep_dir_) {
+  Resolver(const Sweep& sw, const Registry& reg, ResolvedSweep& resolved)
+      : sw_(sw), reg_(reg), resolved_(resolved), sweep_dir_(std::filesystem::absolute(sw.file).parent_path()), starting_models_(sweep_dir_) {
     for (auto& k : config_schema()) schema_paths_.push_back(k.name);
   }
 
@@ -85,8 +85,8 @@ class Resolver {
     }
     check_model_shape(cfg["model"]);
     resolve_init_from(cfg);
-    // A cell never falls back to the CPU silently: cuda is refused here unless the worker's engine
-    // is built against a CUDA libtorch (asked of the worker binary the cells will run).
+    // A cell never falls back to the CPU silently: cuda is refused here unless the cell process's engine
+    // is built against a CUDA libtorch (asked of the cell binary the cells will run).
     if (cfg["train"]["device"] == "cuda") check_cuda_engine();
     cfg["batching"]["params"] = plugin_params(cfg, "batching", LA_KIND_BATCHING);
     cfg["loss"]["params"] = plugin_params(cfg, "loss", LA_KIND_LOSS_WEIGHTING);
@@ -164,7 +164,7 @@ class Resolver {
   void check_cuda_engine() const {
     bool built = false;
     try {
-      built = worker_engine(sibling_binary("longalign-cell")).cuda_built;
+      built = engine_info(sibling_binary("longalign-cell")).cuda_built;
     } catch (const std::runtime_error& e) {
       fail("train.device", e.what());
     }
@@ -215,7 +215,7 @@ class Resolver {
                      "; `longalign plugins` lists the " + kind_name(kind) + " plugins found");
     if (p->info.kind != kind)
       fail(path, "plugin '" + name + "' is a " + kind_name(p->info.kind) + ", not a " + kind_name(kind));
-    plan_.plugins[name] = {{"file", p->file.string()}, {"sha256", p->hash}, {"version", p->info.version}};
+    resolved_.plugins[name] = {{"file", p->file.string()}, {"sha256", p->hash}, {"version", p->info.version}};
     return *p;
   }
 
@@ -319,7 +319,7 @@ class Resolver {
 
   const Sweep& sw_;
   const Registry& reg_;
-  SweepPlan& plan_;
+  ResolvedSweep& resolved_;
   const std::filesystem::path sweep_dir_;  // relative paths in the sweep are from here
   StartingModels starting_models_;
   std::map<std::string, std::string> written_;      // a resolved path -> the relative one the sweep wrote
@@ -355,9 +355,9 @@ CellSpec cell_spec(const std::string& sweep, const Cell& cell, const nlohmann::j
   return spec;
 }
 
-SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
-  SweepPlan plan;
-  plan.sweep = sw;
+ResolvedSweep resolve_sweep(const Sweep& sw, const Registry& registry) {
+  ResolvedSweep resolved;
+  resolved.sweep = sw;
   double product = static_cast<double>(sw.seeds.size());
   for (auto& [path, values] : sw.grid) product *= static_cast<double>(values.size());
   if (product > kMaxCells)
@@ -400,7 +400,7 @@ SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
     kept.push_back(std::move(c));
   }
 
-  Resolver resolver(sw, registry, plan);
+  Resolver resolver(sw, registry, resolved);
   std::set<std::string> seen;
   for (auto& c : kept) {
     const CellConfig config = resolver.resolve(c);
@@ -413,10 +413,10 @@ SweepPlan plan_sweep(const Sweep& sw, const Registry& registry) {
       cell.grid = c.overrides;
       cell.config = config;
       for (auto& [name, e] : config.evaluate) cell.eval_ids[name] = content_id({{"cell", cell.id}, {"evaluate", e.to_json()}});
-      plan.cells.push_back(std::move(cell));
+      resolved.cells.push_back(std::move(cell));
     }
   }
-  return plan;
+  return resolved;
 }
 
 }  // namespace longalign::host

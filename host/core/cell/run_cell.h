@@ -1,4 +1,4 @@
-// The cell worker: one cell of a sweep, run in its own process. It reads its data sources,
+// run_cell: one cell of a sweep, in its own process (longalign-cell). It reads its data sources,
 // tokenizes with the chat template, plans batches with the batching plugin, weighs every
 // optimizer step with the loss-weighting plugin, trains on each step through a StepTrainer
 // (the engine), and writes the plan's statistics and per-step metrics to its own results file.
@@ -15,7 +15,7 @@
 
 namespace longalign::host {
 
-// Where a worker reports progress: NDJSON lines on a file descriptor the runner handed down.
+// Where a cell process reports progress: NDJSON lines on a file descriptor the runner handed down.
 class EventSink {
  public:
   // fd < 0: no runner listens. observer, when set, sees every event too (task metrics).

@@ -23,7 +23,7 @@ struct Cell {
   std::map<std::string, std::string> eval_ids;  // evaluate entry name -> evaluation id
 };
 
-struct SweepPlan {
+struct ResolvedSweep {
   Sweep sweep;
   std::vector<Cell> cells;
   // The plugins the cells use: name -> {file, sha256, version}, recorded with each run.
@@ -34,8 +34,8 @@ struct SweepPlan {
 std::string canonical(const nlohmann::json& j);
 std::string content_id(const nlohmann::json& j);  // 16 hex digits of SHA-256(canonical(j))
 
-// What a cell's worker is given (spec.json): the cell as `sweep` runs it, the files of the plugins
-// its config names (from `plugins`, a plan's), its evaluations and its threads.
+// What a cell's process is given (spec.json): the cell as `sweep` runs it, the files of the plugins
+// its config names (from the resolved sweep's `plugins`), its evaluations and its threads.
 CellSpec cell_spec(const std::string& sweep, const Cell& cell, const nlohmann::json& plugins, int threads);
 
 // More cells than this in one sweep is a mistake (a runaway grid), reported before expanding.
@@ -43,6 +43,6 @@ constexpr size_t kMaxCells = 100000;
 
 // Expands and resolves every cell. Data sources are opened to check that exact counts can be
 // met. Throws InputError naming the file, line and key of the first problem.
-SweepPlan plan_sweep(const Sweep& sweep, const Registry& registry);
+ResolvedSweep resolve_sweep(const Sweep& sweep, const Registry& registry);
 
 }  // namespace longalign::host
