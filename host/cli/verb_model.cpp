@@ -15,7 +15,7 @@
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_config.h"
 #include "plugin/registry.h"
-#include "text/sentencepiece_tokenizer.h"
+#include "text/model_tokenizer.h"
 #include "util/input_error.h"
 #include "util/subprocess.h"
 #include "util/build_info.h"

@@ -26,17 +26,28 @@ mkdir -p "$nosudo"
 for tool in env cat bash dirname; do ln -s "$(command -v $tool)" "$nosudo/$tool"; done
 ln -s "$fake/apt-get" "$nosudo/apt-get"
 ln -s "$fake/id" "$nosudo/id"
+# Stand-ins for a machine that already has Node.js and npm (the usual case below).
+node="$work/node"
+mkdir -p "$node"
+printf '#!/bin/sh\nexit 0\n' > "$node/node"
+cp "$node/node" "$node/npm"
+chmod +x "$node"/*
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export LOG="$work/log"
 
 : > "$LOG"
-FAKE_UID=0 PATH="$nosudo" "$repo/.ci/setup" || fail "as root without sudo: exit $?"
+FAKE_UID=0 PATH="$nosudo:$node" "$repo/.ci/setup" || fail "as root without sudo: exit $?"
 [ "$(cat "$LOG")" = "$(printf 'apt-get update by uid 0\napt-get install by uid 0')" ] || fail "as root: $(cat "$LOG")"
 
 : > "$LOG"
-FAKE_UID=1000 PATH="$fake:$nosudo" "$repo/.ci/setup" || fail "as a user with sudo: exit $?"
+FAKE_UID=1000 PATH="$fake:$nosudo:$node" "$repo/.ci/setup" || fail "as a user with sudo: exit $?"
 [ "$(cat "$LOG")" = "$(printf 'apt-get update by uid 0 via sudo\napt-get install by uid 0 via sudo')" ] || fail "with sudo: $(cat "$LOG")"
+
+: > "$LOG"
+FAKE_UID=0 PATH="$nosudo" "$repo/.ci/setup" || fail "as root on a machine without Node.js: exit $?"
+[ "$(cat "$LOG")" = "$(printf 'apt-get update by uid 0\napt-get install by uid 0\napt-get install by uid 0')" ] ||
+  fail "without Node.js, nodejs and npm are not installed: $(cat "$LOG")"
 
 : > "$LOG"
 set +e
@@ -46,4 +57,4 @@ set -e
 [ "$code" = 2 ] || fail "as a user without sudo: exit $code, not 2"
 [ ! -s "$LOG" ] || fail "as a user without sudo, apt-get ran: $(cat "$LOG")"
 case "$out" in *"needs root: run it as root, or install sudo"*) ;; *) fail "no reason given: $out" ;; esac
-echo "setup: root, sudo and no-sudo paths ok"
+echo "setup: root, sudo, no-sudo and no-Node.js paths ok"

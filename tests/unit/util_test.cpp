@@ -38,12 +38,18 @@ TEST(Utf8, AcceptsValidRejectsInvalid) {
   EXPECT_FALSE(valid_utf8("\xFF"));
 }
 
-TEST(Utf8, RepairReplacesEachStrayByteAndKeepsCharacters) {
+TEST(Utf8, RepairReplacesEachMaximalInvalidSubpartAndKeepsCharacters) {
   EXPECT_EQ(repaired_utf8("h\xC3\xA9 \xF0\x9F\x98\x80"), "h\xC3\xA9 \xF0\x9F\x98\x80");
   EXPECT_EQ(repaired_utf8("a\xC2"), "a\xEF\xBF\xBD");                     // a cut character
   EXPECT_EQ(repaired_utf8("\xFF\xFEx"), "\xEF\xBF\xBD\xEF\xBF\xBDx");  // one U+FFFD a byte
   EXPECT_EQ(repaired_utf8("\xC3(\xA9"), "\xEF\xBF\xBD(\xEF\xBF\xBD");
   EXPECT_TRUE(valid_utf8(repaired_utf8("\xED\xA0\x80\xC0\xAF")));
+  // One U+FFFD for each maximal subpart, as WHATWG's TextDecoder and Python read the bytes.
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(repaired_utf8("\xE6\x96z"), r + "z");          // a truncated 3-byte sequence: one
+  EXPECT_EQ(repaired_utf8("\xC0\xAF"), r + r);             // an overlong: each byte
+  EXPECT_EQ(repaired_utf8("\xED\xA0\x80"), r + r + r);     // a surrogate: each byte
+  EXPECT_EQ(repaired_utf8("\xF0\x9F\x98"), r);            // cut at the end
 }
 
 TEST(Nearest, SuggestsOnlyPlausibleTypos) {

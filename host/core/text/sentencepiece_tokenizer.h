@@ -1,5 +1,5 @@
-// Tokenizers for model directories: sentencepiece (`tokenizer.model`, as Llama checkpoints
-// ship it) through Debian's libsentencepiece, and the choice a model directory implies.
+// sentencepiece (`tokenizer.model`, as Llama-2 checkpoints ship it) through Debian's
+// libsentencepiece.
 // Its own library, linked only into torch-free binaries: Debian's libsentencepiece carries
 // protobuf symbols that clash with libtorch's protobuf in one process (a crash at load).
 #pragma once
@@ -30,10 +30,5 @@ class SentencePieceTokenizer : public Tokenizer {
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
   std::string id_;
 };
-
-// A model directory's tokenizer: its tokenizer.model when it has one, else the byte tokenizer
-// when the vocabulary holds its ids. A directory with only a tokenizer.json (a Hugging Face
-// fast tokenizer, which is not read) is an error, never a silent fall-back to bytes.
-std::unique_ptr<Tokenizer> tokenizer_for_model(const std::filesystem::path& dir, int64_t vocab_size);
 
 }  // namespace longalign::host

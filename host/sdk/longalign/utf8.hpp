@@ -35,6 +35,21 @@ inline size_t utf8_sequence_length(std::string_view s, size_t i) {
   return len;
 }
 
+// How many bytes from s[i] (which starts no valid sequence) form one maximal subpart: the longest
+// prefix of a well-formed sequence there, at least one byte (Unicode's table 3-7).
+inline size_t utf8_maximal_subpart(std::string_view s, size_t i) {
+  const unsigned char lead = static_cast<unsigned char>(s[i]);
+  const size_t len = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 1;
+  if (len == 1 || i + 1 >= s.size()) return 1;
+  const unsigned char second = static_cast<unsigned char>(s[i + 1]);
+  const unsigned char lo = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+  const unsigned char hi = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
+  if (second < lo || second > hi) return 1;
+  size_t k = 2;
+  while (k < len && i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80) ++k;
+  return k;
+}
+
 }  // namespace detail
 
 // Whether s is valid UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
@@ -47,7 +62,8 @@ inline bool valid_utf8(std::string_view s) {
   return true;
 }
 
-// s with each byte that starts no valid sequence replaced by U+FFFD.
+// s with each maximal invalid subpart replaced by one U+FFFD: what WHATWG's TextDecoder and
+// Python's errors="replace" make of the same bytes.
 inline std::string repaired_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -55,7 +71,7 @@ inline std::string repaired_utf8(std::string_view s) {
     const size_t n = detail::utf8_sequence_length(s, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
-      ++i;
+      i += detail::utf8_maximal_subpart(s, i);
     } else {
       out.append(s.substr(i, n));
       i += n;
