@@ -25,6 +25,7 @@
 #include "util/atomic_file.h"
 #include "engine.h"
 #include "store/store.h"
+#include "text/cell_tokenizer.h"
 
 namespace {
 
@@ -87,7 +88,8 @@ std::unique_ptr<host::StepTrainer> make_trainer(const host::CellConfig& cfg, uin
   // From a preset (random weights), or from init_from's weights and config.json.
   std::optional<host::HfCheckpoint> init;
   if (!cfg.model.init_from.empty()) init = host::load_hf_checkpoint(cfg.model.init_from);
-  const engine::ModelConfig m = host::model_config(cfg.model, init ? std::optional(init->config) : std::nullopt);
+  const engine::ModelConfig m = host::model_config(cfg.model, init ? std::optional(init->config) : std::nullopt,
+                                                   host::cell_tokenizer(cfg.tokenizer)->vocab_size());
   engine::TrainConfig tc = host::train_config(cfg.train, seed, threads, total_steps);
   // A rank of a data-parallel group (launched below, by torchrun or by Slurm) joins it here.
   engine::DataParallelConfig dp = engine::data_parallel_from_environment();

@@ -1,5 +1,5 @@
 // longalign score | generate: the verbs that need the engine. This torch-free binary reads the
-// model directory's config.json and tokenizer (sentencepiece's tokenizer.model, else bytes),
+// model directory's config.json and tokenizer (tokenizer.json, else sentencepiece's tokenizer.model, else bytes),
 // turns text into token ids and back, and runs longalign-model, the binary beside it that links
 // libtorch, on the ids. (Tokenizers stay out of the engine's process: Debian's sentencepiece
 // and libtorch cannot share one.)
@@ -66,7 +66,7 @@ Verb add_score_verb(CLI::App& app) {
   auto opt = std::make_shared<ScoreOptions>();
   CLI::App* cmd = app.add_subcommand("score", "Log-probability of each next token under a model (position t scores token t+1)");
   cmd->add_option("--model", opt->model, "A Hugging Face Llama directory or a cell's model/")->required()->check(CLI::ExistingDirectory);
-  auto* text = cmd->add_option("--text", opt->text, "Text, with the model's tokenizer.model, else bytes (BOS first)");
+  auto* text = cmd->add_option("--text", opt->text, "Text, with the model's tokenizer (tokenizer.json, else tokenizer.model, else bytes), BOS first");
   auto* ids = cmd->add_option("--ids", opt->ids, "Token ids, comma-separated, e.g. 1,2,3");
   text->excludes(ids);
   cmd->add_flag("--json", opt->json, "Print a JSON list of log-probabilities");
@@ -77,8 +77,8 @@ Verb add_score_verb(CLI::App& app) {
             std::string ids = opt->ids;
             if (*text) {
               auto tok = tokenizer(opt->model);
-              std::vector<uint32_t> t{tok->bos()};
-              tok->encode(opt->text, t);
+              std::vector<uint32_t> t;
+              tok->encode_document(opt->text, t);
               ids = join(t);
             }
             std::vector<std::string> args = {model_exe(), "score", "--model", opt->model, "--ids", ids};
@@ -93,7 +93,7 @@ Verb add_generate_verb(CLI::App& app) {
   auto opt = std::make_shared<GenerateOptions>();
   CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with a model (greedy or sampled, key/value cache)");
   cmd->add_option("--model", opt->model, "A Hugging Face Llama directory or a cell's model/")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--prompt", opt->prompt, "The prompt, with the model's tokenizer.model, else bytes (BOS first)")->required();
+  cmd->add_option("--prompt", opt->prompt, "The prompt, with the model's tokenizer (tokenizer.json, else tokenizer.model, else bytes), BOS first")->required();
   cmd->add_option("--max-new-tokens", opt->max_new_tokens, "Tokens to generate at most")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--temperature", opt->temperature, "0: greedy; above: sample from softmax(logits / T)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", opt->seed, "Seed for sampling: the same seed, the same text");
@@ -103,8 +103,8 @@ Verb add_generate_verb(CLI::App& app) {
   cmd->add_flag("--json", opt->json, "Print {prompt_tokens, ids, text} as JSON");
   return {cmd, [opt] {
             auto tok = tokenizer(opt->model);
-            std::vector<uint32_t> ids{tok->bos()};
-            tok->encode(opt->prompt, ids);
+            std::vector<uint32_t> ids;
+            tok->encode_document(opt->prompt, ids);
             const auto budget = static_cast<size_t>(opt->max_prompt_tokens);
             if (budget > 0 && ids.size() > budget) {
               // Keep the beginning and the end, as LongBench-Chat does for prompts over the budget.

@@ -67,18 +67,18 @@ TEST(ModelShape, EveryShapeKeyReadsItsField) {
 }
 
 TEST(ModelConfig, APresetTrainsOnTheByteVocabularyAndALoadedModelKeepsItsOwn) {
-  EXPECT_EQ(model_config(model(nlohmann::json::object()), std::nullopt).vocab_size, 259);
+  EXPECT_EQ(model_config(model(nlohmann::json::object()), std::nullopt, 259).vocab_size, 259);
   engine::ModelConfig loaded = engine::model_preset("small");
   loaded.vocab_size = 32000;
   loaded.rope_theta = 500000;
   ModelSection m = model({{"layers", 9}});  // the plan refuses shape keys beside init_from; loaded wins here
-  const engine::ModelConfig c = model_config(m, loaded);
+  const engine::ModelConfig c = model_config(m, loaded, 259);
   EXPECT_EQ(c.vocab_size, 32000);
   EXPECT_EQ(c.n_layers, loaded.n_layers);
   EXPECT_EQ(c.rope_theta, 500000) << "rope_theta 0 keeps the loaded base";
   m.rope_theta = 2e6;  // context extension: a new RoPE base over loaded weights
-  EXPECT_EQ(model_config(m, loaded).rope_theta, 2e6);
-  EXPECT_EQ(model_config(m, std::nullopt).rope_theta, 2e6);
+  EXPECT_EQ(model_config(m, loaded, 259).rope_theta, 2e6);
+  EXPECT_EQ(model_config(m, std::nullopt, 259).rope_theta, 2e6);
 }
 
 TEST(TrainConfig, CarriesEveryOptimizerSettingAndRoundsTheWarmup) {

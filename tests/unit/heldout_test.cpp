@@ -13,6 +13,7 @@ namespace {
 Dataset numbered(uint32_t n) {
   Dataset d;
   d.pad = 258;
+  d.vocab_size = 259;
   for (uint32_t i = 0; i < n; ++i) {
     Tokenized t;
     t.ids = {256, i % 256, 7};
@@ -30,6 +31,9 @@ TEST(Heldout, MovesASeededDisjointChoiceKeepingOrder) {
   ASSERT_EQ(ha.tokens.size(), 10u);
   ASSERT_EQ(a.tokens.size(), 40u);
   ASSERT_EQ(a.lengths.size(), 40u);
+  EXPECT_EQ(ha.pad, 258u);  // both parts keep what the tokenizer says of them
+  EXPECT_EQ(ha.vocab_size, 259u);
+  EXPECT_EQ(a.vocab_size, 259u);
   std::vector<uint32_t> held, kept, held_b, held_c;
   for (auto& t : ha.tokens) held.push_back(t.ids[1]);
   for (auto& t : a.tokens) kept.push_back(t.ids[1]);

@@ -126,6 +126,7 @@ json EvaluateEntry::to_json() const {
 json CellConfig::to_json() const {
   json j;
   j["tokenizer"] = tokenizer;
+  if (!tokenizer_id.empty()) j["tokenizer_id"] = tokenizer_id;
   j["chat_template"] = chat_template;
   j["model"] = model.to_json();
   const TrainSection& t = train;
@@ -169,6 +170,7 @@ CellConfig CellConfig::from_json(const json& j) {
   Table root(j, "");
   CellConfig c;
   c.tokenizer = root.get<std::string>("tokenizer");
+  c.tokenizer_id = root.optional<std::string>("tokenizer_id").value_or("");
   c.chat_template = root.get<std::string>("chat_template");
 
   c.model = ModelSection::from_json(root.table("model").raw());

@@ -78,7 +78,8 @@ struct CheckpointSection {
 };
 
 struct CellConfig {
-  std::string tokenizer, chat_template;
+  std::string tokenizer, chat_template;  // tokenizer: "byte" or a directory with a tokenizer.json
+  std::string tokenizer_id;             // that directory's tokenizer, by content, when it is one
   ModelSection model;
   TrainSection train;
   EvalSection eval;

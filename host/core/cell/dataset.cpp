@@ -6,6 +6,7 @@
 #include "cell/cell_spec.h"
 #include "cell/token_cache.h"
 #include "plugin/instance.h"
+#include "text/cell_tokenizer.h"
 #include "util/build_info.h"
 #include "util/sha256.h"
 
@@ -153,10 +154,9 @@ std::string entry_cache_key(const DataEntry& entry, const nlohmann::json& plugin
 }
 
 std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const DataEntry& entry,
-                                             const nlohmann::json& plugins, uint64_t seed,
+                                             const nlohmann::json& plugins, uint64_t seed, const Tokenizer& tok,
                                              const std::string& chat_template, TokenCache& cache, bool* built,
                                              const la_llm_client* llm) {
-  ByteTokenizer tok;
   auto tmpl = make_chat_template(chat_template);
   return cache.get(
       entry_cache_key(entry, plugins, seed, chat_template, tok), tok.vocab_size(),
@@ -167,10 +167,12 @@ Dataset load_dataset(const CellConfig& config, const nlohmann::json& plugins, ui
                      const la_llm_client* llm) {
   TokenCache cache = TokenCache::open_default();
   Dataset d;
-  d.pad = ByteTokenizer().pad();
+  const std::shared_ptr<const Tokenizer> tok = cell_tokenizer(config.tokenizer);
+  d.pad = tok->pad();
+  d.vocab_size = tok->vocab_size();
   for (auto& [name, entry] : config.data) {
     bool built = false;
-    auto file = cached_entry(name, entry, plugins, seed, config.chat_template, cache, &built, llm);
+    auto file = cached_entry(name, entry, plugins, seed, *tok, config.chat_template, cache, &built, llm);
     const nlohmann::json& r = file->meta().at("record");
     DataPart part{name,
                   r["examples"],

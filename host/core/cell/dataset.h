@@ -19,6 +19,7 @@ struct Dataset {
   std::vector<uint32_t> lengths, targets;
   std::vector<Tokenized> tokens;
   uint32_t pad = 0;
+  uint32_t vocab_size = 0;  // the cell's tokenizer's
 };
 
 struct DataPart {
@@ -47,7 +48,7 @@ std::string entry_cache_key(const DataEntry& entry, const nlohmann::json& plugin
 // One entry's tokens, from the cache, or streamed into it from the source (memory stays flat
 // however large the source); `built` says which.
 std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const DataEntry& entry,
-                                             const nlohmann::json& plugins, uint64_t seed,
+                                             const nlohmann::json& plugins, uint64_t seed, const Tokenizer& tok,
                                              const std::string& chat_template, TokenCache& cache, bool* built,
                                              const la_llm_client* llm = nullptr);
 

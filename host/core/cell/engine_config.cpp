@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "text/tokenizer.h"
-
 namespace longalign::host {
 
 const std::vector<std::string>& model_shape_keys() {
@@ -41,13 +39,14 @@ engine::ModelConfig model_shape(const ModelSection& m) {
   return c;
 }
 
-engine::ModelConfig model_config(const ModelSection& model, const std::optional<engine::ModelConfig>& loaded) {
+engine::ModelConfig model_config(const ModelSection& model, const std::optional<engine::ModelConfig>& loaded,
+                                 int64_t vocab_size) {
   engine::ModelConfig c;
   if (loaded) {
     c = *loaded;
   } else {
     c = model_shape(model);
-    c.vocab_size = ByteTokenizer().vocab_size();
+    c.vocab_size = vocab_size;
   }
   if (model.rope_theta > 0) c.rope_theta = model.rope_theta;
   return c;

@@ -28,9 +28,10 @@ int64_t model_shape_key(const ModelSection& model, const std::string& key);
 engine::ModelConfig model_shape(const ModelSection& model);
 
 // The network a cell trains: `loaded`, the config.json of model.init_from when it is set, else
-// model_shape() over the byte tokenizer's vocabulary; model.rope_theta, when set, replaces the
+// model_shape() over the cell tokenizer's `vocab_size` ids; model.rope_theta, when set, replaces the
 // RoPE base (over loaded weights: the paper's context extension, 10k -> 2M).
-engine::ModelConfig model_config(const ModelSection& model, const std::optional<engine::ModelConfig>& loaded);
+engine::ModelConfig model_config(const ModelSection& model, const std::optional<engine::ModelConfig>& loaded,
+                                 int64_t vocab_size);
 
 // The optimizer and schedule of a cell that takes `total_steps` optimizer steps (warmup: the
 // nearest whole number of steps to train.warmup_ratio of them); data parallelism is the

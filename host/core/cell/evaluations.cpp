@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "util/crash_point.h"
 #include "util/sha256.h"
+#include "text/cell_tokenizer.h"
 
 namespace longalign::host {
 namespace {
@@ -35,7 +36,7 @@ struct CellEvaluations::Outcome {
 };
 
 CellEvaluations::CellEvaluations(const CellSpec& spec, const la_llm_client* llm)
-    : spec_(spec), llm_(llm), template_(make_chat_template(spec.config.chat_template)) {}
+    : spec_(spec), llm_(llm), tok_(cell_tokenizer(spec.config.tokenizer)), template_(make_chat_template(spec.config.chat_template)) {}
 
 CellEvaluations::~CellEvaluations() = default;
 
@@ -67,7 +68,7 @@ CellEvaluations::Outcome CellEvaluations::evaluate(const std::string& name, cons
 
 void CellEvaluations::run_final(const ServedModel* model, uint32_t context_size, Store& store, const EventSink& events) {
   std::optional<ModelService> service;
-  if (model) service.emplace(*model, tok_, *template_, context_size);
+  if (model) service.emplace(*model, *tok_, *template_, context_size);
   for (auto& item : spec_.eval_ids.items()) {
     const std::string name = item.key(), eval_id = item.value();
     const std::string& evaluator = spec_.config.evaluate.at(name).evaluator;
@@ -94,7 +95,7 @@ void CellEvaluations::run_final(const ServedModel* model, uint32_t context_size,
 double CellEvaluations::run_during(const ServedModel& model, uint32_t context_size, int64_t step, MetricWriter& metrics,
                                    const EventSink& events) {
   const auto t0 = Clock::now();
-  ModelService service(model, tok_, *template_, context_size);
+  ModelService service(model, *tok_, *template_, context_size);
   std::vector<std::string> names = spec_.config.eval.during;
   if (names.empty())
     for (auto& item : spec_.eval_ids.items()) names.push_back(item.key());

@@ -44,7 +44,7 @@ class CellEvaluations {
 
   const CellSpec& spec_;
   const la_llm_client* llm_;
-  ByteTokenizer tok_;
+  std::shared_ptr<const Tokenizer> tok_;  // the cell's
   std::unique_ptr<ChatTemplate> template_;
   std::map<std::string, std::vector<Example>> examples_;  // entry name -> its examples, read once
 };

@@ -10,7 +10,7 @@
 namespace longalign::host {
 
 Dataset hold_out(Dataset& d, size_t n, uint64_t seed) {
-  if (n == 0) return Dataset{{}, {}, {}, d.pad};
+  if (n == 0) return Dataset{{}, {}, {}, d.pad, d.vocab_size};
   if (d.tokens.size() <= n)
     throw std::runtime_error("eval.heldout asks for " + std::to_string(n) + " examples, and the cell's data has " +
                              std::to_string(d.tokens.size()) + ": nothing would be left to train on");
@@ -20,7 +20,7 @@ Dataset hold_out(Dataset& d, size_t n, uint64_t seed) {
   longalign::shuffle(order, rng);
   std::vector<bool> out(d.tokens.size(), false);
   for (size_t i = 0; i < n; ++i) out[order[i]] = true;
-  Dataset kept{{}, {}, {}, d.pad}, held{{}, {}, {}, d.pad};
+  Dataset kept{{}, {}, {}, d.pad, d.vocab_size}, held{{}, {}, {}, d.pad, d.vocab_size};
   for (size_t i = 0; i < d.tokens.size(); ++i) {
     Dataset& to = out[i] ? held : kept;
     to.lengths.push_back(d.lengths[i]);

@@ -14,6 +14,7 @@
 #include "plugin/instance.h"
 #include "store/store.h"
 #include "util/crash_point.h"
+#include "text/cell_tokenizer.h"
 #include "util/build_info.h"
 
 namespace longalign::host {
@@ -89,7 +90,7 @@ void record_heldout(Store& store, const std::string& cell, StepTrainer& trainer,
   store.put_run_metric(cell, "heldout.examples", static_cast<double>(heldout.tokens.size()));
   store.put_run_metric(cell, "heldout.loss", loss);
   store.put_run_metric(cell, "heldout.sequence_loss", sequence_loss);
-  store.put_run_metric(cell, "heldout.unigram_loss", unigram_loss(data, heldout, ByteTokenizer().vocab_size()));
+  store.put_run_metric(cell, "heldout.unigram_loss", unigram_loss(data, heldout, data.vocab_size));
 }
 
 // The optimizer steps of every epoch's plan, from the step a checkpoint resumes at; between
@@ -208,7 +209,10 @@ void run_cell(const CellSpec& spec, const std::string& db_file, const EventSink&
   loop.run(plans, data, loss, resume_from);
 
   record_heldout(store, spec.cell_id, *trainer, data, heldout);
-  if (spec.config.checkpoint.save && lead) trainer->save_model(cell_dir / "model");
+  if (spec.config.checkpoint.save && lead) {
+    trainer->save_model(cell_dir / "model");
+    save_tokenizer_files(spec.config.tokenizer, cell_dir / "model");
+  }
   if (!spec.eval_ids.empty() && lead) evaluations.run_final(trainer->served_model(), max_tokens, store, events);
 
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();

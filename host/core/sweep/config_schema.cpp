@@ -24,7 +24,9 @@ const std::vector<ParamInfo>& config_schema() {
       key("model.init_from", LA_PARAM_STRING, "",
           "Start from these weights: a Hugging Face Llama directory (a cell's model/ is one), or RESULTS_DB#CELL_ID for a "
           "done cell of another sweep; its config.json replaces model.preset"),
-      key("tokenizer", LA_PARAM_STRING, "byte", "Tokenizer: byte (256 byte tokens + BOS, EOS, PAD)", std::nullopt, {"byte"}),
+      key("tokenizer", LA_PARAM_STRING, "auto",
+          "Tokenizer: byte (256 byte tokens + BOS, EOS, PAD), a directory holding a tokenizer.json, or auto: "
+          "model.init_from's tokenizer.json where it has one, else byte"),
       key("chat_template", LA_PARAM_STRING, "llama2", "How chats become tokens: llama2 ([INST] ... [/INST]) or plain",
           std::nullopt, {"llama2", "plain"}),
       key("train.epochs", LA_PARAM_INT, 1, "Passes over the data (0: no training; the cell holds out, saves and evaluates the weights it starts from)", 0.0),

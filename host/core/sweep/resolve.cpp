@@ -11,6 +11,7 @@
 #include "plugin/params.h"
 #include "sweep/config_schema.h"
 #include "sweep/starting_model.h"
+#include "text/cell_tokenizer.h"
 #include "util/build_info.h"
 #include "util/nearest.h"
 #include "util/sha256.h"
@@ -84,7 +85,7 @@ class Resolver {
       if (k.type == LA_PARAM_FLOAT) assign(cfg, k.name, v->get<double>());
     }
     check_model_shape(cfg["model"]);
-    resolve_init_from(cfg);
+    resolve_model_and_tokenizer(cfg);
     // A cell never falls back to the CPU silently: cuda is refused here unless the cell process's engine
     // is built against a CUDA libtorch (asked of the cell binary the cells will run).
     if (cfg["train"]["device"] == "cuda") check_cuda_engine();
@@ -131,6 +132,7 @@ class Resolver {
     };
     portable(config);
     if (config["model"].contains("init_sha256")) config["model"].erase("init_from");
+    if (config.contains("tokenizer_id")) config.erase("tokenizer");
     // Checkpointing does not change what a cell trains, nor does the way the LLM is reached
     // (what it made is hashed into the cell's data record): both stay out of the id.
     config.erase("checkpoint");
@@ -194,18 +196,44 @@ class Resolver {
     return names.empty() ? " (the sweep has none)" : " (there are: " + names + ")";
   }
 
-  // model.init_from, found and pinned by content (sweep/starting_model.h).
-  void resolve_init_from(nlohmann::json& cfg) {
+  // model.init_from, found and pinned by content (sweep/starting_model.h), and the tokenizer:
+  // "auto" is init_from's tokenizer.json where it has one, else bytes; a directory is pinned by
+  // content too (tokenizer_id). The starting model's vocabulary must hold the tokenizer's ids,
+  // and the llama2 and plain templates need its BOS and EOS.
+  void resolve_model_and_tokenizer(nlohmann::json& cfg) {
     const std::string given = cfg["model"]["init_from"];
-    if (given.empty()) return;
-    try {
-      // The byte tokenizer is the only one; its ids must exist in the model.
-      const StartingModel& m = starting_models_.find(given, {259, "the byte tokenizer's 259 ids"});
-      cfg["model"]["init_from"] = m.dir.string();
-      cfg["model"]["init_sha256"] = m.sha256;
-    } catch (const StartingModelError& e) {
-      fail("model.init_from", e.what());
+    std::string tokenizer = cfg["tokenizer"];
+    const StartingModel* start = nullptr;
+    if (!given.empty()) {
+      try {
+        start = &starting_models_.find(given, tokenizer == "byte" ? VocabularyNeed{259, "the byte tokenizer's 259 ids"} : VocabularyNeed{});
+      } catch (const StartingModelError& e) {
+        fail("model.init_from", e.what());
+      }
+      cfg["model"]["init_from"] = start->dir.string();
+      cfg["model"]["init_sha256"] = start->sha256;
     }
+    if (tokenizer == "auto") {
+      tokenizer = start && std::filesystem::exists(start->dir / "tokenizer.json") ? start->dir.string() : "byte";
+    } else if (tokenizer != "byte" && tokenizer[0] != '/') {
+      tokenizer = (sweep_dir_ / tokenizer).lexically_normal().string();
+    }
+    std::shared_ptr<const Tokenizer> tok;
+    try {
+      tok = cell_tokenizer(tokenizer);
+    } catch (const std::invalid_argument& e) {
+      fail("tokenizer", e.what());
+    }
+    if (start && tok->vocab_size() > start->vocab_size)
+      fail("tokenizer", tokenizer + " has " + std::to_string(tok->vocab_size()) + " tokens, more than model.init_from's vocabulary of " +
+                            std::to_string(start->vocab_size));
+    try {
+      tok->bos(), tok->eos();
+    } catch (const std::logic_error& e) {
+      fail("chat_template", "the " + cfg["chat_template"].get<std::string>() + " template begins and ends turns with BOS and EOS: " + e.what());
+    }
+    cfg["tokenizer"] = tokenizer;
+    if (tokenizer != "byte") cfg["tokenizer_id"] = tok->id();
   }
 
   const PluginEntry& plugin(const std::string& path, const std::string& name, la_plugin_kind kind) {

@@ -23,6 +23,7 @@ class HfTokenizer : public Tokenizer {
   void encode(std::string_view text, std::vector<uint32_t>& out) const override;
   // The same with the post-processor's special tokens around it (a BOS, for most families).
   void encode_with_special_tokens(std::string_view text, std::vector<uint32_t>& out) const;
+  void encode_document(std::string_view text, std::vector<uint32_t>& out) const override { encode_with_special_tokens(text, out); }
   std::string decode(const std::vector<uint32_t>& ids) const override { return decode(ids, true); }
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const;
 

@@ -1,5 +1,5 @@
 // Tokenizers turn text into ids. The byte tokenizer: ids 0-255 are bytes, then BOS, EOS, PAD.
-// (Sentencepiece, for real checkpoints, comes with the engine's second issue.)
+// Model directories' tokenizers: text/hf_tokenizer.h (tokenizer.json), text/sentencepiece_tokenizer.h.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,6 +12,11 @@ class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
   virtual void encode(std::string_view text, std::vector<uint32_t>& out) const = 0;  // appends
+  // The text as a model reads a document: BOS first (a tokenizer.json's post-processor decides).
+  virtual void encode_document(std::string_view text, std::vector<uint32_t>& out) const {
+    out.push_back(bos());
+    encode(text, out);
+  }
   virtual std::string decode(const std::vector<uint32_t>& ids) const = 0;
   virtual uint32_t vocab_size() const = 0;
   virtual uint32_t bos() const = 0;

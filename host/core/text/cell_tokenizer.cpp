@@ -1,0 +1,43 @@
+#include "text/cell_tokenizer.h"
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+#include "text/hf_tokenizer.h"
+#include "util/atomic_file.h"
+
+namespace longalign::host {
+
+std::shared_ptr<const Tokenizer> cell_tokenizer(const std::string& setting) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const Tokenizer>> loaded;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = loaded.find(setting); it != loaded.end()) return it->second;
+  std::shared_ptr<const Tokenizer> t;
+  if (setting == "byte") {
+    t = std::make_shared<ByteTokenizer>();
+  } else {
+    if (!std::filesystem::exists(std::filesystem::path(setting) / "tokenizer.json"))
+      throw std::invalid_argument(setting + " holds no tokenizer.json (a tokenizer is \"byte\", \"auto\" or a directory with one)");
+    t = std::make_shared<HfTokenizer>(setting);
+  }
+  return loaded.emplace(setting, t).first->second;
+}
+
+void save_tokenizer_files(const std::string& setting, const std::filesystem::path& model_dir) {
+  if (setting == "byte") return;
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+    const std::filesystem::path from = std::filesystem::path(setting) / name;
+    if (!std::filesystem::exists(from)) continue;
+    std::ifstream in(from, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) throw std::runtime_error(from.string() + ": cannot be read");
+    write_file_atomically(model_dir / name, bytes.str());
+  }
+}
+
+}  // namespace longalign::host

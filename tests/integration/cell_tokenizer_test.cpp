@@ -1,0 +1,112 @@
+// A cell trains with a tokenizer.json: `tokenizer` names a directory (or "auto" finds
+// model.init_from's), the model from scratch gets its vocabulary, the saved model/ carries the
+// tokenizer files so `longalign score` reads it back with them, the cell id pins the tokenizer
+// by content, and a missing or unfit tokenizer is refused at plan time, naming the key.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "store/sqlite.h"
+#include "test_dirs.h"
+#include "text/hf/components.h"
+#include "util/subprocess.h"
+
+namespace longalign::host {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// A byte-level BPE: the 256 bytes, three merges ("l l", "e ll", "t h"), and <s> </s> <pad>.
+constexpr int kVocab = 256 + 3 + 3;
+void write_tokenizer(const fs::path& dir, bool with_bos = true) {
+  fs::create_directories(dir);
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) vocab[hf::byte_to_unicode(static_cast<unsigned char>(b))] = b;
+  vocab["ll"] = 256, vocab["ell"] = 257, vocab["th"] = 258;
+  nlohmann::json added = nlohmann::json::array();
+  int id = 259;
+  for (const char* t : {"<s>", "</s>", "<pad>"}) added.push_back({{"id", id++}, {"content", t}, {"special", true}});
+  const nlohmann::json tokenizer = {
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", {"l l", "e ll", "t h"}}}},
+      {"added_tokens", added},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
+      {"post_processor", {{"type", "TemplateProcessing"},
+                          {"single", {{{"SpecialToken", {{"id", "<s>"}}}}, {{"Sequence", {{"id", "A"}}}}}},
+                          {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {259}}}}}}}},
+      {"decoder", {{"type", "ByteLevel"}}}};
+  std::ofstream(dir / "tokenizer.json") << tokenizer.dump();
+  nlohmann::json config = {{"eos_token", "</s>"}, {"pad_token", "<pad>"}};
+  if (with_bos) config["bos_token"] = "<s>";
+  std::ofstream(dir / "tokenizer_config.json") << config.dump();
+}
+
+std::string sweep(const std::string& name, const std::string& extra) {
+  return "name = \"" + name + "\"\n[config]\ntrain.epochs = 1\ntrain.sequences_per_step = 4\n" + extra +
+         "\n[[data]]\nsource = \"synthetic-copy\"\nparams = { count = 40 }\n";
+}
+
+std::string cell_id(test::ScratchDir& d, const std::string& file) {
+  ProcessResult p = d.longalign({"plan", (d.path / file).string(), "--json"});
+  return p.ok() ? nlohmann::json::parse(p.out)["cells"][0]["id"].get<std::string>() : p.err;
+}
+
+TEST(CellTokenizer, ACellTrainsWithATokenizerJsonAndItsModelKeepsIt) {
+  test::ScratchDir d("cell-tokenizer");
+  write_tokenizer(d.path / "tok");
+  std::ofstream(d.path / "a.toml") << sweep("a", "tokenizer = \"tok\"");
+  ProcessResult run = d.longalign({"run", (d.path / "a.toml").string(), "--db", (d.path / "a.sqlite").string()}, 300s);
+  ASSERT_TRUE(run.ok()) << run.err;
+  const std::string id = cell_id(d, "a.toml");
+  const fs::path model = d.path / "a" / "cells" / id / "model";
+
+  std::ifstream config_file(model / "config.json");
+  EXPECT_EQ(nlohmann::json::parse(config_file)["vocab_size"], kVocab) << "a model from scratch has the tokenizer's vocabulary";
+  EXPECT_TRUE(fs::exists(model / "tokenizer.json"));
+  EXPECT_TRUE(fs::exists(model / "tokenizer_config.json"));
+
+  // "hello" is h ell o with these merges: <s> and 3 tokens, so 3 next-token scores (bytes: 5).
+  ProcessResult score = d.longalign({"score", "--model", model.string(), "--text", "hello", "--json"}, 120s);
+  ASSERT_TRUE(score.ok()) << score.err;
+  EXPECT_EQ(nlohmann::json::parse(score.out).size(), 3u) << score.out;
+
+  // The tokenizer is pinned by content: a copy elsewhere is the same cell, a change is another.
+  write_tokenizer(d.path / "elsewhere" / "tok");
+  std::ofstream(d.path / "b.toml") << sweep("a", "tokenizer = \"elsewhere/tok\"");
+  EXPECT_EQ(cell_id(d, "b.toml"), id);
+  std::ofstream(d.path / "elsewhere" / "tok" / "tokenizer_config.json") << R"({"bos_token": "<s>", "eos_token": "<pad>"})";
+  EXPECT_NE(cell_id(d, "b.toml"), id);
+
+  // "auto" (the default) takes model.init_from's tokenizer.json: the trained cell's own.
+  std::ofstream(d.path / "c.toml") << sweep("c", "model.init_from = \"a/cells/" + id + "/model\"");
+  ProcessResult plan = d.longalign({"plan", (d.path / "c.toml").string(), "--json"});
+  ASSERT_TRUE(plan.ok()) << plan.err;
+  EXPECT_EQ(nlohmann::json::parse(plan.out)["cells"][0]["config"]["tokenizer"], fs::canonical(model).string());
+}
+
+TEST(CellTokenizer, AMissingOrUnfitTokenizerIsRefusedAtPlanTime) {
+  test::ScratchDir d("cell-tokenizer-bad");
+  std::ofstream(d.path / "a.toml") << sweep("a", "tokenizer = \"nowhere\"");
+  ProcessResult bad = d.longalign({"plan", (d.path / "a.toml").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("a.toml:5:1: key 'tokenizer': "), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("nowhere holds no tokenizer.json"), std::string::npos) << bad.err;
+
+  write_tokenizer(d.path / "no-bos", /*with_bos=*/false);
+  std::ofstream(d.path / "b.toml") << sweep("b", "tokenizer = \"no-bos\"");
+  bad = d.longalign({"plan", (d.path / "b.toml").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("key 'chat_template': the llama2 template begins and ends turns with BOS and EOS"), std::string::npos) << bad.err;
+
+  fs::create_directories(d.path / "broken");
+  std::ofstream(d.path / "broken" / "tokenizer.json") << R"({"model": {"type": "WordPiece"}})";
+  std::ofstream(d.path / "c.toml") << sweep("c", "tokenizer = \"broken\"");
+  bad = d.longalign({"plan", (d.path / "c.toml").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("broken/tokenizer.json at /model/type: only the BPE model is implemented"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace longalign::host
