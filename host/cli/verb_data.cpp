@@ -7,6 +7,8 @@
 #include "llm/llm_service.h"
 #include "plugin/instance.h"
 #include "plugin/registry.h"
+#include "text/cell_tokenizer.h"
+#include "text/shown_example.h"
 #include "util/nearest.h"
 #include "verbs.h"
 
@@ -19,7 +21,30 @@ struct Options {
   uint64_t seed = 0;
   host::LlmSection llm;  // no url: sources that ask an LLM are told none is there
   std::vector<std::string> dirs;
+  int64_t show_example = -1;
+  std::string tokenizer = "byte", chat_template = "llama2";
 };
+
+// Example n rendered as a cell with this tokenizer and template trains on it.
+int show_example(const Options& opt, host::DataSourceInstance& src) {
+  Example e;
+  for (int64_t n = 0; n <= opt.show_example; ++n)
+    if (!src.next(e)) {
+      std::cerr << "longalign data export: --show-example " << opt.show_example << ": the source has " << n << " examples\n";
+      return kExitBadInput;
+    }
+  std::shared_ptr<const host::Tokenizer> tok;
+  std::unique_ptr<host::ChatTemplate> tmpl;
+  try {
+    tok = host::cell_tokenizer(opt.tokenizer);
+    tmpl = host::make_chat_template(opt.chat_template);
+  } catch (const std::invalid_argument& err) {
+    std::cerr << "longalign data export: " << err.what() << "\n";
+    return kExitBadInput;
+  }
+  std::cout << "example " << opt.show_example << ", " << host::shown_text(host::show_example(tmpl->render(e, *tok), *tok));
+  return kExitOk;
+}
 
 const host::PluginEntry* find_source(const host::Registry& reg, const std::string& name) {
   std::vector<std::string> names;
@@ -61,6 +86,11 @@ Verb add_data_verb(CLI::App& app) {
   cmd->add_option("--llm-url", opt->llm.url, "An OpenAI-compatible endpoint for sources that ask an LLM (self-instruct)");
   cmd->add_option("--llm-model", opt->llm.model, "The model it serves");
   cmd->add_option("--llm-key-env", opt->llm.api_key_env, "The environment variable holding its API key");
+  cmd->add_option("--show-example", opt->show_example,
+                  "Instead, show example N as a cell trains on it (its tokens as text, the targets marked)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--tokenizer", opt->tokenizer, "With --show-example: byte, or a directory holding a tokenizer.json");
+  cmd->add_option("--chat-template", opt->chat_template, "With --show-example: llama2 or plain");
   return {cmd, [opt] {
             auto params = nlohmann::json::parse(opt->params, nullptr, false);
             if (params.is_discarded() || !params.is_object()) {
@@ -81,6 +111,7 @@ Verb add_data_verb(CLI::App& app) {
               return kExitBadInput;
             }
             src->open(opt->seed);
+            if (opt->show_example >= 0) return show_example(*opt, *src);
             Example e;
             for (int64_t n = 0; (opt->count < 0 || n < opt->count) && src->next(e); ++n)
               std::cout << to_jsonl(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

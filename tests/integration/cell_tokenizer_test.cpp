@@ -1,7 +1,8 @@
 // A cell trains with a tokenizer.json: `tokenizer` names a directory (or "auto" finds
 // model.init_from's), the model from scratch gets its vocabulary, the saved model/ carries the
 // tokenizer files so `longalign score` reads it back with them, the cell id pins the tokenizer
-// by content, and a missing or unfit tokenizer is refused at plan time, naming the key.
+// by content, `--show-example` shows what the cell trains on, and a missing or unfit tokenizer
+// is refused at plan time, naming the key.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -84,6 +85,33 @@ TEST(CellTokenizer, ACellTrainsWithATokenizerJsonAndItsModelKeepsIt) {
   ProcessResult plan = d.longalign({"plan", (d.path / "c.toml").string(), "--json"});
   ASSERT_TRUE(plan.ok()) << plan.err;
   EXPECT_EQ(nlohmann::json::parse(plan.out)["cells"][0]["config"]["tokenizer"], fs::canonical(model).string());
+}
+
+// What a cell trains on, shown: the rendered example with its special tokens, targets marked.
+TEST(CellTokenizer, PlanAndDataExportShowAnExampleAsTheCellTrainsOnIt) {
+  test::ScratchDir d("cell-tokenizer-show");
+  write_tokenizer(d.path / "tok");
+  std::ofstream(d.path / "a.toml") << "name = \"a\"\n[config]\ntokenizer = \"tok\"\n"
+                                      "[[data]]\nsource = \"synthetic-chat\"\nparams = { count = 4 }\n";
+  ProcessResult plan = d.longalign({"plan", (d.path / "a.toml").string(), "--json", "--show-example", "2"});
+  ASSERT_TRUE(plan.ok()) << plan.err;
+  const nlohmann::json spans = nlohmann::json::parse(plan.out)["cells"][0]["example"];
+  ASSERT_EQ(spans.size(), 2u) << spans.dump();  // the prompt, then the answer and its EOS
+  EXPECT_FALSE(spans[0]["target"]);
+  EXPECT_EQ(spans[0]["text"].get<std::string>().rfind("<s>[INST] ", 0), 0u) << spans.dump();
+  EXPECT_TRUE(spans[1]["target"]);
+  const std::string answer = spans[1]["text"];
+  EXPECT_EQ(answer.substr(answer.size() - 4), "</s>") << spans.dump();
+
+  ProcessResult text = d.longalign({"data", "export", "synthetic-chat", "--params", R"({"count": 4})", "--show-example", "2",
+                                    "--tokenizer", (d.path / "tok").string()});
+  ASSERT_TRUE(text.ok()) << text.err;
+  EXPECT_NE(text.out.find("⟦" + answer + "⟧"), std::string::npos) << "the same example, the same tokens: " << text.out;
+
+  ProcessResult past = d.longalign({"plan", (d.path / "a.toml").string(), "--show-example", "9"});
+  EXPECT_EQ(past.exit_code, 2);
+  EXPECT_NE(past.err.find("--show-example 9: cell "), std::string::npos) << past.err;
+  EXPECT_NE(past.err.find(" has 4 examples"), std::string::npos) << past.err;
 }
 
 TEST(CellTokenizer, AMissingOrUnfitTokenizerIsRefusedAtPlanTime) {

@@ -26,6 +26,7 @@ class HfTokenizer : public Tokenizer {
   void encode_document(std::string_view text, std::vector<uint32_t>& out) const override { encode_with_special_tokens(text, out); }
   std::string decode(const std::vector<uint32_t>& ids) const override { return decode(ids, true); }
   std::string decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const;
+  std::string show(const std::vector<uint32_t>& ids) const override { return decode(ids, false); }
 
   uint32_t vocab_size() const override;
   uint32_t bos() const override;  // throws std::logic_error when tokenizer_config.json names none (Qwen)

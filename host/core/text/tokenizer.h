@@ -18,6 +18,8 @@ class Tokenizer {
     encode(text, out);
   }
   virtual std::string decode(const std::vector<uint32_t>& ids) const = 0;
+  // The ids as text with special tokens written out, for showing a user what a cell trains on.
+  virtual std::string show(const std::vector<uint32_t>& ids) const { return decode(ids); }
   virtual uint32_t vocab_size() const = 0;
   virtual uint32_t bos() const = 0;
   virtual uint32_t eos() const = 0;
@@ -29,6 +31,7 @@ class ByteTokenizer : public Tokenizer {
  public:
   void encode(std::string_view text, std::vector<uint32_t>& out) const override;
   std::string decode(const std::vector<uint32_t>& ids) const override;  // special ids are skipped
+  std::string show(const std::vector<uint32_t>& ids) const override;    // <s>, </s>, <pad> written out
   uint32_t vocab_size() const override { return 259; }
   uint32_t bos() const override { return 256; }
   uint32_t eos() const override { return 257; }
