@@ -88,6 +88,18 @@ TEST_F(TokenizerFile, RefusesWhatItDoesNotImplementByFileAndJsonPath) {
   j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
   EXPECT_NE(refusal(j).find("at /pre_tokenizer/pattern: pattern (unclosed: missing closing parenthesis"), std::string::npos);
 
+  j = byte_level_bpe();
+  j["added_tokens"][0]["id"] = -1;
+  EXPECT_NE(refusal(j).find("at /added_tokens/0/id: expected a token id"), std::string::npos);
+
+  j = byte_level_bpe();
+  j["added_tokens"][0]["normalized"] = true;
+  j["normalizer"] = {{"type", "NFC"}};
+  EXPECT_NE(refusal(j).find("at /added_tokens/0/normalized: an added token matched after normalization is not implemented"),
+            std::string::npos);
+  j["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array()}};  // no normalization: nothing to refuse
+  EXPECT_EQ(refusal(j), "");
+
   std::ofstream(dir / "tokenizer.json") << "{\"model\": ";
   EXPECT_THROW(HfTokenizer{dir}, hf::TokenizerFileError);  // cut short: not JSON
 }

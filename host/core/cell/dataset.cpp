@@ -168,6 +168,8 @@ Dataset load_dataset(const CellConfig& config, const nlohmann::json& plugins, ui
   TokenCache cache = TokenCache::open_default();
   Dataset d;
   const std::shared_ptr<const Tokenizer> tok = cell_tokenizer(config.tokenizer);
+  if (!config.tokenizer_id.empty() && tok->id() != config.tokenizer_id)
+    throw std::runtime_error(config.tokenizer + ": the tokenizer's files changed since the sweep was planned; plan it again");
   d.pad = tok->pad();
   d.vocab_size = tok->vocab_size();
   for (auto& [name, entry] : config.data) {

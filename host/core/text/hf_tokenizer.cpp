@@ -72,6 +72,10 @@ struct HfTokenizer::Impl {
     return id;
   }
 
+  void check_id(uint32_t id, const JsonAt& root) const {
+    if (id >= token_of.size() || !token_of[id]) root.at("post_processor").fail("names token id " + std::to_string(id) + ", which no token has");
+  }
+
   void index_tokens() {
     token_of.assign(model->size(), nullptr);
     for (uint32_t i = 0; i < model->size(); ++i) token_of[i] = model->token(i);
@@ -86,6 +90,14 @@ struct HfTokenizer::Impl {
 
 HfTokenizer::HfTokenizer(const std::filesystem::path& dir) : impl_(std::make_unique<Impl>()) {
   const std::filesystem::path file = dir / "tokenizer.json";
+  try {
+    load(dir, file);
+  } catch (const nlohmann::json::exception& e) {  // a value of the wrong type where no check names it
+    throw hf::TokenizerFileError(file.string() + ": " + e.what());
+  }
+}
+
+void HfTokenizer::load(const std::filesystem::path& dir, const std::filesystem::path& file) {
   const nlohmann::json file_json = read_json(file);  // let go of once the stages are built
   const JsonAt root{file_json, file, ""};
   impl_->model = std::make_unique<hf::Bpe>(root.at("model"));
@@ -97,6 +109,14 @@ HfTokenizer::HfTokenizer(const std::filesystem::path& dir) : impl_(std::make_uni
   impl_->decoder = hf::load_decoder(root.has("decoder") ? root.at("decoder") : JsonAt{nullptr, file, "/decoder"}, added_contents);
   impl_->around = hf::load_post_processor(root.has("post_processor") ? root.at("post_processor") : JsonAt{nullptr, file, "/post_processor"});
   impl_->index_tokens();
+  for (uint32_t id : impl_->around.before) impl_->check_id(id, root);
+  for (uint32_t id : impl_->around.after) impl_->check_id(id, root);
+  // An added token matched in normalized text would need tokenizers' second pass over it; the
+  // families here mark theirs normalized only where there is no normalizer (DeepSeek).
+  if (impl_->normalizer)
+    for (size_t i = 0; i < impl_->added->all().size(); ++i)
+      if (impl_->added->all()[i].normalized)
+        root.at("added_tokens").at(i).at("normalized").fail("an added token matched after normalization is not implemented");
 
   std::string identity = sha256_file(file);
   const std::filesystem::path config_file = dir / "tokenizer_config.json";
@@ -141,7 +161,7 @@ std::string HfTokenizer::decode(const std::vector<uint32_t>& ids, bool skip_spec
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (uint32_t id : ids) {
-    if (id >= impl_->token_of.size() || !impl_->token_of[id]) throw std::out_of_range("no token has id " + std::to_string(id));
+    if (id >= impl_->token_of.size() || !impl_->token_of[id]) continue;  // a padded vocabulary's row: no text (as tokenizers)
     if (skip_special_tokens && impl_->special[id]) continue;
     tokens.push_back(*impl_->token_of[id]);
   }

@@ -37,6 +37,7 @@ class HfTokenizer : public Tokenizer {
   std::string id() const override;  // "tokenizer.json:" and the SHA-256 of its files
 
  private:
+  void load(const std::filesystem::path& dir, const std::filesystem::path& file);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

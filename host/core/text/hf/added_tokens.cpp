@@ -11,8 +11,8 @@ AddedTokens::AddedTokens(const JsonAt& list) {
   trie_.emplace_back();
   for (size_t i = 0; i < list.value.size(); ++i) {
     const JsonAt t = list.at(i);
-    AddedToken a{t.string("content"), t.at("id").value.get<uint32_t>(), t.flag("special", false), t.flag("lstrip", false),
-                 t.flag("rstrip", false)};
+    AddedToken a{t.string("content"), token_id(t.at("id")), t.flag("special", false), t.flag("lstrip", false),
+                 t.flag("rstrip", false), t.flag("normalized", false)};
     if (a.content.empty()) t.at("content").fail("an added token is not empty");
     if (t.flag("single_word", false)) t.at("single_word").fail("single_word added tokens are not implemented");
     uint32_t node = 0;

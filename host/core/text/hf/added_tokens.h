@@ -16,6 +16,7 @@ struct AddedToken {
   std::string content;
   uint32_t id = 0;
   bool special = false, lstrip = false, rstrip = false;
+  bool normalized = false;  // matched in normalized text (tokenizers); see HfTokenizer's constructor
 };
 
 class AddedTokens {

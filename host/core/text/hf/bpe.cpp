@@ -10,6 +10,8 @@ namespace longalign::host::hf {
 namespace {
 
 constexpr size_t kCacheEntries = 1 << 18;
+// Longer pieces (a whole section, where no pre-tokenizer splits it) rarely repeat: not kept.
+constexpr size_t kCachedPieceBytes = 256;
 
 std::optional<std::string> optional_string(const JsonAt& j, const std::string& key) {
   if (!j.has(key)) return std::nullopt;
@@ -20,7 +22,7 @@ std::optional<std::string> optional_string(const JsonAt& j, const std::string& k
 
 Bpe::Bpe(const JsonAt& model) {
   if (model.string("type") != "BPE") model.at("type").fail("only the BPE model is implemented");
-  if (model.has("dropout") && model.value.at("dropout").get<double>() != 0.0)
+  if (model.has("dropout") && (!model.value.at("dropout").is_number() || model.value.at("dropout").get<double>() != 0.0))
     model.at("dropout").fail("BPE dropout samples merges at random; a training tokenizer must be deterministic");
   for (const char* affix : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (auto a = optional_string(model, affix); a && !a->empty()) model.at(affix).fail("a non-empty subword affix is not implemented");
@@ -32,8 +34,7 @@ Bpe::Bpe(const JsonAt& model) {
   if (!vocab.value.is_object()) vocab.fail("expected an object of token -> id");
   vocab_.reserve(vocab.value.size());
   for (auto& [token, id] : vocab.value.items()) {
-    if (!id.is_number_unsigned()) vocab.at(token).fail("expected an id");
-    const auto i = id.get<uint32_t>();
+    const uint32_t i = token_id(vocab.at(token));
     vocab_.emplace(token, i);
     if (i >= token_of_.size()) token_of_.resize(i + 1);
     token_of_[i] = token;
@@ -154,6 +155,7 @@ void Bpe::encode(const std::string& piece, std::vector<uint32_t>& out) const {
   }
   std::vector<uint32_t> ids = merge_word(piece);
   out.insert(out.end(), ids.begin(), ids.end());
+  if (piece.size() > kCachedPieceBytes) return;
   std::unique_lock lock(cache_mutex_);
   if (cache_.size() >= kCacheEntries) cache_.clear();
   cache_.emplace(piece, std::move(ids));

@@ -25,6 +25,12 @@ bool JsonAt::flag(const std::string& key, bool otherwise) const {
   return v.value.get<bool>();
 }
 
+uint32_t token_id(const JsonAt& j) {
+  if (!j.value.is_number_unsigned() || j.value.get<uint64_t>() >= kMaxTokenId)
+    j.fail("expected a token id (a whole number below " + std::to_string(kMaxTokenId) + "), found " + j.value.dump().substr(0, 80));
+  return j.value.get<uint32_t>();
+}
+
 void JsonAt::fail(const std::string& what) const {
   throw TokenizerFileError(file.string() + " at " + (path.empty() ? "/" : path) + ": " + what);
 }

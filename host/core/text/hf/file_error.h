@@ -26,4 +26,10 @@ struct JsonAt {
   [[noreturn]] void fail(const std::string& what) const;
 };
 
+// More ids than any vocabulary has: a bound that keeps a malformed file from allocating gigabytes.
+constexpr uint32_t kMaxTokenId = 1u << 24;
+
+// A token id at `j`: a whole number below kMaxTokenId, else refused there.
+uint32_t token_id(const JsonAt& j);
+
 }  // namespace longalign::host::hf

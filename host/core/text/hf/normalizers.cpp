@@ -97,6 +97,7 @@ std::unique_ptr<Normalizer> load_normalizer(const JsonAt& j) {
     const JsonAt list = j.at("normalizers");
     for (size_t i = 0; i < list.value.size(); ++i)
       if (auto n = load_normalizer(list.at(i))) steps.push_back(std::move(n));
+    if (steps.empty()) return nullptr;  // DeepSeek's: no normalization at all
     return std::make_unique<Sequence>(std::move(steps));
   }
   unsupported(j.at("type"), "normalizer", {"NFC", "NFD", "NFKC", "NFKD", "Prepend", "Replace", "Sequence"});

@@ -17,7 +17,7 @@ void template_single(const JsonAt& j, SpecialTokensAround& around) {
     if (!item.has("SpecialToken")) item.fail("a template item is a SpecialToken or the Sequence");
     const std::string name = item.at("SpecialToken").string("id");
     const JsonAt ids = specials.at(name).at("ids");
-    for (size_t k = 0; k < ids.value.size(); ++k) (seen_sequence ? around.after : around.before).push_back(ids.at(k).value.get<uint32_t>());
+    for (size_t k = 0; k < ids.value.size(); ++k) (seen_sequence ? around.after : around.before).push_back(token_id(ids.at(k)));
   }
   if (!seen_sequence) single.fail("the template has no Sequence item");
 }
