@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "text/hf/components.h"
+#include "text/chat_template.h"
 #include "text/hf_tokenizer.h"
 
 namespace longalign::host {
@@ -62,6 +63,36 @@ TEST_F(TokenizerFile, MergesApplyLowestRankFirstAndLeftmostAmongEquals) {
   EXPECT_EQ(encode(t, "a<|end|>b"), (std::vector<uint32_t>{0, 6, 1}));  // the added token is never split
   EXPECT_EQ(t.decode({4, 5, 6}, false), "ab a<|end|>");
   EXPECT_EQ(t.decode({4, 5, 6}, true), "ab a");
+}
+
+// A template's text between special tokens is tokenized whole: the space before an answer joins
+// its first letter ("Ġa"), and that token is the answer's, a target; a prompt for generation
+// ends before it, as the prompts in training did.
+TEST_F(TokenizerFile, ChatTemplatesTokenizeTurnsWholeAndTheJoiningTokenIsATarget) {
+  json j = byte_level_bpe();
+  j["added_tokens"].push_back({{"id", 7}, {"content", "<s>"}, {"special", true}});
+  const std::string space = hf::byte_to_unicode(' ');
+  j["model"]["vocab"]["A"] = 8;  // what render_prompt's probe reply is made of
+  j["model"]["vocab"][space + "A"] = 9;
+  j["model"]["merges"].push_back(space + " A");
+  write(j);
+  std::ofstream(dir / "tokenizer_config.json") << R"({"bos_token": "<s>", "eos_token": "<|end|>"})";
+  HfTokenizer t(dir);
+  Example e;
+  e.messages = {{"user", "b"}, {"assistant", "a"}};
+  const Tokenized r = make_chat_template("llama2")->render(e, t);
+  std::vector<uint32_t> prompt_ids;
+  t.encode("[INST] b [/INST]", prompt_ids);
+  std::vector<uint32_t> want = {7};
+  want.insert(want.end(), prompt_ids.begin(), prompt_ids.end());
+  want.insert(want.end(), {5, 6});  // "Ġa" <|end|>
+  EXPECT_EQ(r.ids, want);
+  std::vector<uint8_t> targets(want.size(), 0);
+  std::fill(targets.end() - 2, targets.end(), 1);
+  EXPECT_EQ(r.target, targets);
+  std::vector<uint32_t> prompt = {7};
+  prompt.insert(prompt.end(), prompt_ids.begin(), prompt_ids.end());
+  EXPECT_EQ(render_prompt(*make_chat_template("llama2"), {{"user", "b"}}, t), prompt);
 }
 
 TEST_F(TokenizerFile, RefusesWhatItDoesNotImplementByFileAndJsonPath) {

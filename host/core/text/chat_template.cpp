@@ -5,28 +5,61 @@
 namespace longalign::host {
 namespace {
 
-struct Builder {
-  const Tokenizer& tok;
-  Tokenized out;
+// Text between special tokens is tokenized whole, as a model's tokenizer reads a rendered chat
+// (pieces tokenized apart would start each answer with tokens the model never saw: "Ġ" "Sure"
+// where it knows "ĠSure"). A token is a target when it is not among the tokens of the text
+// before its target run began: the one that joins the space before an answer to its first
+// word is the answer's. Bytes never join, so the byte tokenizer's targets are the runs' bytes.
+class Builder {
+ public:
+  explicit Builder(const Tokenizer& tok) : tok_(tok) {}
   void text(std::string_view s, bool target) {
-    size_t before = out.ids.size();
-    tok.encode(s, out.ids);
-    out.target.resize(out.ids.size(), 0);
-    if (target) std::fill(out.target.begin() + static_cast<std::ptrdiff_t>(before), out.target.end(), 1);
+    if (!s.empty() && (runs_.empty() || runs_.back().second != target)) runs_.push_back({pending_.size(), target});
+    pending_ += s;
   }
   void special(uint32_t id, bool target) {
-    out.ids.push_back(id);
-    out.target.push_back(target ? 1 : 0);
+    flush();
+    out_.ids.push_back(id);
+    out_.target.push_back(target ? 1 : 0);
   }
+  Tokenized done() {
+    flush();
+    return std::move(out_);
+  }
+
+ private:
+  void flush() {
+    if (pending_.empty()) return;
+    std::vector<uint32_t> all;
+    tok_.encode(pending_, all);
+    std::vector<uint8_t> target(all.size(), 0);
+    for (size_t r = 0; r < runs_.size(); ++r) {
+      // The tokens of the text before this run that the whole text shares start where it ends.
+      std::vector<uint32_t> before;
+      tok_.encode(std::string_view(pending_).substr(0, runs_[r].first), before);
+      size_t shared = 0;
+      while (shared < before.size() && shared < all.size() && before[shared] == all[shared]) ++shared;
+      std::fill(target.begin() + static_cast<std::ptrdiff_t>(shared), target.end(), runs_[r].second ? 1 : 0);
+    }
+    out_.ids.insert(out_.ids.end(), all.begin(), all.end());
+    out_.target.insert(out_.target.end(), target.begin(), target.end());
+    pending_.clear();
+    runs_.clear();
+  }
+
+  const Tokenizer& tok_;
+  Tokenized out_;
+  std::string pending_;                        // the text since the last special token
+  std::vector<std::pair<size_t, bool>> runs_;  // where in it each run of (non-)targets begins
 };
 
 // Plain text (no messages): BOS, then the text and EOS, all targets.
 Tokenized render_text(const Example& e, const Tokenizer& tok) {
-  Builder b{tok, {}};
+  Builder b(tok);
   b.special(tok.bos(), false);
   b.text(e.text, true);
   b.special(tok.eos(), true);
-  return b.out;
+  return b.done();
 }
 
 void check_roles(const Example& e) {
@@ -45,7 +78,7 @@ class Llama2 : public ChatTemplate {
   Tokenized render(const Example& e, const Tokenizer& tok) const override {
     if (e.messages.empty()) return render_text(e, tok);
     check_roles(e);
-    Builder b{tok, {}};
+    Builder b(tok);
     std::string system;
     size_t i = 0;
     if (e.messages[0].role == "system") system = e.messages[i++].content;
@@ -63,7 +96,7 @@ class Llama2 : public ChatTemplate {
         b.special(tok.eos(), true);
       }
     }
-    return b.out;
+    return b.done();
   }
 };
 
@@ -72,7 +105,7 @@ class Plain : public ChatTemplate {
   Tokenized render(const Example& e, const Tokenizer& tok) const override {
     if (e.messages.empty()) return render_text(e, tok);
     check_roles(e);
-    Builder b{tok, {}};
+    Builder b(tok);
     b.special(tok.bos(), false);
     for (auto& m : e.messages) {
       if (m.role == "assistant") {
@@ -84,7 +117,7 @@ class Plain : public ChatTemplate {
         b.text((m.role == "system" ? "System: " : "User: ") + m.content + "\n", false);
       }
     }
-    return b.out;
+    return b.done();
   }
 };
 
@@ -100,9 +133,10 @@ std::vector<uint32_t> render_prompt(const ChatTemplate& tmpl, const std::vector<
   if (messages.empty() || messages.back().role != "user") throw std::invalid_argument("a prompt ends with a user message");
   Example e;
   e.messages = messages;
-  e.messages.push_back({"assistant", ""});
+  // A one-letter reply: the prompt is what comes before its first target token, so it ends as
+  // the prompts the model trained on did (without a space token an answer's first word takes in).
+  e.messages.push_back({"assistant", "A"});
   Tokenized t = tmpl.render(e, tok);
-  // The empty reply's only target is its end-of-turn token: the prompt is what comes before it.
   size_t end = t.ids.size();
   while (end > 0 && !t.target[end - 1]) --end;  // past what follows the turn (plain's newline)
   while (end > 0 && t.target[end - 1]) --end;
