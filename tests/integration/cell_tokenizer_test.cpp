@@ -64,7 +64,10 @@ TEST(CellTokenizer, ACellTrainsWithATokenizerJsonAndItsModelKeepsIt) {
   const fs::path model = d.path / "a" / "cells" / id / "model";
 
   std::ifstream config_file(model / "config.json");
-  EXPECT_EQ(nlohmann::json::parse(config_file)["vocab_size"], kVocab) << "a model from scratch has the tokenizer's vocabulary";
+  const nlohmann::json config = nlohmann::json::parse(config_file);
+  EXPECT_EQ(config["vocab_size"], kVocab) << "a model from scratch has the tokenizer's vocabulary";
+  EXPECT_EQ(config["bos_token_id"], 259) << "where transformers' generate() looks for them";
+  EXPECT_EQ(config["eos_token_id"], 260);
   EXPECT_TRUE(fs::exists(model / "tokenizer.json"));
   EXPECT_TRUE(fs::exists(model / "tokenizer_config.json"));
 

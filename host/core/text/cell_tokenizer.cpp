@@ -1,5 +1,7 @@
 #include "text/cell_tokenizer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -38,6 +40,19 @@ void save_tokenizer_files(const std::string& setting, const std::filesystem::pat
     if (!in) throw std::runtime_error(from.string() + ": cannot be read");
     write_file_atomically(model_dir / name, bytes.str());
   }
+  // The special tokens' ids in config.json, where transformers' generate() looks for them.
+  const std::filesystem::path config_file = model_dir / "config.json";
+  std::ifstream in(config_file);
+  nlohmann::json config = nlohmann::json::parse(in);
+  const std::shared_ptr<const Tokenizer> tok = cell_tokenizer(setting);
+  for (auto [key, id] : {std::pair{"bos_token_id", &Tokenizer::bos}, std::pair{"eos_token_id", &Tokenizer::eos}}) {
+    try {
+      config[key] = ((*tok).*id)();
+    } catch (const std::logic_error&) {  // the tokenizer has none (Qwen's BOS)
+      config[key] = nullptr;
+    }
+  }
+  write_file_atomically(config_file, config.dump(2) + "\n");
 }
 
 }  // namespace longalign::host
