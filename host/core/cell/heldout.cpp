@@ -55,7 +55,8 @@ std::vector<engine::MicroBatch> heldout_micro_batches(const Dataset& heldout, He
   return mbs;
 }
 
-double unigram_loss(const Dataset& train, const Dataset& heldout, uint32_t vocab_size) {
+double unigram_loss(const Dataset& train, const Dataset& heldout) {
+  const uint32_t vocab_size = train.vocab_size;
   std::vector<double> count(vocab_size, 1.0);  // add-one
   double n = vocab_size;
   for (auto& t : train.tokens)

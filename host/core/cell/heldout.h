@@ -24,7 +24,8 @@ enum class HeldoutMean { kToken, kSequence };
 // them is that mean, in nats: 1 / (all held-out targets), or 1 / (N_i * M).
 std::vector<engine::MicroBatch> heldout_micro_batches(const Dataset& heldout, HeldoutMean mean = HeldoutMean::kToken);
 
-// Mean cross-entropy (nats) of heldout's targets under train's target unigram distribution.
-double unigram_loss(const Dataset& train, const Dataset& heldout, uint32_t vocab_size);
+// Mean cross-entropy (nats) of heldout's targets under train's target unigram distribution
+// (add-one over train's tokenizer's vocabulary).
+double unigram_loss(const Dataset& train, const Dataset& heldout);
 
 }  // namespace longalign::host

@@ -90,7 +90,7 @@ void record_heldout(Store& store, const std::string& cell, StepTrainer& trainer,
   store.put_run_metric(cell, "heldout.examples", static_cast<double>(heldout.tokens.size()));
   store.put_run_metric(cell, "heldout.loss", loss);
   store.put_run_metric(cell, "heldout.sequence_loss", sequence_loss);
-  store.put_run_metric(cell, "heldout.unigram_loss", unigram_loss(data, heldout, data.vocab_size));
+  store.put_run_metric(cell, "heldout.unigram_loss", unigram_loss(data, heldout));
 }
 
 // The optimizer steps of every epoch's plan, from the step a checkpoint resumes at; between

@@ -36,7 +36,7 @@ class Builder {
     for (size_t r = 0; r < runs_.size(); ++r) {
       // The tokens of the text before this run that the whole text shares start where it ends.
       std::vector<uint32_t> before;
-      tok_.encode(std::string_view(pending_).substr(0, runs_[r].first), before);
+      if (runs_[r].first > 0) tok_.encode(std::string_view(pending_).substr(0, runs_[r].first), before);
       size_t shared = 0;
       while (shared < before.size() && shared < all.size() && before[shared] == all[shared]) ++shared;
       std::fill(target.begin() + static_cast<std::ptrdiff_t>(shared), target.end(), runs_[r].second ? 1 : 0);

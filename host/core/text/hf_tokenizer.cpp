@@ -32,13 +32,7 @@ std::string clean_up_tokenization(std::string text) {
   static const std::pair<const char*, const char*> kRules[] = {{" .", "."},    {" ?", "?"},     {" !", "!"},    {" ,", ","},
                                                               {" ' ", "'"},   {" n't", "n't"}, {" 'm", "'m"},  {" 's", "'s"},
                                                               {" 've", "'ve"}, {" 're", "'re"}};
-  for (auto [from, to] : kRules) {
-    const std::string f = from, t = to;
-    std::string out;
-    size_t last = 0;
-    for (size_t at; (at = text.find(f, last)) != std::string::npos; last = at + f.size()) out.append(text, last, at - last) += t;
-    text = out.append(text, last, std::string::npos);
-  }
+  for (auto [from, to] : kRules) text = hf::replace_all(text, from, to);
   return text;
 }
 

@@ -42,6 +42,9 @@ struct SpecialTokensAround {
 };
 SpecialTokensAround load_post_processor(const JsonAt& j);
 
+// `text` with every occurrence of `from` (not empty) replaced by `to`, left to right.
+std::string replace_all(const std::string& text, const std::string& from, const std::string& to);
+
 // GPT-2's map of bytes to printable characters (as UTF-8), and back.
 const std::string& byte_to_unicode(unsigned char b);
 // The byte a byte-level character stands for, or -1.

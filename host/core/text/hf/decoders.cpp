@@ -46,12 +46,7 @@ class Replace : public Decoder {
  public:
   Replace(std::string from, std::string to) : from_(std::move(from)), to_(std::move(to)) {}
   void decode(std::vector<std::string>& tokens) const override {
-    for (std::string& t : tokens) {
-      std::string out;
-      size_t last = 0;
-      for (size_t at; (at = t.find(from_, last)) != std::string::npos; last = at + from_.size()) out.append(t, last, at - last) += to_;
-      t = out.append(t, last, std::string::npos);
-    }
+    for (std::string& t : tokens) t = replace_all(t, from_, to_);
   }
 
  private:
@@ -130,6 +125,13 @@ size_t count(const JsonAt& j, const std::string& key) {
 }
 
 }  // namespace
+
+std::string replace_all(const std::string& text, const std::string& from, const std::string& to) {
+  std::string out;
+  size_t last = 0;
+  for (size_t at; (at = text.find(from, last)) != std::string::npos; last = at + from.size()) out.append(text, last, at - last) += to;
+  return out.append(text, last, std::string::npos);
+}
 
 std::unique_ptr<Decoder> load_decoder(const JsonAt& j, const std::vector<std::string>& added_tokens) {
   if (j.value.is_null()) return nullptr;
