@@ -12,6 +12,7 @@
 #include <string>
 
 #include "text/hf_tokenizer.h"
+#include "util/read_file.h"
 #include "util/subprocess.h"
 
 namespace fs = std::filesystem;
@@ -27,9 +28,7 @@ int main(int argc, char** argv) {
   std::string base;
   for (auto& e : fs::directory_iterator(corpus)) {
     if (e.path().filename().string().find("invalid") != std::string::npos) continue;  // JS would read it otherwise
-    std::stringstream s;
-    s << std::ifstream(e.path(), std::ios::binary).rdbuf();
-    base += s.str() + "\n";
+    base += read_file(e.path()) + "\n";
   }
   std::string text;
   for (size_t line = 0; text.size() < mib * (1 << 20); ++line) text += "Line " + std::to_string(line * 7919 % 100003) + ": " + base;

@@ -14,18 +14,12 @@
 #include "store/store.h"
 #include "sweep/resolve.h"
 #include "test_dirs.h"
+#include "util/read_file.h"
 
 namespace longalign::host {
 namespace {
 
 const std::string kSource = LONGALIGN_SOURCE_DIR;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The shipped sweep with each `from` replaced by its `to`; every `from` must occur, so a sweep
 // that changes under the test fails here instead of running at full size.

@@ -7,9 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "text/hf_tokenizer.h"
+#include "util/read_file.h"
 #include "util/subprocess.h"
 
 namespace longalign::host {
@@ -20,13 +20,6 @@ namespace fs = std::filesystem;
 const fs::path kNodeModules = LONGALIGN_REFERENCE_TOKENIZERS "/node_modules";
 const fs::path kCorpus = LONGALIGN_SOURCE_DIR "/tests/fixtures/tokenizer-corpus";
 const fs::path kScript = LONGALIGN_SOURCE_DIR "/tests/reference/tokenizers/tokenize.mjs";
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class Reference : public ::testing::TestWithParam<std::string> {};
 
@@ -42,7 +35,7 @@ TEST_P(Reference, IdsAndDecodedTextEqualTransformersJsOnTheCorpus) {
   ASSERT_EQ(expected.size(), std::distance(fs::directory_iterator(kCorpus), fs::directory_iterator{}));
   for (auto& [name, want] : expected.items()) {
     SCOPED_TRACE(GetParam() + " on " + name);
-    const std::string text = read_bytes(kCorpus / name);
+    const std::string text = read_file(kCorpus / name);
     std::vector<uint32_t> plain, special;
     ours.encode(text, plain);
     ours.encode_with_special_tokens(text, special);

@@ -10,6 +10,7 @@
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_config.h"
 #include "util/atomic_file.h"
+#include "util/read_file.h"
 #include "util/crash_point.h"
 
 namespace longalign::host {
@@ -20,11 +21,11 @@ constexpr const char* kSingle = "model.safetensors";
 constexpr const char* kIndex = "model.safetensors.index.json";
 
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw CheckpointError(p.string() + ": cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  try {
+    return read_file(p);
+  } catch (const std::runtime_error& e) {
+    throw CheckpointError(e.what());
+  }
 }
 
 // Buffers some exporters save beside the weights; the engine computes them.

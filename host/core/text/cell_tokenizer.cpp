@@ -2,14 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <stdexcept>
 
 #include "text/hf_tokenizer.h"
 #include "util/atomic_file.h"
+#include "util/read_file.h"
 
 namespace longalign::host {
 
@@ -31,19 +30,14 @@ std::shared_ptr<const Tokenizer> cell_tokenizer(const std::string& setting) {
 
 void save_tokenizer_files(const std::string& setting, const std::filesystem::path& model_dir) {
   if (setting == "byte") return;
-  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"}) {
     const std::filesystem::path from = std::filesystem::path(setting) / name;
     if (!std::filesystem::exists(from)) continue;
-    std::ifstream in(from, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    if (!in) throw std::runtime_error(from.string() + ": cannot be read");
-    write_file_atomically(model_dir / name, bytes.str());
+    write_file_atomically(model_dir / name, read_file(from));
   }
   // The special tokens' ids in config.json, where transformers' generate() looks for them.
   const std::filesystem::path config_file = model_dir / "config.json";
-  std::ifstream in(config_file);
-  nlohmann::json config = nlohmann::json::parse(in);
+  nlohmann::json config = nlohmann::json::parse(read_file(config_file));
   const std::shared_ptr<const Tokenizer> tok = cell_tokenizer(setting);
   for (auto [key, id] : {std::pair{"bos_token_id", &Tokenizer::bos}, std::pair{"eos_token_id", &Tokenizer::eos}}) {
     try {
