@@ -22,7 +22,7 @@ struct Options {
   host::LlmSection llm;  // no url: sources that ask an LLM are told none is there
   std::vector<std::string> dirs;
   int64_t show_example = -1;
-  std::string tokenizer = "byte", chat_template = "llama2";
+  std::string tokenizer = "byte", chat_template = "auto";
 };
 
 // Example n rendered as a cell with this tokenizer and template trains on it.
@@ -37,7 +37,7 @@ int show_example(const Options& opt, host::DataSourceInstance& src) {
   std::unique_ptr<host::ChatTemplate> tmpl;
   try {
     tok = host::cell_tokenizer(opt.tokenizer);
-    tmpl = host::make_chat_template(opt.chat_template);
+    tmpl = host::make_chat_template(opt.chat_template, opt.tokenizer);
   } catch (const std::invalid_argument& err) {
     std::cerr << "longalign data export: " << err.what() << "\n";
     return kExitBadInput;
@@ -90,7 +90,7 @@ Verb add_data_verb(CLI::App& app) {
                   "Instead, show example N as a cell trains on it (its tokens as text, the targets marked)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--tokenizer", opt->tokenizer, "With --show-example: byte, or a directory holding a tokenizer.json");
-  cmd->add_option("--chat-template", opt->chat_template, "With --show-example: llama2 or plain");
+  cmd->add_option("--chat-template", opt->chat_template, "With --show-example: auto (the tokenizer directory's own template, else llama2), llama2 or plain");
   return {cmd, [opt] {
             auto params = nlohmann::json::parse(opt->params, nullptr, false);
             if (params.is_discarded() || !params.is_object()) {

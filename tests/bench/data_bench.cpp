@@ -69,7 +69,7 @@ Measure build_in_child(const std::filesystem::path& jsonl, const std::filesystem
     TokenCache cache(cache_dir);
     auto t0 = Clock::now();
     bool built = false;
-    auto file = cached_entry("bench", entry, plugins, 0, ByteTokenizer(), "llama2", cache, &built);
+    auto file = cached_entry("bench", entry, plugins, 0, "byte", "llama2", cache, &built);
     Measure m;
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     m.tokens = file->meta()["record"]["tokens"];
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   const nlohmann::json plugins = jsonl_plugins();
   const DataEntry entry = jsonl_entry(plugins, dir / ("data-" + std::to_string(mib) + ".jsonl"));
   bool built = true;
-  auto file = cached_entry("bench", entry, plugins, 0, ByteTokenizer(), "llama2", cache, &built);
+  auto file = cached_entry("bench", entry, plugins, 0, "byte", "llama2", cache, &built);
   int64_t tokens = 0;
   for (size_t i = 0; i < file->size(); ++i) tokens += static_cast<int64_t>(file->sequence(i).ids.size());
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();

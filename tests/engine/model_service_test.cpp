@@ -68,7 +68,7 @@ TEST(ModelService, AnswersAsTheEngineDoes) {
 
   // Generation: the engine's tokens up to the end of turn, and their text.
   auto prompt = host.chat_prompt({{"user", "Say hi."}});
-  std::vector<uint32_t> want_prompt = render_prompt(*tmpl, {{"user", "Say hi."}}, tok);
+  std::vector<uint32_t> want_prompt = tmpl->prompt({{"user", "Say hi."}}, tok);
   EXPECT_EQ(prompt, want_prompt);
   EXPECT_EQ(tok.decode(prompt), "[INST] Say hi. [/INST] ");
   auto gens = host.generate({{sizeof(la_generate_request), prompt.data(), prompt.size(), 12, 0.0, 0},

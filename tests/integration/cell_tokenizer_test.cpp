@@ -20,16 +20,18 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// A byte-level BPE: the 256 bytes, three merges ("l l", "e ll", "t h"), and <s> </s> <pad>.
+// A byte-level BPE: the 256 bytes, three merges ("l l", "e ll", "t h"), and <s> </s> <pad>;
+// with a chat template, <|im_start|> and <|im_end|> too, and the template in tokenizer_config.json.
 constexpr int kVocab = 256 + 3 + 3;
-void write_tokenizer(const fs::path& dir, bool with_bos = true) {
+void write_tokenizer(const fs::path& dir, bool with_bos = true, const std::string& chat_template = "") {
   fs::create_directories(dir);
   nlohmann::json vocab = nlohmann::json::object();
   for (int b = 0; b < 256; ++b) vocab[hf::byte_to_unicode(static_cast<unsigned char>(b))] = b;
   vocab["ll"] = 256, vocab["ell"] = 257, vocab["th"] = 258;
   nlohmann::json added = nlohmann::json::array();
   int id = 259;
-  for (const char* t : {"<s>", "</s>", "<pad>"}) added.push_back({{"id", id++}, {"content", t}, {"special", true}});
+  for (const char* t : {"<s>", "</s>", "<pad>", "<|im_start|>", "<|im_end|>"})
+    if (id < 262 || !chat_template.empty()) added.push_back({{"id", id++}, {"content", t}, {"special", true}});
   const nlohmann::json tokenizer = {
       {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", {"l l", "e ll", "t h"}}}},
       {"added_tokens", added},
@@ -41,6 +43,7 @@ void write_tokenizer(const fs::path& dir, bool with_bos = true) {
   std::ofstream(dir / "tokenizer.json") << tokenizer.dump();
   nlohmann::json config = {{"eos_token", "</s>"}, {"pad_token", "<pad>"}};
   if (with_bos) config["bos_token"] = "<s>";
+  if (!chat_template.empty()) config["chat_template"] = chat_template;
   std::ofstream(dir / "tokenizer_config.json") << config.dump();
 }
 
@@ -115,6 +118,49 @@ TEST(CellTokenizer, PlanAndDataExportShowAnExampleAsTheCellTrainsOnIt) {
   EXPECT_EQ(past.exit_code, 2);
   EXPECT_NE(past.err.find("--show-example 9: cell "), std::string::npos) << past.err;
   EXPECT_NE(past.err.find(" has 4 examples"), std::string::npos) << past.err;
+}
+
+// chat_template = "auto" (the default) renders chats with the tokenizer directory's own
+// template; the reply and its end-of-turn token are the targets. It needs no BOS (Qwen has
+// none), a named built-in template still wins, and the template is pinned with the tokenizer.
+TEST(CellTokenizer, TheTokenizersOwnChatTemplateRendersTheCellsChats) {
+  test::ScratchDir d("cell-tokenizer-template");
+  const std::string chatml =
+      "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+      "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+  write_tokenizer(d.path / "tok", /*with_bos=*/false, chatml);
+  std::ofstream(d.path / "a.toml") << "name = \"a\"\n[config]\ntokenizer = \"tok\"\n"
+                                      "[[data]]\nsource = \"synthetic-chat\"\nparams = { count = 4 }\n";
+  ProcessResult plan = d.longalign({"plan", (d.path / "a.toml").string(), "--json", "--show-example", "1"});
+  ASSERT_TRUE(plan.ok()) << plan.err;
+  const nlohmann::json cell = nlohmann::json::parse(plan.out)["cells"][0];
+  EXPECT_EQ(cell["config"]["chat_template"], "auto");
+  const nlohmann::json spans = cell["example"];
+  ASSERT_EQ(spans.size(), 3u) << spans.dump();  // the prompt; the answer and <|im_end|>; the newline after it
+  EXPECT_EQ(spans[0]["text"].get<std::string>().rfind("<|im_start|>user\n", 0), 0u) << spans.dump();
+  const std::string prompt = spans[0]["text"];
+  EXPECT_EQ(prompt.substr(prompt.size() - 22), "<|im_start|>assistant\n") << spans.dump();
+  EXPECT_TRUE(spans[1]["target"]);
+  const std::string answer = spans[1]["text"];
+  EXPECT_EQ(answer.substr(answer.size() - 10), "<|im_end|>") << spans.dump();
+  EXPECT_EQ(spans[2]["text"], "\n");
+  EXPECT_FALSE(spans[2]["target"]);
+
+  std::ofstream(d.path / "b.toml") << "name = \"a\"\n[config]\ntokenizer = \"tok\"\nchat_template = \"plain\"\n"
+                                      "[[data]]\nsource = \"synthetic-chat\"\nparams = { count = 4 }\n";
+  ProcessResult plain = d.longalign({"plan", (d.path / "b.toml").string()});
+  EXPECT_EQ(plain.exit_code, 2) << "plain needs the BOS this tokenizer lacks";
+  EXPECT_NE(plain.err.find("chat_template = \"auto\" uses the model's own"), std::string::npos) << plain.err;
+
+  const std::string id = cell_id(d, "a.toml");
+  std::ofstream(d.path / "tok" / "chat_template.jinja") << chatml << "{{ '' }}";  // preferred to tokenizer_config.json's
+  EXPECT_NE(cell_id(d, "a.toml"), id) << "a cell's id changes with its chat template";
+
+  std::ofstream(d.path / "tok" / "chat_template.jinja") << "{% for m in messages %}\n{{ m.content | wordcount }}{% endfor %}";
+  ProcessResult bad = d.longalign({"plan", (d.path / "a.toml").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("key 'chat_template': the model's own template (auto): the chat template in "), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("chat_template.jinja: line 2 of the template: the filter 'wordcount' is not implemented"), std::string::npos) << bad.err;
 }
 
 TEST(CellTokenizer, AMissingOrUnfitTokenizerIsRefusedAtPlanTime) {

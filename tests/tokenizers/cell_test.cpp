@@ -47,7 +47,7 @@ TEST_P(RealTokenizerCell, TrainsAndItsSavedModelScoresTextWithTheSameIds) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, RealTokenizerCell, ::testing::Values("llama2", "llama3_1"));
+INSTANTIATE_TEST_SUITE_P(Families, RealTokenizerCell, ::testing::Values("llama2", "llama3_1", "qwen3"));
 
 }  // namespace
 }  // namespace longalign::host

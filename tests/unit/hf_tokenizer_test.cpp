@@ -72,7 +72,7 @@ TEST_F(TokenizerFile, ChatTemplatesTokenizeTurnsWholeAndTheJoiningTokenIsATarget
   json j = byte_level_bpe();
   j["added_tokens"].push_back({{"id", 7}, {"content", "<s>"}, {"special", true}});
   const std::string space = hf::byte_to_unicode(' ');
-  j["model"]["vocab"]["A"] = 8;  // what render_prompt's probe reply is made of
+  j["model"]["vocab"]["A"] = 8;  // what a prompt's probe reply is made of
   j["model"]["vocab"][space + "A"] = 9;
   j["model"]["merges"].push_back(space + " A");
   write(j);
@@ -92,7 +92,7 @@ TEST_F(TokenizerFile, ChatTemplatesTokenizeTurnsWholeAndTheJoiningTokenIsATarget
   EXPECT_EQ(r.target, targets);
   std::vector<uint32_t> prompt = {7};
   prompt.insert(prompt.end(), prompt_ids.begin(), prompt_ids.end());
-  EXPECT_EQ(render_prompt(*make_chat_template("llama2"), {{"user", "b"}}, t), prompt);
+  EXPECT_EQ(make_chat_template("llama2")->prompt({{"user", "b"}}, t), prompt);
 }
 
 TEST_F(TokenizerFile, RefusesWhatItDoesNotImplementByFileAndJsonPath) {

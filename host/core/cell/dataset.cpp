@@ -154,10 +154,12 @@ std::string entry_cache_key(const DataEntry& entry, const nlohmann::json& plugin
 }
 
 std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const DataEntry& entry,
-                                             const nlohmann::json& plugins, uint64_t seed, const Tokenizer& tok,
+                                             const nlohmann::json& plugins, uint64_t seed, const std::string& tokenizer,
                                              const std::string& chat_template, TokenCache& cache, bool* built,
                                              const la_llm_client* llm) {
-  auto tmpl = make_chat_template(chat_template);
+  const std::shared_ptr<const Tokenizer> shared = cell_tokenizer(tokenizer);
+  const Tokenizer& tok = *shared;
+  auto tmpl = make_chat_template(chat_template, tokenizer);
   return cache.get(
       entry_cache_key(entry, plugins, seed, chat_template, tok), tok.vocab_size(),
       [&](TokenCacheWriter& w) { return build_entry(name, entry, plugins, seed, *tmpl, tok, llm, w); }, built);
@@ -174,7 +176,7 @@ Dataset load_dataset(const CellConfig& config, const nlohmann::json& plugins, ui
   d.vocab_size = tok->vocab_size();
   for (auto& [name, entry] : config.data) {
     bool built = false;
-    auto file = cached_entry(name, entry, plugins, seed, *tok, config.chat_template, cache, &built, llm);
+    auto file = cached_entry(name, entry, plugins, seed, config.tokenizer, config.chat_template, cache, &built, llm);
     const nlohmann::json& r = file->meta().at("record");
     DataPart part{name,
                   r["examples"],

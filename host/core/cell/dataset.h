@@ -46,9 +46,10 @@ std::string entry_cache_key(const DataEntry& entry, const nlohmann::json& plugin
                             const std::string& chat_template, const Tokenizer& tok);
 
 // One entry's tokens, from the cache, or streamed into it from the source (memory stays flat
-// however large the source); `built` says which.
+// however large the source); `built` says which. `tokenizer` and `chat_template` are a cell's
+// resolved settings ("byte" or a tokenizer directory; "auto", "llama2" or "plain").
 std::unique_ptr<TokenCacheFile> cached_entry(const std::string& name, const DataEntry& entry,
-                                             const nlohmann::json& plugins, uint64_t seed, const Tokenizer& tok,
+                                             const nlohmann::json& plugins, uint64_t seed, const std::string& tokenizer,
                                              const std::string& chat_template, TokenCache& cache, bool* built,
                                              const la_llm_client* llm = nullptr);
 

@@ -36,7 +36,7 @@ struct CellEvaluations::Outcome {
 };
 
 CellEvaluations::CellEvaluations(const CellSpec& spec, const la_llm_client* llm)
-    : spec_(spec), llm_(llm), tok_(cell_tokenizer(spec.config.tokenizer)), template_(make_chat_template(spec.config.chat_template)) {}
+    : spec_(spec), llm_(llm), tok_(cell_tokenizer(spec.config.tokenizer)), template_(make_chat_template(spec.config.chat_template, spec.config.tokenizer)) {}
 
 CellEvaluations::~CellEvaluations() = default;
 

@@ -84,9 +84,9 @@ ModelService::ModelService(const ServedModel& model, const Tokenizer& tok, const
         s.max_new_tokens = r.max_new_tokens;
         s.temperature = r.temperature;
         s.seed = r.seed;
-        s.stop_token = self->tok_.eos();
+        s.stop_token = self->tmpl_.stop_token(self->tok_);
         auto ids = self->model_.generate(widen(r.prompt, r.n_prompt), s);
-        if (!ids.empty() && ids.back() == static_cast<int64_t>(self->tok_.eos())) ids.pop_back();
+        if (!ids.empty() && ids.back() == static_cast<int64_t>(s.stop_token)) ids.pop_back();
         self->generated_[i].assign(ids.begin(), ids.end());
         self->generated_text_[i] = repaired_utf8(self->tok_.decode(self->generated_[i]));
         out.set(i, {0, self->generated_[i].data(), self->generated_[i].size(), str(self->generated_text_[i])});
@@ -98,7 +98,7 @@ ModelService::ModelService(const ServedModel& model, const Tokenizer& tok, const
     return answer(e, [&] {
       std::vector<Message> messages;
       for (size_t i = 0; i < n; ++i) messages.push_back({std::string(view(m[i].role)), std::string(view(m[i].content))});
-      self->ids_ = render_prompt(self->tmpl_, messages, self->tok_);
+      self->ids_ = self->tmpl_.prompt(messages, self->tok_);
       *ids = self->ids_.data();
       *n_ids = self->ids_.size();
     });

@@ -27,8 +27,10 @@ const std::vector<ParamInfo>& config_schema() {
       key("tokenizer", LA_PARAM_STRING, "auto",
           "Tokenizer: byte (256 byte tokens + BOS, EOS, PAD), a directory holding a tokenizer.json, or auto: "
           "model.init_from's tokenizer.json where it has one, else byte"),
-      key("chat_template", LA_PARAM_STRING, "llama2", "How chats become tokens: llama2 ([INST] ... [/INST]) or plain",
-          std::nullopt, {"llama2", "plain"}),
+      key("chat_template", LA_PARAM_STRING, "auto",
+          "How chats become tokens: auto (the tokenizer directory's own Jinja chat template where it has one, else llama2), "
+          "llama2 ([INST] ... [/INST]) or plain",
+          std::nullopt, {"auto", "llama2", "plain"}),
       key("train.epochs", LA_PARAM_INT, 1, "Passes over the data (0: no training; the cell holds out, saves and evaluates the weights it starts from)", 0.0),
       key("train.max_tokens", LA_PARAM_INT, 2048, "A row's token budget (the paper's 64k, scaled)", 1.0),
       key("train.rows_per_micro_batch", LA_PARAM_INT, 1, "Rows in one forward/backward pass", 1.0),

@@ -12,6 +12,7 @@
 #include "sweep/config_schema.h"
 #include "sweep/starting_model.h"
 #include "text/cell_tokenizer.h"
+#include "text/model_chat_template.h"
 #include "util/build_info.h"
 #include "util/nearest.h"
 #include "util/sha256.h"
@@ -198,8 +199,9 @@ class Resolver {
 
   // model.init_from, found and pinned by content (sweep/starting_model.h), and the tokenizer:
   // "auto" is init_from's tokenizer.json where it has one, else bytes; a directory is pinned by
-  // content too (tokenizer_id). The starting model's vocabulary must hold the tokenizer's ids,
-  // and the llama2 and plain templates need its BOS and EOS.
+  // content too (tokenizer_id, which covers its chat template). The starting model's vocabulary
+  // must hold the tokenizer's ids; chat_template "auto" becomes "llama2" where the tokenizer has
+  // no template of its own, and the llama2 and plain templates need its BOS and EOS.
   void resolve_model_and_tokenizer(nlohmann::json& cfg) {
     const std::string given = cfg["model"]["init_from"];
     std::string tokenizer = cfg["tokenizer"];
@@ -227,11 +229,25 @@ class Resolver {
     if (start && tok->vocab_size() > start->vocab_size)
       fail("tokenizer", tokenizer + " has " + std::to_string(tok->vocab_size()) + " tokens, more than model.init_from's vocabulary of " +
                             std::to_string(start->vocab_size));
-    try {
-      tok->bos(), tok->eos();
-    } catch (const std::logic_error& e) {
-      fail("chat_template", "the " + cfg["chat_template"].get<std::string>() + " template begins and ends turns with BOS and EOS: " + e.what());
+    const std::string chat_template = chosen_chat_template(cfg["chat_template"], tokenizer);
+    if (chat_template == "auto") {
+      try {
+        ModelChatTemplate check(tokenizer);
+        tok->eos();
+      } catch (const std::invalid_argument& e) {
+        fail("chat_template", std::string("the model's own template (auto): ") + e.what());
+      } catch (const std::logic_error& e) {
+        fail("tokenizer", std::string("plain-text examples end with EOS: ") + e.what());
+      }
+    } else {
+      try {
+        tok->bos(), tok->eos();
+      } catch (const std::logic_error& e) {
+        fail("chat_template", "the " + chat_template + " template begins and ends turns with BOS and EOS: " + e.what() +
+                                  (tokenizer != "byte" && model_chat_template_file(tokenizer) ? "; chat_template = \"auto\" uses the model's own" : ""));
+      }
     }
+    cfg["chat_template"] = chat_template;
     cfg["tokenizer"] = tokenizer;
     if (tokenizer != "byte") cfg["tokenizer_id"] = tok->id();
   }

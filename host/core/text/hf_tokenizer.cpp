@@ -123,6 +123,7 @@ void HfTokenizer::load(const std::filesystem::path& dir, const std::filesystem::
     impl_->clean_up = config.flag("clean_up_tokenization_spaces", true);
     identity += sha256_file(config_file);
   }
+  if (std::filesystem::exists(dir / "chat_template.jinja")) identity += sha256_file(dir / "chat_template.jinja");
   impl_->id = "tokenizer.json:" + sha256_hex(identity);
 }
 
@@ -186,6 +187,13 @@ uint32_t HfTokenizer::pad() const { return impl_->pad ? *impl_->pad : eos(); }
 std::optional<uint32_t> HfTokenizer::bos_token() const { return impl_->bos; }
 
 std::optional<uint32_t> HfTokenizer::token_id(std::string_view token) const { return impl_->lookup(token); }
+
+std::vector<std::string> HfTokenizer::special_tokens() const {
+  std::vector<std::string> out;
+  for (auto& a : impl_->added->all())
+    if (a.special) out.push_back(a.content);
+  return out;
+}
 
 std::string HfTokenizer::id() const { return impl_->id; }
 

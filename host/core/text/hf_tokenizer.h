@@ -34,7 +34,10 @@ class HfTokenizer : public Tokenizer {
   uint32_t pad() const override;  // its pad token, else its EOS
   std::optional<uint32_t> bos_token() const;
   std::optional<uint32_t> token_id(std::string_view token) const;
-  std::string id() const override;  // "tokenizer.json:" and the SHA-256 of its files
+  std::vector<std::string> special_tokens() const;  // the added tokens marked special, as written
+  // "tokenizer.json:" and the SHA-256 of its files (tokenizer_config.json and chat_template.jinja
+  // too, where they are: a chat template changes what a cell trains on)
+  std::string id() const override;
 
  private:
   void load(const std::filesystem::path& dir, const std::filesystem::path& file);
