@@ -114,8 +114,8 @@ torch::Tensor swiglu(const torch::Tensor& gu) {
   return torch::silu(g_u[0]) * g_u[1];
 }
 
-torch::nn::Linear linear(int64_t in, int64_t out) {
-  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+torch::nn::Linear linear(int64_t in, int64_t out, bool bias = false) {
+  return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
 }
 
 }  // namespace
@@ -135,11 +135,15 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
 }
 
 AttentionImpl::AttentionImpl(const ModelConfig& c)
-    : n_heads_(c.n_heads), n_kv_heads_(c.n_kv_heads), head_dim_(c.d_model / c.n_heads) {
-  wq_ = register_module("q_proj", linear(c.d_model, n_heads_ * head_dim_));
-  wk_ = register_module("k_proj", linear(c.d_model, n_kv_heads_ * head_dim_));
-  wv_ = register_module("v_proj", linear(c.d_model, n_kv_heads_ * head_dim_));
-  wo_ = register_module("o_proj", linear(n_heads_ * head_dim_, c.d_model));
+    : n_heads_(c.n_heads), n_kv_heads_(c.n_kv_heads), head_dim_(c.head_size()) {
+  wq_ = register_module("q_proj", linear(c.d_model, n_heads_ * head_dim_, c.qkv_bias));
+  wk_ = register_module("k_proj", linear(c.d_model, n_kv_heads_ * head_dim_, c.qkv_bias));
+  wv_ = register_module("v_proj", linear(c.d_model, n_kv_heads_ * head_dim_, c.qkv_bias));
+  wo_ = register_module("o_proj", linear(n_heads_ * head_dim_, c.d_model, c.o_bias));
+  if (c.qk_norm) {
+    q_norm_ = register_module("q_norm", RMSNorm(head_dim_, c.norm_eps));
+    k_norm_ = register_module("k_norm", RMSNorm(head_dim_, c.norm_eps));
+  }
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
@@ -147,11 +151,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   const int64_t B = x.size(0), T = x.size(1);
   // (B, T, C) -> (B, heads, T, head_dim)
   // The three projections as one matmul (one larger GEMM, one cast of x under autocast).
-  auto qkv = torch::nn::functional::linear(x, torch::cat({wq_->weight, wk_->weight, wv_->weight}, 0))
+  const torch::Tensor bias = wq_->bias.defined() ? torch::cat({wq_->bias, wk_->bias, wv_->bias}, 0) : torch::Tensor();
+  auto qkv = torch::nn::functional::linear(x, torch::cat({wq_->weight, wk_->weight, wv_->weight}, 0), bias)
                  .split({n_heads_ * head_dim_, n_kv_heads_ * head_dim_, n_kv_heads_ * head_dim_}, -1);
   auto q = qkv[0].view({B, T, n_heads_, head_dim_}).transpose(1, 2);
   auto k = qkv[1].view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
   auto v = qkv[2].view({B, T, n_kv_heads_, head_dim_}).transpose(1, 2);
+  if (q_norm_) q = q_norm_(q), k = k_norm_(k);
   // In the projections' dtype (bf16 under autocast), so attention runs in it too.
   auto c = cos.unsqueeze(1).to(q.scalar_type()), s = sin.unsqueeze(1).to(q.scalar_type());
   q = q * c + rotate_half(q) * s;
@@ -219,9 +225,30 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& co
   return h + mlp_(mlp_norm_(h));
 }
 
+torch::Tensor rope_inv_freq(const ModelConfig& c) {
+  const int64_t hd = c.head_size();
+  auto inv_freq = 1.0 / torch::pow(c.rope_theta, torch::arange(0, hd, 2, torch::kDouble) / static_cast<double>(hd));
+  const RopeScaling& s = c.rope_scaling;
+  if (s.type == "linear") return inv_freq / s.factor;
+  if (s.type == "llama3") {
+    // transformers' _compute_llama3_parameters: wavelengths longer than the original context
+    // over low_freq_factor are stretched by factor, shorter than it over high_freq_factor
+    // kept, and those between blended.
+    const double old_len = static_cast<double>(s.original_max_position_embeddings);
+    auto wavelen = 2 * M_PI / inv_freq;
+    auto scaled = torch::where(wavelen > old_len / s.low_freq_factor, inv_freq / s.factor, inv_freq);
+    auto smooth = (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+    auto blended = (1 - smooth) * scaled / s.factor + smooth * scaled;
+    auto medium = (wavelen >= old_len / s.high_freq_factor).logical_and(wavelen <= old_len / s.low_freq_factor);
+    return torch::where(medium, blended, scaled);
+  }
+  if (!s.type.empty()) throw std::invalid_argument("model: RoPE scaling '" + s.type + "' is not implemented");
+  return inv_freq;
+}
+
 LlamaImpl::LlamaImpl(const ModelConfig& c) : c_(c) {
-  if (c.d_model % c.n_heads || c.n_heads % c.n_kv_heads || (c.d_model / c.n_heads) % 2)
-    throw std::invalid_argument("model: d_model must split into n_heads even-sized heads, n_heads into n_kv_heads groups");
+  if ((!c.head_dim && c.d_model % c.n_heads) || c.n_heads % c.n_kv_heads || c.head_size() % 2)
+    throw std::invalid_argument("model: d_model must split into n_heads even-sized heads (or head_dim be even), n_heads into n_kv_heads groups");
   embed_ = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.d_model));
   layers_ = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.n_layers; ++i) {
@@ -230,18 +257,23 @@ LlamaImpl::LlamaImpl(const ModelConfig& c) : c_(c) {
   }
   norm_ = register_module("norm", RMSNorm(c.d_model, c.norm_eps));
   if (!c.tie_embeddings) head_ = register_module("lm_head", linear(c.d_model, c.vocab_size));
-  const int64_t hd = c.d_model / c.n_heads;
   // Computed in double, kept in fp32; a buffer, so it moves with the model to its device.
-  inv_freq_ = register_buffer(
-      "inv_freq",
-      (1.0 / torch::pow(c.rope_theta, torch::arange(0, hd, 2, torch::kDouble) / static_cast<double>(hd))).to(torch::kFloat));
+  inv_freq_ = register_buffer("inv_freq", rope_inv_freq(c).to(torch::kFloat));
   torch::NoGradGuard no_grad;
   for (auto& p : named_parameters())
-    if (p.key().find("norm") == std::string::npos) p.value().normal_(0.0, 0.02);
+    if (p.key().size() > 5 && p.key().compare(p.key().size() - 5, 5, ".bias") == 0) {
+      p.value().zero_();  // as transformers starts them
+    } else if (p.key().find("norm") == std::string::npos) {
+      p.value().normal_(0.0, 0.02);
+    }
 }
 
 torch::Tensor LlamaImpl::forward(const torch::Tensor& ids, const torch::Tensor& positions, const RowSegments& seg,
                                  std::vector<LayerCache>* cache) {
+  if (c_.sliding_window && positions.numel() && positions.max().item<int64_t>() >= c_.sliding_window)
+    throw std::invalid_argument("model: a sequence reaches position " + std::to_string(positions.max().item<int64_t>()) +
+                                ", beyond config.json's sliding_window (" + std::to_string(c_.sliding_window) +
+                                "); the engine's attention is full, so sequences may not be longer");
   if (cache) cache->resize(blocks_.size());
   auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, head_dim / 2)
   auto emb = torch::cat({freqs, freqs}, -1);

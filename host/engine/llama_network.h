@@ -1,5 +1,7 @@
-// A Llama-style decoder in libtorch: RMSNorm, RoPE (rotate-half, as transformers does), SwiGLU,
-// multi-head attention with optional grouped-query heads, tied or untied embeddings.
+// A Llama-style decoder in libtorch: RMSNorm, RoPE (rotate-half, as transformers does; linear or
+// Llama-3.1 scaling), SwiGLU, multi-head attention with optional grouped-query heads, tied or
+// untied embeddings; the Mistral, Qwen2 (q/k/v biases) and Qwen3 (q/k norms, own head size)
+// variants of it.
 #pragma once
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
@@ -91,6 +93,7 @@ class AttentionImpl : public torch::nn::Module {
  private:
   int64_t n_heads_, n_kv_heads_, head_dim_;
   torch::nn::Linear wq_{nullptr}, wk_{nullptr}, wv_{nullptr}, wo_{nullptr};
+  RMSNorm q_norm_{nullptr}, k_norm_{nullptr};  // Qwen3's
 };
 TORCH_MODULE(Attention);
 
@@ -143,6 +146,9 @@ class LlamaImpl : public torch::nn::Module {
   torch::Tensor inv_freq_;
 };
 TORCH_MODULE(Llama);
+
+// RoPE's inverse frequencies for a model's head size, base and scaling, in double precision.
+torch::Tensor rope_inv_freq(const ModelConfig& c);
 
 // Hugging Face's name for one of LlamaImpl's parameters ("layers.0.mlp.up_proj.weight" ->
 // "model.layers.0.mlp.up_proj.weight"; "lm_head.weight" stays).

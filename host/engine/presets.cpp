@@ -36,15 +36,23 @@ const std::vector<std::string>& model_preset_names() {
 }
 
 std::vector<TensorShape> tensor_layout(const ModelConfig& c) {
-  const int64_t hd = c.d_model / c.n_heads;
+  const int64_t hd = c.head_size();
   std::vector<TensorShape> t = {{"model.embed_tokens.weight", {c.vocab_size, c.d_model}}};
   for (int64_t i = 0; i < c.n_layers; ++i) {
     const std::string l = "model.layers." + std::to_string(i) + ".";
     t.push_back({l + "input_layernorm.weight", {c.d_model}});
     t.push_back({l + "self_attn.q_proj.weight", {c.n_heads * hd, c.d_model}});
+    if (c.qkv_bias) t.push_back({l + "self_attn.q_proj.bias", {c.n_heads * hd}});
     t.push_back({l + "self_attn.k_proj.weight", {c.n_kv_heads * hd, c.d_model}});
+    if (c.qkv_bias) t.push_back({l + "self_attn.k_proj.bias", {c.n_kv_heads * hd}});
     t.push_back({l + "self_attn.v_proj.weight", {c.n_kv_heads * hd, c.d_model}});
+    if (c.qkv_bias) t.push_back({l + "self_attn.v_proj.bias", {c.n_kv_heads * hd}});
     t.push_back({l + "self_attn.o_proj.weight", {c.d_model, c.n_heads * hd}});
+    if (c.o_bias) t.push_back({l + "self_attn.o_proj.bias", {c.d_model}});
+    if (c.qk_norm) {
+      t.push_back({l + "self_attn.q_norm.weight", {hd}});
+      t.push_back({l + "self_attn.k_norm.weight", {hd}});
+    }
     t.push_back({l + "post_attention_layernorm.weight", {c.d_model}});
     t.push_back({l + "mlp.gate_proj.weight", {c.d_ff, c.d_model}});
     t.push_back({l + "mlp.up_proj.weight", {c.d_ff, c.d_model}});
@@ -68,7 +76,7 @@ int64_t param_count(const ModelConfig& c) {
 double training_flops(const ModelConfig& c, const std::vector<int64_t>& lengths) {
   double tokens = 0, squares = 0;
   for (int64_t n : lengths) tokens += static_cast<double>(n), squares += static_cast<double>(n) * static_cast<double>(n);
-  return 6.0 * static_cast<double>(param_count(c)) * tokens + 6.0 * static_cast<double>(c.n_layers * c.d_model) * squares;
+  return 6.0 * static_cast<double>(param_count(c)) * tokens + 6.0 * static_cast<double>(c.n_layers * c.n_heads * c.head_size()) * squares;
 }
 
 size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }

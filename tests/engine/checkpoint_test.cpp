@@ -3,6 +3,7 @@
 // next-token log-probs, through `longalign score`, equal an independent Python reference's
 // (tests/reference/llama_reference.py, Debian's python3-torch, no transformers) on tiny
 // checkpoints with grouped-query heads, a non-default rope_theta, tied embeddings and shards,
+// and the Qwen2, Qwen3, scaled-RoPE Llama and Mistral variants,
 // while the interleaved rotary convention gives different ones.
 #include <gtest/gtest.h>
 
@@ -58,15 +59,53 @@ engine::ModelConfig tied_config() {
   return c;
 }
 
-// A model whose norms are not all ones, so the test exercises them.
+// The Llama variants of other families: Qwen2's q/k/v biases; Qwen3's q/k norms and a head
+// size of its own; Llama's attention_bias with Llama-3.1's RoPE scaling; Mistral with linear.
+engine::ModelConfig qwen2_config() {
+  engine::ModelConfig c = gqa_config();
+  c.family = "qwen2";
+  c.qkv_bias = true;
+  return c;
+}
+engine::ModelConfig qwen3_config() {
+  engine::ModelConfig c = gqa_config();
+  c.family = "qwen3";
+  c.qk_norm = true;
+  c.head_dim = 16;  // 8 heads of 16 from a width of 64
+  return c;
+}
+engine::ModelConfig llama3_scaled_config() {
+  engine::ModelConfig c = gqa_config();
+  c.qkv_bias = c.o_bias = true;
+  // With heads of 8 and rope_theta 500,000 the wavelengths are 6, 167, 4,443 and 118,000
+  // positions: one kept, one blended, two stretched.
+  c.rope_scaling = {"llama3", 8.0, 1.0, 4.0, 256};
+  return c;
+}
+engine::ModelConfig mistral_linear_config() {
+  engine::ModelConfig c = tied_config();
+  c.family = "mistral";
+  c.rope_scaling.type = "linear";
+  c.rope_scaling.factor = 4.0;
+  return c;
+}
+
+// A model whose norms are not all ones and whose biases are not zero, so the test exercises
+// them, and whose queries and keys are large enough for attention to depend on position.
 engine::Model random_model(const engine::ModelConfig& c, uint64_t seed) {
   engine::Model m(c, seed);
   std::vector<engine::TensorData> t = m.tensors(engine::DType::F32);
   std::vector<engine::TensorView> views;
   for (auto& d : t) {
-    if (d.name.find("norm") != std::string::npos) {
+    const bool bias = d.name.size() > 5 && d.name.compare(d.name.size() - 5, 5, ".bias") == 0;
+    if (d.name.find("norm") != std::string::npos || bias) {
       auto* f = reinterpret_cast<float*>(d.bytes.data());
-      for (size_t i = 0; i < d.bytes.size() / 4; ++i) f[i] = 0.5f + static_cast<float>((i * 7919 + seed) % 100) / 100.0f;
+      for (size_t i = 0; i < d.bytes.size() / 4; ++i)
+        f[i] = (bias ? -0.5f : 0.5f) + static_cast<float>((i * 7919 + seed) % 100) / 100.0f;
+    }
+    if (d.name.find("q_proj.weight") != std::string::npos || d.name.find("k_proj.weight") != std::string::npos) {
+      auto* f = reinterpret_cast<float*>(d.bytes.data());
+      for (size_t i = 0; i < d.bytes.size() / 4; ++i) f[i] *= 8.0f;
     }
     views.push_back({d.name, d.dtype, d.shape, d.bytes.data()});
   }
@@ -95,7 +134,7 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 TEST(Checkpoint, RoundTripIsExactInOneFileAndInShards) {
-  for (auto config : {gqa_config(), tied_config()}) {
+  for (auto config : {gqa_config(), tied_config(), qwen2_config(), qwen3_config(), llama3_scaled_config()}) {
     engine::Model m = random_model(config, 3);
     const auto ids = sample_ids();
     const auto want = m.next_token_logprobs(ids);
@@ -183,7 +222,7 @@ TEST(Checkpoint, BadFilesFailNamingTheFileAndTensor) {
   fresh(gqa_config());
   {
     std::ofstream(dir / "config.json") << R"({"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
-      "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 300, "rope_scaling": {"type": "linear", "factor": 2.0}})";
+      "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 300, "rope_scaling": {"type": "yarn", "factor": 2.0}})";
   }
   EXPECT_EQ(load_error(dir).rfind((dir / "config.json").string() + ": key 'rope_scaling': ", 0), 0u) << load_error(dir);
   fs::remove(dir / "model.safetensors");
@@ -210,17 +249,30 @@ TEST(Checkpoint, ScoreMatchesAnIndependentPythonLlama) {
     uint64_t shard_bytes;
   };
   for (const Case& c : {Case{"grouped-query heads, rope_theta 500000, one file", gqa_config(), 0},
-                        Case{"tied embeddings, shards", tied_config(), 40000}}) {
+                        Case{"tied embeddings, shards", tied_config(), 40000}, Case{"qwen2: q/k/v biases", qwen2_config(), 0},
+                        Case{"qwen3: q/k norms, head_dim 16 of a width of 64", qwen3_config(), 0},
+                        Case{"llama: attention biases, llama3 RoPE scaling", llama3_scaled_config(), 0},
+                        Case{"mistral: linear RoPE scaling, tied", mistral_linear_config(), 0}}) {
     TempDir d;
-    save_hf_checkpoint(d.path / "m", c.config, random_model(c.config, 7).tensors(engine::DType::F32), c.shard_bytes);
+    const std::vector<engine::TensorData> weights = random_model(c.config, 7).tensors(engine::DType::F32);
+    save_hf_checkpoint(d.path / "m", c.config, weights, c.shard_bytes);
     const std::string dir = (d.path / "m").string();
     auto ours = run_json({kBin.string(), "score", "--model", dir, "--ids", ids, "--json"});
     auto reference = run_json({"/usr/bin/python3", kReference.string(), dir, ids});
     ASSERT_EQ(ours.size(), sample_ids().size() - 1) << c.name;
     EXPECT_LT(max_abs_diff(ours, reference), 1e-4) << c.name;
-    // The comparison can tell rotary conventions apart.
-    auto interleaved = run_json({"/usr/bin/python3", kReference.string(), dir, ids, "--interleaved-rope"});
-    EXPECT_GT(max_abs_diff(ours, interleaved), 1e-3) << c.name;
+    if (c.config.rope_scaling.type.empty()) {
+      // The comparison can tell rotary conventions apart.
+      auto interleaved = run_json({"/usr/bin/python3", kReference.string(), dir, ids, "--interleaved-rope"});
+      EXPECT_GT(max_abs_diff(ours, interleaved), 1e-3) << c.name;
+    } else {
+      // And the scaling changes what the model computes: the same weights unscaled score otherwise.
+      engine::ModelConfig unscaled = c.config;
+      unscaled.rope_scaling = {};
+      save_hf_checkpoint(d.path / "unscaled", unscaled, weights);
+      auto plain = run_json({kBin.string(), "score", "--model", (d.path / "unscaled").string(), "--ids", ids, "--json"});
+      EXPECT_GT(max_abs_diff(ours, plain), 1e-3) << c.name;
+    }
   }
 }
 

@@ -47,12 +47,15 @@ void check_config(std::string_view text) {
   } catch (const host::CheckpointError&) {
     return;
   }
-  trap_unless(c.d_model % c.n_heads == 0 && (c.d_model / c.n_heads) % 2 == 0 && c.n_heads % c.n_kv_heads == 0);
+  trap_unless((c.head_dim || c.d_model % c.n_heads == 0) && c.head_size() % 2 == 0 && c.n_heads % c.n_kv_heads == 0);
   engine::ModelConfig again = host::parse_hf_config(host::hf_config_json(c, engine::DType::BF16), "fuzz");
   trap_unless(again.vocab_size == c.vocab_size && again.d_model == c.d_model && again.n_layers == c.n_layers &&
               again.n_heads == c.n_heads && again.n_kv_heads == c.n_kv_heads && again.d_ff == c.d_ff &&
               again.rope_theta == c.rope_theta && again.norm_eps == c.norm_eps &&
-              again.tie_embeddings == c.tie_embeddings);
+              again.tie_embeddings == c.tie_embeddings && again.family == c.family && again.head_size() == c.head_size() &&
+              again.qkv_bias == c.qkv_bias && again.o_bias == c.o_bias && again.qk_norm == c.qk_norm &&
+              again.rope_scaling.type == c.rope_scaling.type && again.rope_scaling.factor == c.rope_scaling.factor &&
+              again.sliding_window == c.sliding_window);
 }
 
 }  // namespace

@@ -84,6 +84,22 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   bad = run_process({test::kBin.string(), "plan", (d.path / "bad3.toml").string()}, 60s);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("base.sqlite holds several done cells: name one, as base.sqlite#"), std::string::npos) << bad.err;
+
+  // The same weights as a Mistral with a sliding window: rows may not be longer than it.
+  const std::filesystem::path mistral = d.path / "mistral";
+  std::filesystem::copy(d.path / "base" / "cells" / cell / "model", mistral);
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(mistral / "config.json"));
+  config["model_type"] = "mistral";
+  config["architectures"] = {"MistralForCausalLM"};
+  config.erase("attention_bias");
+  config["sliding_window"] = 256;
+  std::ofstream(mistral / "config.json") << config.dump();
+  std::ofstream(d.path / "window.toml") << sweep("window", "model.init_from = \"mistral\"\ntrain.max_tokens = 512");
+  bad = run_process({test::kBin.string(), "plan", (d.path / "window.toml").string()}, 60s);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("key 'train.max_tokens': 512 is longer than model.init_from's sliding_window (256"), std::string::npos) << bad.err;
+  std::ofstream(d.path / "window.toml") << sweep("window", "model.init_from = \"mistral\"\ntrain.max_tokens = 256");
+  EXPECT_EQ(run_process({test::kBin.string(), "plan", (d.path / "window.toml").string()}, 60s).exit_code, 0);
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 """An independent Llama forward pass for checking the engine: Debian's python3-torch only (no
 transformers), reading config.json and the safetensors files itself, written from the
 transformers LlamaForCausalLM definition (RMSNorm, rotate-half RoPE, SwiGLU, grouped-query
-attention). Prints the log-probability of each next token as a JSON list, as `longalign score
---json` does.
+attention) and its Mistral, Qwen2 and Qwen3 variants (projection biases where the weights have
+them, Qwen3's per-head q/k RMSNorm, an explicit head_dim, linear and llama3 RoPE scaling, from
+transformers' _compute_linear_scaling_rope_parameters and _compute_llama3_parameters). Prints
+the log-probability of each next token as a JSON list, as `longalign score --json` does.
 
   llama_reference.py MODEL_DIR 1,2,3 [--interleaved-rope]
 
@@ -55,9 +57,31 @@ def rms_norm(x, w, eps):
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
-def rope(x, positions, theta, interleaved):
-    d = x.shape[-1]
+def inverse_frequencies(d, theta, scaling):
     inv_freq = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+    kind = (scaling or {}).get("rope_type", (scaling or {}).get("type", "default"))
+    if kind == "linear":
+        return inv_freq / scaling["factor"]
+    if kind == "llama3":
+        factor, low, high = scaling["factor"], scaling.get("low_freq_factor", 1.0), scaling.get("high_freq_factor", 4.0)
+        old = scaling["original_max_position_embeddings"]
+        out = []
+        for f in inv_freq.tolist():
+            wavelen = 2 * math.pi / f
+            if wavelen < old / high:
+                out.append(f)
+            elif wavelen > old / low:
+                out.append(f / factor)
+            else:
+                smooth = (old / wavelen - low) / (high - low)
+                out.append((1 - smooth) * f / factor + smooth * f)
+        return torch.tensor(out, dtype=torch.float64)
+    assert kind == "default", kind
+    return inv_freq
+
+
+def rope(x, positions, inv_freq, interleaved):
+    d = x.shape[-1]
     freqs = positions[:, None].to(torch.float64) * inv_freq[None, :]  # (T, d/2)
     if interleaved:
         cos, sin = freqs.cos().repeat_interleave(2, -1), freqs.sin().repeat_interleave(2, -1)
@@ -70,12 +94,20 @@ def rope(x, positions, theta, interleaved):
     return x * cos + rotated * sin
 
 
+def linear(x, w, p):
+    """x @ W.T, plus the bias where the checkpoint has one."""
+    y = x @ w[p + ".weight"].T
+    return y + w[p + ".bias"] if p + ".bias" in w else y
+
+
 def forward(cfg, w, ids, interleaved):
     hidden, heads = cfg["hidden_size"], cfg["num_attention_heads"]
     kv_heads = cfg.get("num_key_value_heads") or heads
-    hd = hidden // heads
+    hd = cfg.get("head_dim") or hidden // heads
     eps = cfg.get("rms_norm_eps", 1e-6)
-    theta = cfg.get("rope_theta", 10000.0)
+    rope_parameters = cfg.get("rope_parameters") or {}
+    theta = rope_parameters.get("rope_theta", cfg.get("rope_theta", 10000.0))
+    inv_freq = inverse_frequencies(hd, theta, cfg.get("rope_scaling") or rope_parameters)
     T = len(ids)
     pos = torch.arange(T)
     x = w["model.embed_tokens.weight"][torch.tensor(ids)]
@@ -83,14 +115,16 @@ def forward(cfg, w, ids, interleaved):
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
         h = rms_norm(x, w[p + "input_layernorm.weight"], eps)
-        q = (h @ w[p + "self_attn.q_proj.weight"].T).reshape(T, heads, hd).transpose(0, 1)
-        k = (h @ w[p + "self_attn.k_proj.weight"].T).reshape(T, kv_heads, hd).transpose(0, 1)
-        v = (h @ w[p + "self_attn.v_proj.weight"].T).reshape(T, kv_heads, hd).transpose(0, 1)
-        q, k = rope(q, pos, theta, interleaved), rope(k, pos, theta, interleaved)
+        q = linear(h, w, p + "self_attn.q_proj").reshape(T, heads, hd).transpose(0, 1)
+        k = linear(h, w, p + "self_attn.k_proj").reshape(T, kv_heads, hd).transpose(0, 1)
+        v = linear(h, w, p + "self_attn.v_proj").reshape(T, kv_heads, hd).transpose(0, 1)
+        if cfg.get("model_type") == "qwen3":
+            q, k = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps), rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
+        q, k = rope(q, pos, inv_freq, interleaved), rope(k, pos, inv_freq, interleaved)
         k = k.repeat_interleave(heads // kv_heads, 0)
         v = v.repeat_interleave(heads // kv_heads, 0)
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + causal, -1) @ v
-        x = x + att.transpose(0, 1).reshape(T, hidden) @ w[p + "self_attn.o_proj.weight"].T
+        x = x + linear(att.transpose(0, 1).reshape(T, heads * hd), w, p + "self_attn.o_proj")
         h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
         gate = h @ w[p + "mlp.gate_proj.weight"].T
         x = x + (torch.nn.functional.silu(gate) * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T

@@ -212,6 +212,9 @@ class Resolver {
       } catch (const StartingModelError& e) {
         fail("model.init_from", e.what());
       }
+      if (start->sliding_window && cfg["train"]["max_tokens"].get<int64_t>() > start->sliding_window)
+        fail("train.max_tokens", std::to_string(cfg["train"]["max_tokens"].get<int64_t>()) + " is longer than model.init_from's sliding_window (" +
+                                     std::to_string(start->sliding_window) + " in its config.json): the engine's attention is full, so rows may not be longer");
       cfg["model"]["init_from"] = start->dir.string();
       cfg["model"]["init_sha256"] = start->sha256;
     }

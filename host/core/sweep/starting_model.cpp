@@ -59,7 +59,9 @@ StartingModel StartingModels::load(const std::filesystem::path& dir, const Vocab
   m.dir = dir;
   std::string combined;
   try {
-    m.vocab_size = load_hf_checkpoint(dir).config.vocab_size;
+    const engine::ModelConfig config = load_hf_checkpoint(dir).config;
+    m.vocab_size = config.vocab_size;
+    m.sliding_window = config.sliding_window;
     check_vocabulary(dir, m.vocab_size, need);  // before hashing what may be gigabytes
     for (auto& f : std::filesystem::directory_iterator(dir))
       if (f.is_regular_file()) combined += f.path().filename().string() + " " + sha256_file(f.path()) + "\n";

@@ -15,6 +15,7 @@ struct StartingModel {
   std::filesystem::path dir;  // canonical
   std::string sha256;         // of its files' names and hashes
   int64_t vocab_size = 0;
+  int64_t sliding_window = 0;  // Mistral's, where its config.json sets one: no row may be longer
 };
 
 // The vocabulary a cell's tokenizer needs of its starting model.

@@ -11,6 +11,16 @@
 
 namespace longalign::engine {
 
+// RoPE's frequencies stretched for longer contexts, as transformers computes them: "linear"
+// (position interpolation: every frequency divided by factor), "llama3" (Llama-3.1: long
+// wavelengths divided by factor, short ones kept, a smooth band between), "" for none.
+struct RopeScaling {
+  std::string type;
+  double factor = 1.0;
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
+  int64_t original_max_position_embeddings = 8192;       // llama3
+};
+
 struct ModelConfig {
   int64_t vocab_size = 259;  // the byte tokenizer
   int64_t d_model = 64;
@@ -21,6 +31,16 @@ struct ModelConfig {
   double rope_theta = 10000.0;
   double norm_eps = 1e-5;
   bool tie_embeddings = false;
+  // The Llama-family variants of Hugging Face's config.json (what a saved model is written as):
+  std::string family = "llama";  // "llama", "mistral", "qwen2" or "qwen3"
+  int64_t head_dim = 0;          // 0: d_model / n_heads (Qwen3 sets its own)
+  bool qkv_bias = false;         // biases on the q, k and v projections (Qwen2; Llama's attention_bias)
+  bool o_bias = false;           // and on o_proj (Llama's attention_bias)
+  bool qk_norm = false;          // Qwen3: an RMSNorm over each head's queries and keys, before RoPE
+  RopeScaling rope_scaling;
+  int64_t sliding_window = 0;    // Mistral's, where config.json sets one: rows may not be longer (attention is full)
+
+  int64_t head_size() const { return head_dim ? head_dim : d_model / n_heads; }
 };
 
 // "tiny" (trains on 2 cores in seconds), "small", "base", "llama2-7b".
