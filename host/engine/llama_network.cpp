@@ -242,6 +242,19 @@ torch::Tensor rope_inv_freq(const ModelConfig& c) {
     auto medium = (wavelen >= old_len / s.high_freq_factor).logical_and(wavelen <= old_len / s.low_freq_factor);
     return torch::where(medium, blended, scaled);
   }
+  if (s.type == "yarn") {
+    // transformers' _compute_yarn_parameters: the dimension at which a frequency turns
+    // `rotations` times over the original context, the ramp between beta_fast's and beta_slow's.
+    const double old_len = static_cast<double>(s.original_max_position_embeddings);
+    auto dim_of = [&](double rotations) { return hd * std::log(old_len / (rotations * 2 * M_PI)) / (2 * std::log(c.rope_theta)); };
+    double low = dim_of(s.beta_fast), high = dim_of(s.beta_slow);
+    if (s.truncate) low = std::floor(low), high = std::ceil(high);
+    low = std::max(low, 0.0), high = std::min(high, static_cast<double>(hd - 1));
+    if (low == high) high += 0.001;
+    auto ramp = ((torch::arange(hd / 2, torch::kDouble) - low) / (high - low)).clamp(0, 1);
+    auto keep = 1 - ramp;  // the share of the unscaled frequency
+    return inv_freq / s.factor * (1 - keep) + inv_freq * keep;
+  }
   if (!s.type.empty()) throw std::invalid_argument("model: RoPE scaling '" + s.type + "' is not implemented");
   return inv_freq;
 }
@@ -278,6 +291,7 @@ torch::Tensor LlamaImpl::forward(const torch::Tensor& ids, const torch::Tensor& 
   auto freqs = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq_;  // (B, T, head_dim / 2)
   auto emb = torch::cat({freqs, freqs}, -1);
   auto cos = emb.cos(), sin = emb.sin();
+  if (c_.rope_scaling.type == "yarn") cos = cos * c_.rope_scaling.attention_factor, sin = sin * c_.rope_scaling.attention_factor;
   auto h = embed_(ids);
   const bool recompute = checkpoint_layers_ && torch::GradMode::is_enabled() && !cache;
   for (size_t i = 0; i < blocks_.size(); ++i) {

@@ -82,6 +82,16 @@ engine::ModelConfig llama3_scaled_config() {
   c.rope_scaling = {"llama3", 8.0, 1.0, 4.0, 256};
   return c;
 }
+engine::ModelConfig qwen2_yarn_config() {
+  engine::ModelConfig c = qwen2_config();
+  // Over an original context of 64: the fastest of the four frequencies kept, the rest divided
+  // by 4, and cos and sin scaled by 0.1 ln 4 + 1.
+  c.rope_scaling.type = "yarn";
+  c.rope_scaling.factor = 4.0;
+  c.rope_scaling.original_max_position_embeddings = 64;
+  c.rope_scaling.attention_factor = 0.1 * std::log(4.0) + 1.0;
+  return c;
+}
 engine::ModelConfig mistral_linear_config() {
   engine::ModelConfig c = tied_config();
   c.family = "mistral";
@@ -222,7 +232,7 @@ TEST(Checkpoint, BadFilesFailNamingTheFileAndTensor) {
   fresh(gqa_config());
   {
     std::ofstream(dir / "config.json") << R"({"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
-      "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 300, "rope_scaling": {"type": "yarn", "factor": 2.0}})";
+      "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 300, "rope_scaling": {"type": "dynamic", "factor": 2.0}})";
   }
   EXPECT_EQ(load_error(dir).rfind((dir / "config.json").string() + ": key 'rope_scaling': ", 0), 0u) << load_error(dir);
   fs::remove(dir / "model.safetensors");
@@ -252,7 +262,8 @@ TEST(Checkpoint, ScoreMatchesAnIndependentPythonLlama) {
                         Case{"tied embeddings, shards", tied_config(), 40000}, Case{"qwen2: q/k/v biases", qwen2_config(), 0},
                         Case{"qwen3: q/k norms, head_dim 16 of a width of 64", qwen3_config(), 0},
                         Case{"llama: attention biases, llama3 RoPE scaling", llama3_scaled_config(), 0},
-                        Case{"mistral: linear RoPE scaling, tied", mistral_linear_config(), 0}}) {
+                        Case{"mistral: linear RoPE scaling, tied", mistral_linear_config(), 0},
+                        Case{"qwen2: yarn RoPE scaling", qwen2_yarn_config(), 0}}) {
     TempDir d;
     const std::vector<engine::TensorData> weights = random_model(c.config, 7).tensors(engine::DType::F32);
     save_hf_checkpoint(d.path / "m", c.config, weights, c.shard_bytes);

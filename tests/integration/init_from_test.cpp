@@ -85,6 +85,24 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("base.sqlite holds several done cells: name one, as base.sqlite#"), std::string::npos) << bad.err;
 
+  // YaRN instead of a new RoPE base: the cell trains with it, and its saved model carries it as
+  // transformers reads it; a scaling without its factor is refused at plan time.
+  ProcessResult yarn = run("yarn.toml", sweep("yarn", "model.init_from = \"base/cells/" + cell + "/model\"\nmodel.rope_scaling = \"yarn\"\n"
+                                                      "model.rope_factor = 4.0\nmodel.rope_original_context = 512"),
+                           "yarn.sqlite");
+  ASSERT_TRUE(yarn.ok()) << yarn.err;
+  std::filesystem::path yarn_model;
+  for (auto& e : std::filesystem::directory_iterator(d.path / "yarn" / "cells")) yarn_model = e.path() / "model";
+  const nlohmann::json scaled = nlohmann::json::parse(std::ifstream(yarn_model / "config.json"))["rope_scaling"];
+  EXPECT_EQ(scaled["rope_type"], "yarn") << scaled;
+  EXPECT_EQ(scaled["factor"], 4.0);
+  EXPECT_EQ(scaled["original_max_position_embeddings"], 512);
+  EXPECT_LT(test::first_loss(d.path / "yarn.sqlite"), trained_from_scratch - 0.5) << "it starts from the trained weights";
+  std::ofstream(d.path / "nofactor.toml") << sweep("nofactor", "model.init_from = \"base/cells/" + cell + "/model\"\nmodel.rope_scaling = \"yarn\"");
+  bad = run_process({test::kBin.string(), "plan", (d.path / "nofactor.toml").string()}, 60s);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("key 'model.rope_factor': yarn scaling needs the factor the context grows by"), std::string::npos) << bad.err;
+
   // The same weights as a Mistral with a sliding window: rows may not be longer than it.
   const std::filesystem::path mistral = d.path / "mistral";
   std::filesystem::copy(d.path / "base" / "cells" / cell / "model", mistral);

@@ -3,8 +3,8 @@
 transformers), reading config.json and the safetensors files itself, written from the
 transformers LlamaForCausalLM definition (RMSNorm, rotate-half RoPE, SwiGLU, grouped-query
 attention) and its Mistral, Qwen2 and Qwen3 variants (projection biases where the weights have
-them, Qwen3's per-head q/k RMSNorm, an explicit head_dim, linear and llama3 RoPE scaling, from
-transformers' _compute_linear_scaling_rope_parameters and _compute_llama3_parameters). Prints
+them, Qwen3's per-head q/k RMSNorm, an explicit head_dim, linear, llama3 and yarn RoPE scaling, from transformers'
+_compute_linear_scaling_rope_parameters, _compute_llama3_parameters and _compute_yarn_parameters). Prints
 the log-probability of each next token as a JSON list, as `longalign score --json` does.
 
   llama_reference.py MODEL_DIR 1,2,3 [--interleaved-rope]
@@ -57,11 +57,38 @@ def rms_norm(x, w, eps):
     return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
-def inverse_frequencies(d, theta, scaling):
+def yarn_mscale(scale, mscale=1.0):
+    return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+
+def inverse_frequencies(d, theta, scaling, max_positions):
+    """RoPE's inverse frequencies and the factor cos and sin are scaled by."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
     kind = (scaling or {}).get("rope_type", (scaling or {}).get("type", "default"))
     if kind == "linear":
-        return inv_freq / scaling["factor"]
+        return inv_freq / scaling["factor"], 1.0
+    if kind == "yarn":
+        original = scaling.get("original_max_position_embeddings") or max_positions
+        factor = scaling.get("factor") or max_positions / original
+        mscale, mscale_all_dim = scaling.get("mscale"), scaling.get("mscale_all_dim")
+        attention = scaling.get("attention_factor")
+        if attention is None:
+            attention = yarn_mscale(factor, mscale) / yarn_mscale(factor, mscale_all_dim) if mscale and mscale_all_dim else yarn_mscale(factor)
+
+        def dimension(rotations):  # where a frequency turns `rotations` times over the original context
+            return d * math.log(original / (rotations * 2 * math.pi)) / (2 * math.log(theta))
+
+        low, high = dimension(scaling.get("beta_fast") or 32), dimension(scaling.get("beta_slow") or 1)
+        if scaling.get("truncate", True):
+            low, high = math.floor(low), math.ceil(high)
+        low, high = max(low, 0), min(high, d - 1)
+        if low == high:
+            high += 0.001
+        out = []
+        for i, f in enumerate(inv_freq.tolist()):
+            extrapolate = 1 - min(max((i - low) / (high - low), 0.0), 1.0)
+            out.append(f / factor * (1 - extrapolate) + f * extrapolate)
+        return torch.tensor(out, dtype=torch.float64), attention
     if kind == "llama3":
         factor, low, high = scaling["factor"], scaling.get("low_freq_factor", 1.0), scaling.get("high_freq_factor", 4.0)
         old = scaling["original_max_position_embeddings"]
@@ -75,12 +102,12 @@ def inverse_frequencies(d, theta, scaling):
             else:
                 smooth = (old / wavelen - low) / (high - low)
                 out.append((1 - smooth) * f / factor + smooth * f)
-        return torch.tensor(out, dtype=torch.float64)
+        return torch.tensor(out, dtype=torch.float64), 1.0
     assert kind == "default", kind
-    return inv_freq
+    return inv_freq, 1.0
 
 
-def rope(x, positions, inv_freq, interleaved):
+def rope(x, positions, inv_freq, interleaved, attention=1.0):
     d = x.shape[-1]
     freqs = positions[:, None].to(torch.float64) * inv_freq[None, :]  # (T, d/2)
     if interleaved:
@@ -91,7 +118,7 @@ def rope(x, positions, inv_freq, interleaved):
         emb = torch.cat((freqs, freqs), -1)
         cos, sin = emb.cos(), emb.sin()
         rotated = torch.cat((-x[..., d // 2 :], x[..., : d // 2]), -1)
-    return x * cos + rotated * sin
+    return x * cos * attention + rotated * sin * attention
 
 
 def linear(x, w, p):
@@ -107,7 +134,7 @@ def forward(cfg, w, ids, interleaved):
     eps = cfg.get("rms_norm_eps", 1e-6)
     rope_parameters = cfg.get("rope_parameters") or {}
     theta = rope_parameters.get("rope_theta", cfg.get("rope_theta", 10000.0))
-    inv_freq = inverse_frequencies(hd, theta, cfg.get("rope_scaling") or rope_parameters)
+    inv_freq, attention = inverse_frequencies(hd, theta, cfg.get("rope_scaling") or rope_parameters, cfg.get("max_position_embeddings"))
     T = len(ids)
     pos = torch.arange(T)
     x = w["model.embed_tokens.weight"][torch.tensor(ids)]
@@ -120,7 +147,7 @@ def forward(cfg, w, ids, interleaved):
         v = linear(h, w, p + "self_attn.v_proj").reshape(T, kv_heads, hd).transpose(0, 1)
         if cfg.get("model_type") == "qwen3":
             q, k = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps), rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
-        q, k = rope(q, pos, inv_freq, interleaved), rope(k, pos, inv_freq, interleaved)
+        q, k = rope(q, pos, inv_freq, interleaved, attention), rope(k, pos, inv_freq, interleaved, attention)
         k = k.repeat_interleave(heads // kv_heads, 0)
         v = v.repeat_interleave(heads // kv_heads, 0)
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + causal, -1) @ v

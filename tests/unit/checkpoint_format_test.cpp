@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -58,9 +59,19 @@ TEST(HfConfig, ReadsTransformers5RopeParametersAndTheScalingsItImplements) {
       "num_attention_heads": 8, "vocab_size": 300, "rope_parameters": {"rope_type": "linear", "rope_theta": 1e4, "factor": 4.0}})", "m");
   EXPECT_EQ(linear.rope_scaling.type, "linear");
   EXPECT_EQ(linear.rope_scaling.factor, 4.0);
-  EXPECT_EQ(config_error({{"rope_parameters", {{"rope_type", "yarn"}, {"rope_theta", 1e4}, {"factor", 4.0}}}}),
-            "m/config.json: key 'rope_parameters': rope type 'yarn' is not implemented (implemented: default, linear, llama3; "
-            "or raise rope_theta)");
+  EXPECT_EQ(config_error({{"rope_parameters", {{"rope_type", "dynamic"}, {"rope_theta", 1e4}, {"factor", 4.0}}}}),
+            "m/config.json: key 'rope_parameters': rope type 'dynamic' is not implemented (implemented: default, linear, llama3, "
+            "yarn; or raise rope_theta)");
+  // Qwen2.5's long-context setting: YaRN over its original 32,768 positions.
+  const engine::ModelConfig yarn = parse_hf_config(R"({"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+      "num_attention_heads": 8, "vocab_size": 300, "model_type": "qwen2", "max_position_embeddings": 32768,
+      "rope_scaling": {"factor": 4.0, "original_max_position_embeddings": 32768, "type": "yarn"}})", "m");
+  EXPECT_EQ(yarn.rope_scaling.type, "yarn");
+  EXPECT_EQ(yarn.rope_scaling.factor, 4.0);
+  EXPECT_EQ(yarn.rope_scaling.original_max_position_embeddings, 32768);
+  EXPECT_DOUBLE_EQ(yarn.rope_scaling.attention_factor, 0.1 * std::log(4.0) + 1.0);
+  EXPECT_EQ(config_error({{"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}}}}),
+            "m/config.json: key 'rope_scaling.original_max_position_embeddings': is missing");
   EXPECT_EQ(config_error({{"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}}}),
             "m/config.json: key 'rope_scaling.original_max_position_embeddings': is missing");
   EXPECT_EQ(config_error({{"rope_scaling", {{"type", "linear"}, {"factor", 2.0}, {"low_freq_factor", 1.0}}}}),

@@ -99,6 +99,10 @@ json ModelSection::to_json() const {
   json j = {{"preset", preset},   {"d_model", d_model},       {"layers", layers},       {"heads", heads},
             {"kv_heads", kv_heads}, {"d_ff", d_ff}, {"rope_theta", rope_theta}, {"init_from", init_from}};
   if (!init_sha256.empty()) j["init_sha256"] = init_sha256;
+  // Later keys, in a cell's JSON (and so its id) only where set, so earlier cells keep their ids.
+  if (rope_scaling != "keep") j["rope_scaling"] = rope_scaling;
+  if (rope_factor != 0) j["rope_factor"] = rope_factor;
+  if (rope_original_context != 0) j["rope_original_context"] = rope_original_context;
   return j;
 }
 
@@ -114,6 +118,9 @@ ModelSection ModelSection::from_json(const json& j) {
   s.rope_theta = m.get<double>("rope_theta");
   s.init_from = m.get<std::string>("init_from");
   s.init_sha256 = m.optional<std::string>("init_sha256").value_or("");
+  s.rope_scaling = m.optional<std::string>("rope_scaling").value_or("keep");
+  s.rope_factor = m.optional<double>("rope_factor").value_or(0);
+  s.rope_original_context = m.optional<int64_t>("rope_original_context").value_or(0);
   return s;
 }
 

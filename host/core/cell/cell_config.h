@@ -52,6 +52,9 @@ struct ModelSection {
   std::string preset;
   int64_t d_model = 0, layers = 0, heads = 0, kv_heads = 0, d_ff = 0;  // 0: the preset's
   double rope_theta = 0;                                               // 0: the preset's or init_from's
+  std::string rope_scaling = "keep";  // or "none", "linear", "yarn" (with rope_factor and rope_original_context)
+  double rope_factor = 0;
+  int64_t rope_original_context = 0;
   std::string init_from;    // a model directory (resolved), or empty: train from the preset
   std::string init_sha256;  // the hash of init_from's files, when it is set
 

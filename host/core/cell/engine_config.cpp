@@ -1,6 +1,7 @@
 #include "cell/engine_config.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace longalign::host {
 
@@ -49,6 +50,13 @@ engine::ModelConfig model_config(const ModelSection& model, const std::optional<
     c.vocab_size = vocab_size;
   }
   if (model.rope_theta > 0) c.rope_theta = model.rope_theta;
+  if (model.rope_scaling != "keep") c.rope_scaling = {};
+  if (model.rope_scaling == "linear" || model.rope_scaling == "yarn") {
+    c.rope_scaling.type = model.rope_scaling;
+    c.rope_scaling.factor = model.rope_factor;
+    c.rope_scaling.original_max_position_embeddings = model.rope_original_context;
+    c.rope_scaling.attention_factor = model.rope_factor > 1 ? 0.1 * std::log(model.rope_factor) + 1.0 : 1.0;  // YaRN's default
+  }
   return c;
 }
 

@@ -1,6 +1,7 @@
 #include "checkpoint/hf_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/checkpoint_error.h"
@@ -70,6 +71,9 @@ const std::vector<Family>& families() {
   return all;
 }
 
+// YaRN's cos/sin scale, as transformers derives it where config.json gives none.
+double yarn_mscale(double scale, double mscale) { return scale <= 1 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0; }
+
 // rope_scaling (or transformers 5's rope_parameters, rope_theta beside the scaling's keys).
 engine::RopeScaling rope_scaling(const Reader& r, const std::string& key, const nlohmann::json& v) {
   engine::RopeScaling s;
@@ -77,16 +81,36 @@ engine::RopeScaling rope_scaling(const Reader& r, const std::string& key, const 
   const Reader p{v, r.path, key + "."};
   const std::string type = v.value("rope_type", v.value("type", std::string("default")));
   if (type == "default") return s;
-  if (type != "linear" && type != "llama3")
-    r.fail(key, "rope type '" + type + "' is not implemented (implemented: default, linear, llama3; or raise rope_theta)");
+  if (type != "linear" && type != "llama3" && type != "yarn")
+    r.fail(key, "rope type '" + type + "' is not implemented (implemented: default, linear, llama3, yarn; or raise rope_theta)");
   const std::vector<std::string> allowed =
-      type == "linear" ? std::vector<std::string>{"factor"}
-                       : std::vector<std::string>{"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"};
+      type == "linear"   ? std::vector<std::string>{"factor"}
+      : type == "llama3" ? std::vector<std::string>{"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}
+                         : std::vector<std::string>{"factor", "original_max_position_embeddings", "beta_fast", "beta_slow",
+                                                    "attention_factor", "mscale", "mscale_all_dim", "truncate"};
   for (auto& [k, _] : v.items())
     if (k != "rope_type" && k != "type" && k != "rope_theta" && std::find(allowed.begin(), allowed.end(), k) == allowed.end())
       r.fail(key, "'" + k + "' is not part of the " + type + " scaling" + did_you_mean(k, allowed));
   s.type = type;
   s.factor = p.number("factor", 1.0);
+  if (type == "yarn") {
+    const nlohmann::json* max_positions = r.find("max_position_embeddings");
+    const bool has_max = max_positions && max_positions->is_number_integer() && max_positions->get<int64_t>() > 0;
+    if (p.find("original_max_position_embeddings") || !has_max) {
+      s.original_max_position_embeddings = p.positive("original_max_position_embeddings");
+    } else {
+      s.original_max_position_embeddings = max_positions->get<int64_t>();
+    }
+    if (!p.find("factor") && has_max)
+      s.factor = static_cast<double>(max_positions->get<int64_t>()) / static_cast<double>(s.original_max_position_embeddings);
+    s.beta_fast = p.number("beta_fast", 32.0);
+    s.beta_slow = p.number("beta_slow", 1.0);
+    s.truncate = p.boolean("truncate", true);
+    const double mscale = p.number("mscale", 0), mscale_all_dim = p.number("mscale_all_dim", 0);
+    s.attention_factor = p.number("attention_factor", mscale > 0 && mscale_all_dim > 0
+                                                          ? yarn_mscale(s.factor, mscale) / yarn_mscale(s.factor, mscale_all_dim)
+                                                          : yarn_mscale(s.factor, 1.0));
+  }
   if (type == "llama3") {
     s.low_freq_factor = p.number("low_freq_factor", 1.0);
     s.high_freq_factor = p.number("high_freq_factor", 4.0);
@@ -195,6 +219,14 @@ std::string hf_config_json(const engine::ModelConfig& c, engine::DType dtype) {
   if (c.family == "qwen2" || c.family == "qwen3") j["use_sliding_window"] = false;
   const engine::RopeScaling& s = c.rope_scaling;
   if (s.type == "linear") j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", s.factor}};
+  if (s.type == "yarn")
+    j["rope_scaling"] = {{"rope_type", "yarn"},
+                         {"factor", s.factor},
+                         {"original_max_position_embeddings", s.original_max_position_embeddings},
+                         {"beta_fast", s.beta_fast},
+                         {"beta_slow", s.beta_slow},
+                         {"attention_factor", s.attention_factor},
+                         {"truncate", s.truncate}};
   if (s.type == "llama3")
     j["rope_scaling"] = {{"rope_type", "llama3"},
                          {"factor", s.factor},

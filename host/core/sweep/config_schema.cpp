@@ -21,6 +21,13 @@ const std::vector<ParamInfo>& config_schema() {
       key("model.kv_heads", LA_PARAM_INT, 0, "Key/value heads (fewer than heads: grouped-query attention); 0: as many as heads", 0.0),
       key("model.d_ff", LA_PARAM_INT, 0, "SwiGLU hidden size; 0: the preset's, or 8/3 of model.d_model where that is set", 0.0),
       key("model.rope_theta", LA_PARAM_FLOAT, 0.0, "RoPE base; 0 keeps the preset's or init_from's (10,000 for the presets)", 0.0),
+      key("model.rope_scaling", LA_PARAM_STRING, "keep",
+          "RoPE scaling for a longer context (the alternative to raising model.rope_theta): keep (the preset's or init_from's), "
+          "none, linear (positions interpolated by model.rope_factor) or yarn (YaRN over model.rope_original_context)",
+          std::nullopt, {"keep", "none", "linear", "yarn"}),
+      key("model.rope_factor", LA_PARAM_FLOAT, 0.0, "How many times longer the context gets under linear or yarn scaling", 0.0),
+      key("model.rope_original_context", LA_PARAM_INT, 0,
+          "yarn: the context the starting model was trained at (its train.max_tokens, say)", 0.0),
       key("model.init_from", LA_PARAM_STRING, "",
           "Start from these weights: a Hugging Face Llama directory (a cell's model/ is one), or RESULTS_DB#CELL_ID for a "
           "done cell of another sweep; its config.json replaces model.preset"),

@@ -188,6 +188,13 @@ class Resolver {
     } catch (const ShapeError& e) {
       fail(e.key, e.what());
     }
+    const bool scaled = model.rope_scaling == "linear" || model.rope_scaling == "yarn";
+    if (scaled && model.rope_factor <= 0) fail("model.rope_factor", model.rope_scaling + " scaling needs the factor the context grows by");
+    if (!scaled && model.rope_factor != 0) fail("model.rope_factor", "applies only with model.rope_scaling = \"linear\" or \"yarn\"");
+    if (model.rope_scaling == "yarn" && model.rope_original_context <= 0)
+      fail("model.rope_original_context", "yarn scaling needs the context the starting model was trained at (its train.max_tokens, say)");
+    if (model.rope_scaling != "yarn" && model.rope_original_context != 0)
+      fail("model.rope_original_context", "applies only with model.rope_scaling = \"yarn\"");
   }
 
   static std::string evaluation_names(const nlohmann::json& cfg) {

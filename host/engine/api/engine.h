@@ -13,12 +13,18 @@ namespace longalign::engine {
 
 // RoPE's frequencies stretched for longer contexts, as transformers computes them: "linear"
 // (position interpolation: every frequency divided by factor), "llama3" (Llama-3.1: long
-// wavelengths divided by factor, short ones kept, a smooth band between), "" for none.
+// wavelengths divided by factor, short ones kept, a smooth band between), "yarn" (YaRN:
+// frequencies that turn fewer than beta_slow times in the original context divided by factor,
+// more than beta_fast times kept, a linear ramp between; cos and sin scaled by
+// attention_factor), "" for none.
 struct RopeScaling {
   std::string type;
   double factor = 1.0;
   double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
-  int64_t original_max_position_embeddings = 8192;       // llama3
+  int64_t original_max_position_embeddings = 8192;       // llama3, yarn
+  double beta_fast = 32.0, beta_slow = 1.0;              // yarn
+  double attention_factor = 1.0;                         // yarn: 0.1 ln(factor) + 1 unless config.json says
+  bool truncate = true;                                  // yarn: the ramp's ends rounded outwards to whole dimensions
 };
 
 struct ModelConfig {
