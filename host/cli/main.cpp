@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   CLI::App* plugin = app.add_subcommand("plugin", "Work with one plugin file");
   plugin->require_subcommand(1);
   verbs.push_back(add_plugin_check_verb(*plugin));
+  CLI::App* model = app.add_subcommand("model", "Make models");
+  model->require_subcommand(1);
+  verbs.push_back(add_model_init_verb(*model));
   CLI::App* db = app.add_subcommand("db", "Work with one results database");
   db->require_subcommand(1);
   verbs.push_back(add_db_check_verb(*db));

@@ -1,4 +1,4 @@
-// longalign score | generate: the verbs that need the engine. This torch-free binary reads the
+// longalign score | generate | model init: the verbs that need the engine. This torch-free binary reads the
 // model directory's config.json and tokenizer (tokenizer.json, else sentencepiece's tokenizer.model, else bytes),
 // turns text into token ids and back, and runs longalign-model, the binary beside it that links
 // libtorch, on the ids. (Tokenizers stay out of the engine's process: Debian's sentencepiece
@@ -15,7 +15,9 @@
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_config.h"
 #include "plugin/registry.h"
+#include "text/cell_tokenizer.h"
 #include "text/model_tokenizer.h"
+#include "util/read_file.h"
 #include "util/input_error.h"
 #include "util/subprocess.h"
 #include "util/build_info.h"
@@ -29,10 +31,8 @@ std::string model_exe() { return host::sibling_binary("longalign-model").string(
 // The directory's tokenizer, for its vocabulary.
 std::unique_ptr<host::Tokenizer> tokenizer(const std::string& dir) {
   try {
-    std::ifstream in(std::filesystem::path(dir) / "config.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    engine::ModelConfig c = host::parse_hf_config(text.str(), (std::filesystem::path(dir) / "config.json").string());
+    const std::filesystem::path file = std::filesystem::path(dir) / "config.json";
+    engine::ModelConfig c = host::parse_hf_config(host::read_file(file), file.string());
     return host::tokenizer_for_model(dir, c.vocab_size);
   } catch (const host::CheckpointError& e) {
     throw host::InputError({"--model"}, "", e.what());
@@ -50,6 +50,11 @@ std::string join(const std::vector<uint32_t>& ids) {
 struct ScoreOptions {
   std::string model, text, ids;
   bool json = false;
+};
+
+struct InitOptions {
+  std::string config, tokenizer, out;
+  uint64_t seed = 0;
 };
 
 struct GenerateOptions {
@@ -131,6 +136,53 @@ Verb add_generate_verb(CLI::App& app) {
                         << "\n";
             else
               std::cout << text << "\n";
+            return kExitOk;
+          }};
+}
+
+Verb add_model_init_verb(CLI::App& model) {
+  auto opt = std::make_shared<InitOptions>();
+  CLI::App* cmd = model.add_subcommand(
+      "init", "A new model of a Hugging Face config.json's family and shape, initialised as training from scratch does, "
+              "with a tokenizer's files beside it: a starting point for model.init_from");
+  cmd->add_option("--config", opt->config, "A config.json (llama, mistral, qwen2 or qwen3)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--tokenizer", opt->tokenizer, "A directory holding a tokenizer.json (and its chat template), copied in");
+  cmd->add_option("--out", opt->out, "The model directory to write (a new one)")->required();
+  cmd->add_option("--seed", opt->seed, "Seed of the initial weights")->capture_default_str();
+  return {cmd, [opt] {
+            engine::ModelConfig config;
+            try {
+              config = host::parse_hf_config(host::read_file(opt->config), opt->config);
+            } catch (const host::CheckpointError& e) {
+              throw host::InputError({"--config"}, "", e.what());
+            }
+            if (std::filesystem::exists(opt->out) && !std::filesystem::is_empty(opt->out))
+              throw host::InputError({"--out"}, "", opt->out + " exists and is not empty: give a new directory");
+            std::string tokenizer_dir;
+            if (!opt->tokenizer.empty()) {
+              tokenizer_dir = std::filesystem::weakly_canonical(opt->tokenizer).string();
+              std::shared_ptr<const host::Tokenizer> tok;
+              try {
+                tok = host::cell_tokenizer(tokenizer_dir);
+              } catch (const std::invalid_argument& e) {
+                throw host::InputError({"--tokenizer"}, "", e.what());
+              }
+              if (tok->vocab_size() > config.vocab_size)
+                throw host::InputError({"--tokenizer"}, "", tokenizer_dir + " has " + std::to_string(tok->vocab_size()) +
+                                                                " tokens, more than the config's vocab_size of " + std::to_string(config.vocab_size));
+            }
+            host::ProcessResult r = host::run_process({model_exe(), "init", "--config", opt->config, "--out", opt->out, "--seed",
+                                                       std::to_string(opt->seed)},
+                                                      std::chrono::hours(24));
+            if (!r.ok()) {
+              std::cerr << r.err;
+              return r.exit_code == kExitBadInput ? kExitBadInput : kExitFailed;
+            }
+            if (!tokenizer_dir.empty()) host::save_tokenizer_files(tokenizer_dir, opt->out);
+            std::cout << opt->out << ": a " << config.family << " model of " << engine::param_count(config) << " parameters ("
+                      << config.n_layers << " layers of width " << config.d_model << ")"
+                      << (tokenizer_dir.empty() ? "" : ", with the tokenizer of " + tokenizer_dir)
+                      << "; start a sweep from it with model.init_from = \"" << opt->out << "\"\n";
             return kExitOk;
           }};
 }

@@ -24,6 +24,7 @@ Verb add_merge_verb(CLI::App& app);
 // score, generate: tokenized here, run by longalign-model (the engine) on token ids.
 Verb add_score_verb(CLI::App& app);
 Verb add_generate_verb(CLI::App& app);
+Verb add_model_init_verb(CLI::App& model);
 Verb add_plugin_check_verb(CLI::App& plugin);
 Verb add_db_check_verb(CLI::App& db);
 Verb add_data_verb(CLI::App& app);

@@ -3,7 +3,9 @@
 //   score --model DIR --ids 1,2,3 [--json]: the log-probability of each next token (position t
 //     scores token t + 1);
 //   generate --model DIR --prompt-ids 1,2,3 [--max-new-tokens N] [--temperature T] [--seed S]
-//     [--stop-token ID] [--no-cache]: the new token ids as a JSON list, with a key/value cache.
+//     [--stop-token ID] [--no-cache]: the new token ids as a JSON list, with a key/value cache;
+//   init --config FILE --out DIR [--seed S]: a model of that config.json's shape and family,
+//     initialised as a cell trained from scratch is, saved as a Hugging Face directory.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -13,7 +15,9 @@
 
 #include "checkpoint/checkpoint_error.h"
 #include "checkpoint/hf_checkpoint.h"
+#include "checkpoint/hf_config.h"
 #include "engine.h"
+#include "util/read_file.h"
 
 namespace {
 
@@ -76,6 +80,13 @@ int main(int argc, char** argv) {
   score_cmd->add_option("--ids", ids_text, "Token ids, comma-separated")->required();
   score_cmd->add_flag("--json", json, "Print a JSON list of log-probabilities");
 
+  std::string config_file, out_dir;
+  uint64_t seed = 0;
+  CLI::App* init_cmd = app.add_subcommand("init", "A freshly initialised model of a config.json's shape, saved as a Hugging Face directory");
+  init_cmd->add_option("--config", config_file, "A Hugging Face config.json")->required();
+  init_cmd->add_option("--out", out_dir, "The directory to write (a new one)")->required();
+  init_cmd->add_option("--seed", seed, "Seed of the initial weights");
+
   CLI::App* gen_cmd = app.add_subcommand("generate", "The tokens that follow a prompt, as a JSON list");
   gen_cmd->add_option("--model", model_dir, "A Hugging Face Llama directory or a cell's model/")->required();
   gen_cmd->add_option("--prompt-ids", ids_text, "The prompt's token ids, comma-separated")->required();
@@ -90,9 +101,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitBadInput;
   }
-  const char* verb = score_cmd->parsed() ? "longalign score" : "longalign generate";
+  const char* verb = score_cmd->parsed() ? "longalign score" : init_cmd->parsed() ? "longalign model init" : "longalign generate";
   try {
     if (score_cmd->parsed()) return score(model_dir, parse_ids(ids_text, "--ids"), json);
+    if (init_cmd->parsed()) {
+      const engine::ModelConfig config = host::parse_hf_config(host::read_file(config_file), config_file);
+      host::save_hf_checkpoint(out_dir, config, engine::Model(config, seed).tensors(engine::DType::F32));
+      return 0;
+    }
     sampling.use_cache = !no_cache;
     std::cout << nlohmann::json(load_model(model_dir).generate(parse_ids(ids_text, "--prompt-ids"), sampling)).dump() << "\n";
     return 0;
@@ -102,6 +118,9 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     std::cerr << verb << ": " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const std::runtime_error& e) {  // a file that cannot be read or written
+    std::cerr << verb << ": " << e.what() << "\n";
+    return init_cmd->parsed() ? kExitBadInput : 1;
   } catch (const std::exception& e) {
     std::cerr << verb << ": " << e.what() << "\n";
     return 1;
