@@ -103,6 +103,17 @@ TEST(InitFrom, ASweepStartsFromAnotherSweepsCell) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("key 'model.rope_factor': yarn scaling needs the factor the context grows by"), std::string::npos) << bad.err;
 
+  // A starting model whose tokenizer is only sentencepiece's tokenizer.model: refused, not bytes.
+  const std::filesystem::path sentencepiece = d.path / "sentencepiece";
+  std::filesystem::copy(d.path / "base" / "cells" / cell / "model", sentencepiece);
+  std::ofstream(sentencepiece / "tokenizer.model") << "a sentencepiece model";
+  std::ofstream(d.path / "spm.toml") << sweep("spm", "model.init_from = \"sentencepiece\"");
+  bad = run_process({test::kBin.string(), "plan", (d.path / "spm.toml").string()}, 60s);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("key 'tokenizer': model.init_from's tokenizer is a sentencepiece tokenizer.model, which cells do not read"),
+            std::string::npos)
+      << bad.err;
+
   // The same weights as a Mistral with a sliding window: rows may not be longer than it.
   const std::filesystem::path mistral = d.path / "mistral";
   std::filesystem::copy(d.path / "base" / "cells" / cell / "model", mistral);

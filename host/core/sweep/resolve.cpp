@@ -226,6 +226,10 @@ class Resolver {
       cfg["model"]["init_sha256"] = start->sha256;
     }
     if (tokenizer == "auto") {
+      if (start && !std::filesystem::exists(start->dir / "tokenizer.json") && std::filesystem::exists(start->dir / "tokenizer.model"))
+        fail("tokenizer", "model.init_from's tokenizer is a sentencepiece tokenizer.model, which cells do not read (sentencepiece cannot "
+                          "share their process with libtorch): give the directory a tokenizer.json (transformers' "
+                          "AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR) writes one), or set tokenizer = \"byte\"");
       tokenizer = start && std::filesystem::exists(start->dir / "tokenizer.json") ? start->dir.string() : "byte";
     } else if (tokenizer != "byte" && tokenizer[0] != '/') {
       tokenizer = (sweep_dir_ / tokenizer).lexically_normal().string();
