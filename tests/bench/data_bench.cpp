@@ -1,8 +1,9 @@
 // Streaming a LongAlign-10k-style JSONL (long user turns, short answers) through jsonl-messages,
-// the chat template and the byte tokenizer into the token cache: throughput, and peak RSS for a
+// the chat template and the tokenizer into the token cache: throughput, and peak RSS for a
 // 32 MiB and a 256 MiB file, each built in its own process. Flat memory: the two peaks are
-// about the same. Then reading the 256 MiB entry back from the cache.
-//   data_bench [--mib 256] [--dir /tmp]
+// about the same. Then reading the 256 MiB entry back from the cache. The byte tokenizer and the
+// llama2 template, or a tokenizer directory (a tokenizer.json) with its own template.
+//   data_bench [--mib 256] [--dir /tmp] [--tokenizer DIR]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +52,9 @@ DataEntry jsonl_entry(const nlohmann::json& plugins, const std::filesystem::path
   return e;
 }
 
+// The cell settings the entry is built with: "byte" and "llama2", or a directory and "auto".
+std::string tokenizer = "byte", chat_template = "llama2";
+
 struct Measure {
   double seconds = 0;
   long peak_rss_kib = 0;
@@ -69,7 +73,7 @@ Measure build_in_child(const std::filesystem::path& jsonl, const std::filesystem
     TokenCache cache(cache_dir);
     auto t0 = Clock::now();
     bool built = false;
-    auto file = cached_entry("bench", entry, plugins, 0, "byte", "llama2", cache, &built);
+    auto file = cached_entry("bench", entry, plugins, 0, tokenizer, chat_template, cache, &built);
     Measure m;
     m.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     m.tokens = file->meta()["record"]["tokens"];
@@ -100,9 +104,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--mib")) mib = std::stoul(argv[i + 1]);
     if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    if (!std::strcmp(argv[i], "--tokenizer")) tokenizer = std::filesystem::absolute(argv[i + 1]).string(), chat_template = "auto";
   }
   dir /= "longalign-data-bench-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
+  std::printf("tokenizer %s, chat template %s\n", tokenizer.c_str(), chat_template.c_str());
   std::printf("%-10s %10s %12s %10s %14s\n", "file", "seconds", "MB/s", "Mtokens", "peak RSS MiB");
   Measure big{};
   long small_rss = 0;
@@ -125,7 +131,7 @@ int main(int argc, char** argv) {
   const nlohmann::json plugins = jsonl_plugins();
   const DataEntry entry = jsonl_entry(plugins, dir / ("data-" + std::to_string(mib) + ".jsonl"));
   bool built = true;
-  auto file = cached_entry("bench", entry, plugins, 0, "byte", "llama2", cache, &built);
+  auto file = cached_entry("bench", entry, plugins, 0, tokenizer, chat_template, cache, &built);
   int64_t tokens = 0;
   for (size_t i = 0; i < file->size(); ++i) tokens += static_cast<int64_t>(file->sequence(i).ids.size());
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();

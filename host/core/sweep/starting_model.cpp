@@ -33,6 +33,10 @@ std::filesystem::path StartingModels::directory(const std::string& given) {
     dir = sweep_dir_ / given;
     // A training checkpoint (checkpoints/step-N) holds its model in model/.
     if (!std::filesystem::exists(dir / "config.json") && std::filesystem::exists(dir / "model" / "config.json")) dir /= "model";
+    if (!std::filesystem::exists(dir))
+      throw StartingModelError((sweep_dir_ / given).lexically_normal().string() +
+                               ": not a directory (a Hugging Face model directory: download one, or make one with "
+                               "`longalign model init --config CONFIG.json --tokenizer DIR --out DIR`)");
   }
   return dirs_[given] = std::filesystem::weakly_canonical(dir);
 }
