@@ -145,9 +145,13 @@ class TrainLoop {
       store_.put_run_metric(spec_.cell_id, "checkpoint.bytes", static_cast<double>(bytes));
     }
     if (Clock::now() - last_event_ > std::chrono::milliseconds(200) || last) {
+      auto spread = [](const WeightSpread& w) {
+        return nlohmann::json{{"longest_quarter_share", w.longest_quarter_share}, {"min", w.min}, {"median", w.median}, {"max", w.max}};
+      };
       events_.emit({{"event", "progress"}, {"step", done}, {"steps", total_steps_}, {"loss", r.stats.loss},
                     {"lr", r.stats.lr}, {"grad_norm", r.stats.grad_norm}, {"tokens_per_s", r.tokens_per_s()},
-                    {"real_tokens", real_total_}, {"padded_slots", padded_total_}, {"step_seconds", step_seconds_}});
+                    {"real_tokens", real_total_}, {"padded_slots", padded_total_}, {"step_seconds", step_seconds_},
+                    {"weights", {{"cell", spread(r.spread.weighting)}, {"token_mean", spread(r.spread.token_mean)}}}});
       step_seconds_ = nlohmann::json::array();
       last_event_ = Clock::now();
     }

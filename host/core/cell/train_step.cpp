@@ -20,6 +20,7 @@ StepRecord train_step(StepTrainer& trainer, LossWeightingInstance& loss, const P
   StepRecord r;
   r.weight_sum = weighed.weight_sum;
   r.target_tokens = weighed.targets;
+  r.spread = step_weight_spread(weighed.segments, weighed.weights);
   r.micro_batches = step.count;
   for (uint32_t m = step.first; m < step.first + step.count; ++m)
     for (uint32_t row = plan.micro_batches[m].first; row < plan.micro_batches[m].first + plan.micro_batches[m].count; ++row) {
@@ -64,6 +65,12 @@ void record_step(MetricWriter& metrics, int64_t index, const StepRecord& r) {
                              {"weight_sum", r.weight_sum},
                              {"micro_batches", static_cast<double>(r.micro_batches)}})
     metrics.add(index, name, value);
+  for (auto [prefix, w] : {std::pair<std::string, const WeightSpread*>{"weights.", &r.spread.weighting}, {"weights.token_mean.", &r.spread.token_mean}}) {
+    metrics.add(index, prefix + "longest_quarter_share", w->longest_quarter_share);
+    metrics.add(index, prefix + "min", w->min);
+    metrics.add(index, prefix + "median", w->median);
+    metrics.add(index, prefix + "max", w->max);
+  }
 }
 
 }  // namespace longalign::host

@@ -9,6 +9,7 @@
 
 #include "cell/dataset.h"
 #include "cell/step_trainer.h"
+#include "cell/weight_spread.h"
 
 namespace longalign::host {
 
@@ -24,6 +25,7 @@ struct StepRecord {
   engine::StepStats stats;
   double real_tokens = 0, padded_slots = 0, sequences = 0, target_tokens = 0, weight_sum = 0;
   uint32_t micro_batches = 0;
+  StepWeightSpread spread;
 
   double tokens_per_s() const { return stats.seconds > 0 ? real_tokens / stats.seconds : 0; }
 };
@@ -34,7 +36,9 @@ StepRecord train_step(StepTrainer& trainer, LossWeightingInstance& loss, const P
                       const Dataset& d, const std::vector<uint32_t>& n_i, RankPlace place, bool restart_positions,
                       int64_t index);
 
-// The step's metrics (loss, lr, timing breakdown, tokens, weights) under step `index`.
+// The step's metrics (loss, lr, timing breakdown, tokens, weights and how they spread over the
+// step's sequences: weights.* for the cell's weighting, weights.token_mean.* for a token mean's)
+// under step `index`.
 void record_step(MetricWriter& metrics, int64_t index, const StepRecord& r);
 
 }  // namespace longalign::host

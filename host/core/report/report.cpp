@@ -367,6 +367,36 @@ void plot_evaluations_during_training(Store& store, const Report& r, Plots& plot
   }
 }
 
+// How each step's loss weight spreads over its sequences (weights.*, train_step.h): per group,
+// the share its longest quarter of sequences carries under the cell's weighting and under a
+// token mean, mean over seeds at each step: what packing's token mean does, and what the
+// weighting undoes, seen rather than told.
+void plot_loss_weight_spread(Store& store, const Report& r, Plots& plots) {
+  for (size_t gi = 0; gi < r.groups.size(); ++gi) {
+    const ReportGroup& g = r.groups[gi];
+    std::map<int64_t, std::vector<double>> weighting, token_mean;
+    for (size_t i : g.cells) {
+      for (auto& [step, v] : store.step_series(r.cells[i].id, "weights.longest_quarter_share")) weighting[step].push_back(v);
+      for (auto& [step, v] : store.step_series(r.cells[i].id, "weights.token_mean.longest_quarter_share")) token_mean[step].push_back(v);
+    }
+    if (weighting.empty()) continue;
+    const std::string stem = "loss-weight-" + std::to_string(gi + 1);
+    std::ostringstream data;
+    for (auto* series : {&weighting, &token_mean}) {
+      data << (series == &weighting ? "" : "\n\n");
+      for (auto& [step, v] : *series) data << step << " " << number(summarize(v).mean) << "\n";
+    }
+    write_file_atomically(plots.dir / (stem + ".dat"), data.str());
+    const std::string loss = g.cells.empty() ? "" : r.cells[g.cells[0]].config["loss"]["plugin"].get<std::string>();
+    plots.script += "set output " + quoted((plots.dir / (stem + ".png")).string()) + "\nset title " +
+                    quoted("Loss weight on each step's longest quarter of sequences: " + g.label) +
+                    "\nset xlabel \"optimizer step\"\nset ylabel \"share of the step's loss weight\"\nset yrange [0:1]\n"
+                    "plot " + quoted((plots.dir / (stem + ".dat")).string()) + " index 0 using 1:2 with lines lw 1.5 title " +
+                    quoted(loss + " (this cell's)") + ", '' index 1 using 1:2 with lines lw 1.5 title \"token mean\"\nset yrange [*:*]\n";
+    plots.made.push_back(plots.dir / (stem + ".png"));
+  }
+}
+
 // Needle heatmaps: per evaluation and group, accuracy (and char_match, where the evaluator gave
 // it) by (length, depth), mean over seeds.
 void plot_needle_heatmaps(Store& store, const Report& r, Plots& plots) {
@@ -433,6 +463,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
   plot_throughput(r, plots);
   plot_evaluations_during_training(store, r, plots);
   plot_needle_heatmaps(store, r, plots);
+  plot_loss_weight_spread(store, r, plots);
   if (plots.made.empty()) return plots.made;
   write_file_atomically(dir / "plots.gp", plots.script);
   auto res = run_process({*gnuplot, (dir / "plots.gp").string()}, std::chrono::seconds(120));

@@ -43,6 +43,12 @@ SweepMetrics::SweepMetrics(prometheus::Registry& r, const ResolvedSweep& resolve
       loss_(BuildGauge().Name("longalign_cell_loss").Help("The latest step's loss (sum of w_t * l_t)").Register(r)),
       lr_(BuildGauge().Name("longalign_cell_lr").Help("The latest step's learning rate").Register(r)),
       grad_norm_(BuildGauge().Name("longalign_cell_grad_norm").Help("The latest step's gradient norm, before clipping").Register(r)),
+      loss_weight_(BuildGauge()
+                       .Name("longalign_cell_loss_weight")
+                       .Help("How the latest step's loss weight spreads over its sequences (stat: longest_quarter_share, "
+                             "or min, median, max of a sequence's weight over the per-sequence mean's); weighting: the "
+                             "cell's, or token_mean for comparison")
+                       .Register(r)),
       tokens_per_second_(BuildGauge().Name("longalign_cell_tokens_per_second").Help("Real tokens per second of the latest step").Register(r)),
       efficiency_(BuildGauge().Name("longalign_cell_padding_efficiency").Help("Real tokens over token slots so far").Register(r)),
       real_tokens_(BuildCounter().Name("longalign_cell_real_tokens_total").Help("Real tokens trained on").Register(r)),
@@ -79,6 +85,15 @@ void SweepMetrics::progress(const Cell& cell, const nlohmann::json& e) {
   if (e.contains("loss")) loss_.Add(l).Set(number("loss"));
   if (e.contains("lr")) lr_.Add(l).Set(number("lr"));
   if (e.contains("grad_norm")) grad_norm_.Add(l).Set(number("grad_norm"));
+  if (e.contains("weights") && e["weights"].is_object())
+    for (auto& [weighting, stats] : e["weights"].items())
+      for (auto& [stat, value] : stats.items())
+        if (value.is_number()) {
+          prometheus::Labels wl = l;
+          wl["weighting"] = weighting;
+          wl["stat"] = stat;
+          loss_weight_.Add(wl).Set(value.get<double>());
+        }
   if (e.contains("tokens_per_s")) tokens_per_second_.Add(l).Set(number("tokens_per_s"));
   // The event carries running totals: the counters take the difference.
   auto& real = real_tokens_.Add(l);

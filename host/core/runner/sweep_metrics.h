@@ -53,6 +53,7 @@ class SweepMetrics {
   prometheus::Family<prometheus::Gauge>& loss_;
   prometheus::Family<prometheus::Gauge>& lr_;
   prometheus::Family<prometheus::Gauge>& grad_norm_;
+  prometheus::Family<prometheus::Gauge>& loss_weight_;
   prometheus::Family<prometheus::Gauge>& tokens_per_second_;
   prometheus::Family<prometheus::Gauge>& efficiency_;
   prometheus::Family<prometheus::Counter>& real_tokens_;
