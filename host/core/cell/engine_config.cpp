@@ -1,7 +1,8 @@
 #include "cell/engine_config.h"
 
 #include <algorithm>
-#include <cmath>
+
+#include "checkpoint/hf_config.h"
 
 namespace longalign::host {
 
@@ -55,7 +56,7 @@ engine::ModelConfig model_config(const ModelSection& model, const std::optional<
     c.rope_scaling.type = model.rope_scaling;
     c.rope_scaling.factor = model.rope_factor;
     c.rope_scaling.original_max_position_embeddings = model.rope_original_context;
-    c.rope_scaling.attention_factor = model.rope_factor > 1 ? 0.1 * std::log(model.rope_factor) + 1.0 : 1.0;  // YaRN's default
+    c.rope_scaling.attention_factor = yarn_attention_factor(model.rope_factor);
   }
   return c;
 }

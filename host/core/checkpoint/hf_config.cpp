@@ -71,9 +71,6 @@ const std::vector<Family>& families() {
   return all;
 }
 
-// YaRN's cos/sin scale, as transformers derives it where config.json gives none.
-double yarn_mscale(double scale, double mscale) { return scale <= 1 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0; }
-
 // rope_scaling (or transformers 5's rope_parameters, rope_theta beside the scaling's keys).
 engine::RopeScaling rope_scaling(const Reader& r, const std::string& key, const nlohmann::json& v) {
   engine::RopeScaling s;
@@ -108,8 +105,8 @@ engine::RopeScaling rope_scaling(const Reader& r, const std::string& key, const 
     s.truncate = p.boolean("truncate", true);
     const double mscale = p.number("mscale", 0), mscale_all_dim = p.number("mscale_all_dim", 0);
     s.attention_factor = p.number("attention_factor", mscale > 0 && mscale_all_dim > 0
-                                                          ? yarn_mscale(s.factor, mscale) / yarn_mscale(s.factor, mscale_all_dim)
-                                                          : yarn_mscale(s.factor, 1.0));
+                                                          ? yarn_attention_factor(s.factor, mscale) / yarn_attention_factor(s.factor, mscale_all_dim)
+                                                          : yarn_attention_factor(s.factor));
   }
   if (type == "llama3") {
     s.low_freq_factor = p.number("low_freq_factor", 1.0);
@@ -121,6 +118,8 @@ engine::RopeScaling rope_scaling(const Reader& r, const std::string& key, const 
 }
 
 }  // namespace
+
+double yarn_attention_factor(double factor, double mscale) { return factor <= 1 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0; }
 
 engine::ModelConfig parse_hf_config(const std::string& json_text, const std::string& path) {
   nlohmann::json j;

@@ -69,11 +69,12 @@ std::optional<fs::path> model_chat_template_file(const fs::path& tokenizer_dir) 
 }
 
 ModelChatTemplate::ModelChatTemplate(const fs::path& dir) {
-  const std::optional<fs::path> file = model_chat_template_file(dir);
-  if (!file) throw std::invalid_argument(dir.string() + ": no chat template (neither " + kJinjaFile + " nor a chat_template in " + kConfigFile + ")");
-  file_ = file->string();
-  const nlohmann::json config = read_config(dir);
-  const std::string source = file->filename() == kJinjaFile ? read_file(*file) : config_template(config, *file);
+  const nlohmann::json config = read_config(dir);  // the special tokens' text, and maybe the template
+  const bool jinja_file = fs::exists(dir / kJinjaFile);
+  file_ = (dir / (jinja_file ? kJinjaFile : kConfigFile)).string();
+  const std::string source = jinja_file ? read_file(file_) : config_template(config, file_);
+  if (source.empty())
+    throw std::invalid_argument(dir.string() + ": no chat template (neither " + kJinjaFile + " nor a chat_template in " + kConfigFile + ")");
   try {
     template_.emplace(source);
   } catch (const jinja::Error& e) {
