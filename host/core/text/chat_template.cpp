@@ -5,9 +5,6 @@
 #include "text/model_chat_template.h"
 
 namespace longalign::host {
-namespace {
-
-}  // namespace
 
 Tokenized render_document(const std::string& text, const Tokenizer& tok) {
   Tokenized t;
