@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
 
 #include "corpus.h"
+#include "log_uniform.h"
 #include "task_context.h"
 
 namespace {
@@ -75,9 +75,7 @@ class CorpusTasks : public longalign::DataSource {
     if (made_ >= count_) return false;
     ++made_;
     const std::string task = tasks_[rng_.below(tasks_.size())];
-    const double u = rng_.uniform();
-    const size_t chars = static_cast<size_t>(
-        std::exp(std::log(static_cast<double>(min_chars_)) + u * (std::log(static_cast<double>(max_chars_)) - std::log(static_cast<double>(min_chars_)))));
+    const size_t chars = longalign::plugins::log_uniform_length(rng_, min_chars_, max_chars_);
     TaskContext ctx(corpus_, rng_, chars, task == "which-document" ? 2 : 1);
     longalign::plugins::Task t = ctx.make(task, answer_chars_);
     out.messages = {{"user", ctx.render() + "\n\n" + t.question}, {"assistant", t.answer}};

@@ -113,7 +113,7 @@ TEST(Cli, PluginsListsBundledAndRejectedAsJson) {
   std::set<std::string> names;
   for (auto& p : j["plugins"]) names.insert(p["name"].get<std::string>());
   EXPECT_EQ(names, (std::set<std::string>{"corpus-tasks", "jsonl-messages", "length-mix", "longalign", "longalign-paper-code",
-                                          "longbench", "longbench-chat", "multiple-choice", "naive", "needle", "packing", "perplexity", "self-instruct", "sorted", "synthetic-chat",
+                                          "longbench", "longbench-chat", "multiple-choice", "naive", "needle", "packing", "perplexity", "ruler", "ruler-tasks", "self-instruct", "sorted", "synthetic-chat",
                                           "synthetic-copy", "task-accuracy", "text-corpus", "token-mean",
                                           "token-mean-per-row"}));
   ASSERT_EQ(j["rejected"].size(), 1u);

@@ -27,7 +27,7 @@ TEST_P(BundledPlugin, PassesItsKindsChecks) {
 INSTANTIATE_TEST_SUITE_P(All, BundledPlugin,
                          ::testing::Values("synthetic-copy", "length-mix", "naive", "sorted", "packing", "token-mean",
                                            "token-mean-per-row", "longalign", "longalign-paper-code",
-                                           "perplexity", "synthetic-chat", "task-accuracy", "needle"));
+                                           "perplexity", "synthetic-chat", "task-accuracy", "needle", "ruler-tasks", "ruler"));
 
 // Plugins that read files (sources, benchmark evaluators) are checked with params naming some
 // (`plugin check --params`).
