@@ -34,6 +34,10 @@ name = "needle"
 evaluator = "needle"
 params = { lengths = [96, 192], depths = [0.0, 0.5, 1.0], max_new_tokens = 6 }
 data = { source = "synthetic-chat", params = { count = 30 } }
+[[evaluate]]
+name = "ruler"
+evaluator = "ruler"
+params = { tasks = ["niah_single_1", "vt"], lengths = [384, 512], samples = 2, max_new_tokens = 8 }
 )";
   const std::string db = (dir.path / "r.sqlite").string();
   auto run = dir.run_sweep();
@@ -71,6 +75,29 @@ data = { source = "synthetic-chat", params = { count = 30 } }
     }
   }
 
+  // Effective lengths, from each cell's accuracy by length (85% of the shortest's kept), then
+  // summarised over seeds; in report.json, not in the table unless --columns names them.
+  for (auto& g : j["groups"]) {
+    std::vector<double> v;
+    for (auto& c : g["cells"]) {
+      std::map<std::string, double> by_length;
+      auto q = store.db().prepare("SELECT tags_json, value FROM eval_results WHERE cell_id = ?1 AND metric = 'accuracy' AND "
+                                  "tags_json LIKE '{\"length\":%' AND tags_json NOT LIKE '%depth%'");
+      q.bind(1, c["cell_id"].get<std::string>());
+      while (q.step()) by_length[nlohmann::json::parse(q.text_at(0))["length"]] = q.real_at(1);
+      ASSERT_EQ(by_length.size(), 2u);
+      const double a96 = by_length["96"], a192 = by_length["192"];
+      v.push_back(a96 == 0 ? 0 : a192 >= 0.85 * a96 ? 192 : 96);
+    }
+    EXPECT_DOUBLE_EQ(g["columns"]["needle.accuracy.effective_length"]["mean"].get<double>(), (v[0] + v[1]) / 2);
+    for (const char* column : {"ruler.score.effective_length", "ruler.score.vt.effective_length", "ruler.score.niah_single_1.effective_length"})
+      EXPECT_TRUE(g["columns"].contains(column)) << column;
+  }
+  for (const char* column : {"needle.accuracy.effective_length", "ruler.score.vt.effective_length"}) {
+    EXPECT_NE(std::find(j["columns"].begin(), j["columns"].end(), column), j["columns"].end()) << column;
+    EXPECT_EQ(std::find(j["table_columns"].begin(), j["table_columns"].end(), column), j["table_columns"].end()) << column;
+  }
+
   // Paired with the first group: each seed's difference, then their mean.
   auto paired = dir.longalign({"report", db, "--format", "json", "--no-plots", "--out", (dir.path / "paired").string(), "--paired-with",
                                "train.lr=0.001"});
@@ -103,7 +130,8 @@ data = { source = "synthetic-chat", params = { count = 30 } }
   std::ifstream md(dir.path / "out" / "report.md");
   std::string text((std::istreambuf_iterator<char>(md)), {});
   EXPECT_NE(text.find("| train.lr=0.001 | 2 |"), std::string::npos) << text;
-  for (auto* png : {"loss.png", "throughput.png", "needle-needle-1.png", "needle-needle-2.png", "needle-needle-char_match-1.png"}) {
+  for (auto* png : {"loss.png", "throughput.png", "needle-needle-1.png", "needle-needle-2.png", "needle-needle-char_match-1.png",
+                    "length-needle-accuracy.png", "length-ruler-score.png", "length-ruler-score-vt.png"}) {
     std::ifstream f(dir.path / "out" / png, std::ios::binary);
     char magic[8] = {};
     f.read(magic, 8);

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
+#include "report/effective_length.h"
 #include "store/store.h"
 #include "sweep/resolve.h"
 #include "util/atomic_file.h"
@@ -54,6 +56,34 @@ bool bookkeeping(const std::string& metric) {
   for (const char* m : {"seconds", "examples", "cases", "questions", "truncated", "tokens", "rated", "generations"})
     if (metric == m) return true;
   return false;
+}
+
+const std::string kEffectiveLength = ".effective_length";
+
+bool is_effective_length(const std::string& column) {
+  return column.size() > kEffectiveLength.size() && column.compare(column.size() - kEffectiveLength.size(), std::string::npos, kEffectiveLength) == 0;
+}
+
+// A length tag's value as a number, or nullopt where it is not one.
+std::optional<double> length_of(const nlohmann::json& tag) {
+  if (!tag.is_string()) return std::nullopt;
+  const std::string s = tag.get<std::string>();
+  char* end = nullptr;
+  const double x = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !std::isfinite(x)) return std::nullopt;
+  return x;
+}
+
+// Where a tagged evaluation row belongs on a score-by-length curve: "ENTRY.METRIC" for tags
+// {length}, "ENTRY.METRIC.TASK" for {task, length}; nullopt for any other breakdown.
+std::optional<std::pair<std::string, double>> curve_point(const std::string& column, const nlohmann::json& tags) {
+  if (!tags.is_object() || !tags.contains("length")) return std::nullopt;
+  const auto length = length_of(tags["length"]);
+  if (!length) return std::nullopt;
+  if (tags.size() == 1) return std::make_pair(column, *length);
+  if (tags.size() == 2 && tags.contains("task") && tags["task"].is_string())
+    return std::make_pair(column + "." + tags["task"].get<std::string>(), *length);
+  return std::nullopt;
 }
 
 std::string quoted(const std::string& s) {
@@ -123,16 +153,25 @@ Report build_report(Store& store, const std::string& sweep) {
       for (auto& [name, entry] : c.config["evaluate"].items()) names[content_id({{"cell", c.id}, {"evaluate", entry}})] = name;
     for (const EvalResultRow& e : store.eval_results(c.id)) {
       auto it = names.find(e.eval_id);
-      if (it == names.end() || e.tags_json != "{}") continue;  // tagged: a breakdown (by length, depth, task...)
+      if (it == names.end()) continue;
       const std::string column = it->second + "." + e.metric;
+      if (e.tags_json != "{}") {  // tagged: a breakdown (by length, depth, task...)
+        if (auto point = curve_point(column, nlohmann::json::parse(e.tags_json))) c.curves[point->first][point->second] = e.value;
+        continue;
+      }
       c.values[column] = e.value;
+      if (std::find(eval_columns.begin(), eval_columns.end(), column) == eval_columns.end()) eval_columns.push_back(column);
+    }
+    for (auto& [curve, points] : c.curves) {
+      const std::string column = curve + kEffectiveLength;
+      c.values[column] = effective_length(points);
       if (std::find(eval_columns.begin(), eval_columns.end(), column) == eval_columns.end()) eval_columns.push_back(column);
     }
   }
   std::sort(eval_columns.begin(), eval_columns.end());
   r.columns = eval_columns;
   for (auto& col : eval_columns)
-    if (!bookkeeping(col.substr(col.rfind('.') + 1))) r.table_columns.push_back(col);
+    if (!bookkeeping(col.substr(col.rfind('.') + 1)) && !is_effective_length(col)) r.table_columns.push_back(col);
   for (auto& [metric, column] : kRunColumns)
     for (auto& c : r.cells)
       if (c.values.count(metric)) {
@@ -147,7 +186,7 @@ Report build_report(Store& store, const std::string& sweep) {
   for (size_t i = 0; i < r.cells.size(); ++i) {
     const std::string key = r.cells[i].grid.dump();
     auto [it, fresh] = group_of.emplace(key, r.groups.size());
-    if (fresh) r.groups.push_back({r.cells[i].grid, label_of(r.cells[i].grid), {}, {}});
+    if (fresh) r.groups.push_back({r.cells[i].grid, label_of(r.cells[i].grid), {}, {}, {}});
     r.groups[it->second].cells.push_back(i);
   }
   for (auto& g : r.groups)
@@ -397,6 +436,42 @@ void plot_loss_weight_spread(Store& store, const Report& r, Plots& plots) {
   }
 }
 
+// Scores by length (ReportCell::curves): per curve (an evaluation's metric, overall or per task),
+// one line per group, the mean over its seeds at each length: where a group's effective length
+// comes from.
+void plot_scores_by_length(const Report& r, Plots& plots) {
+  std::map<std::string, std::vector<std::map<double, std::vector<double>>>> by_curve;  // curve -> group -> length -> values
+  for (size_t gi = 0; gi < r.groups.size(); ++gi)
+    for (size_t i : r.groups[gi].cells)
+      for (auto& [curve, points] : r.cells[i].curves) {
+        auto& groups = by_curve[curve];
+        groups.resize(r.groups.size());
+        for (auto& [length, value] : points) groups[gi][length].push_back(value);
+      }
+  for (auto& [curve, groups] : by_curve) {
+    std::string stem = "length-" + curve;
+    std::replace(stem.begin(), stem.end(), '.', '-');
+    std::ostringstream data;
+    std::string titles;
+    size_t blocks = 0;
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      if (groups[gi].empty()) continue;
+      data << (blocks++ ? "\n\n" : "");
+      for (auto& [length, v] : groups[gi]) data << number(length) << " " << number(summarize(v).mean) << "\n";
+      titles += (titles.empty() ? "" : ",") + quoted(r.groups[gi].label);
+    }
+    write_file_atomically(plots.dir / (stem + ".dat"), data.str());
+    plots.script += "set output " + quoted((plots.dir / (stem + ".png")).string()) + "\nset title " +
+                    quoted(curve + " by length, mean over seeds") +
+                    "\nset xlabel \"length (tokens)\"\nset ylabel " + quoted(curve.substr(curve.find('.') + 1)) +
+                    "\nset logscale x 2\nset yrange [0:*]\n"
+                    "array t[" + std::to_string(blocks) + "] = [" + titles + "]\n"
+                    "plot for [i=0:" + std::to_string(blocks - 1) + "] " + quoted((plots.dir / (stem + ".dat")).string()) +
+                    " index i using 1:2 with linespoints lw 1.5 title t[i+1]\nunset logscale x\nset yrange [*:*]\n";
+    plots.made.push_back(plots.dir / (stem + ".png"));
+  }
+}
+
 // Needle heatmaps: per evaluation and group, accuracy (and char_match, where the evaluator gave
 // it) by (length, depth), mean over seeds.
 void plot_needle_heatmaps(Store& store, const Report& r, Plots& plots) {
@@ -463,6 +538,7 @@ std::vector<std::filesystem::path> draw_plots(Store& store, const Report& r, con
   plot_throughput(r, plots);
   plot_evaluations_during_training(store, r, plots);
   plot_needle_heatmaps(store, r, plots);
+  plot_scores_by_length(r, plots);
   plot_loss_weight_spread(store, r, plots);
   if (plots.made.empty()) return plots.made;
   write_file_atomically(dir / "plots.gp", plots.script);

@@ -1,11 +1,14 @@
 // `longalign report DB`: the paper's tables from a sweep's results. Cells that differ only in
 // their seed form a group (a row); the columns are every untagged metric of every evaluation
-// (ENTRY.METRIC) and the training's held-out losses (token and sequence means), final loss, target
-// tokens/s and hours, each as mean ± std with a 95% interval over seeds. report.csv and
-// report.json have them all; the markdown table shows all but the evaluations' counts and time
-// (examples, cases, questions, truncated, tokens, rated, generations, seconds) unless --columns
-// names them. Plots (PNG, drawn by gnuplot): loss curves per cell, needle
-// heatmaps (length x depth) per group, and target tokens/s per batching method.
+// (ENTRY.METRIC), the effective length of every score-by-length curve an evaluation reports
+// (ENTRY.METRIC.effective_length, and ENTRY.METRIC.TASK.effective_length per task:
+// effective_length.h), and the training's held-out losses (token and sequence means), final
+// loss, target tokens/s and hours, each as mean ± std with a 95% interval over seeds. report.csv
+// and report.json have them all; the markdown table shows all but the evaluations' counts and
+// time (examples, cases, questions, truncated, tokens, rated, generations, seconds) and the
+// effective lengths unless --columns names them. Plots (PNG, drawn by gnuplot): loss curves per
+// cell, needle heatmaps (length x depth) per group, scores by length with a line per group, and
+// target tokens/s per batching method.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -25,6 +28,9 @@ struct ReportCell {
   int64_t seed = 0;
   nlohmann::json grid, config;
   std::map<std::string, double> values;  // column -> value
+  // Scores by length (evaluations' metrics tagged by length alone, or by task and length):
+  // ENTRY.METRIC, or ENTRY.METRIC.TASK, -> length -> value.
+  std::map<std::string, std::map<double, double>> curves;
 };
 
 struct ReportGroup {
@@ -63,7 +69,7 @@ struct Report {
 // Reads every done cell of the file (one sweep, or the one named).
 Report build_report(Store& store, const std::string& sweep = "");
 
-// Writes loss.png, throughput.png and needle-*.png (where the results have them) into dir with
+// Writes loss.png, throughput.png, needle-*.png and length-*.png (where the results have them) into dir with
 // gnuplot; returns the files written. Throws std::runtime_error when gnuplot is missing or fails.
 std::vector<std::filesystem::path> draw_plots(Store& store, const Report& report, const std::filesystem::path& dir);
 

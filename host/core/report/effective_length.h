@@ -1,0 +1,16 @@
+// A model's effective context length, the idea of RULER and NoLiMa: the longest evaluated length
+// at which it keeps most of what it scores at the shortest. Lengths are read shortest first and
+// the first whose score falls below `share` (85%) of the shortest's ends the run: a curve that
+// dips and recovers is effective only up to the dip. A curve that scores 0 at its shortest
+// length has nothing to keep, and an empty one nothing to read: both give 0.
+#pragma once
+#include <map>
+
+namespace longalign::host {
+
+constexpr double kEffectiveShare = 0.85;
+
+// curve: length -> score.
+double effective_length(const std::map<double, double>& curve, double share = kEffectiveShare);
+
+}  // namespace longalign::host
