@@ -366,12 +366,33 @@ void plot_throughput(const Report& r, Plots& plots) {
   }
 }
 
+// Values per group against x (a step, a length): stem.png with one line per group, the mean over
+// its seeds at each x. `axes` sets what the plot needs beyond its labels, `reset` undoes it.
+template <typename X>
+void plot_group_lines(const Report& r, Plots& plots, const std::string& stem, const std::vector<std::map<X, std::vector<double>>>& groups,
+                      const std::string& title, const std::string& xlabel, const std::string& ylabel, const std::string& axes = "",
+                      const std::string& reset = "") {
+  std::ostringstream data;
+  std::string titles;
+  size_t blocks = 0;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    if (groups[gi].empty()) continue;
+    data << (blocks++ ? "\n\n" : "");
+    for (auto& [x, v] : groups[gi]) data << number(static_cast<double>(x)) << " " << number(summarize(v).mean) << "\n";
+    titles += (titles.empty() ? "" : ",") + quoted(r.groups[gi].label);
+  }
+  write_file_atomically(plots.dir / (stem + ".dat"), data.str());
+  plots.script += "set output " + quoted((plots.dir / (stem + ".png")).string()) + "\nset title " + quoted(title) +
+                  "\nset xlabel " + quoted(xlabel) + "\nset ylabel " + quoted(ylabel) + "\n" + axes +
+                  "array t[" + std::to_string(blocks) + "] = [" + titles + "]\n"
+                  "plot for [i=0:" + std::to_string(blocks - 1) + "] " + quoted((plots.dir / (stem + ".dat")).string()) +
+                  " index i using 1:2 with linespoints lw 1.5 title t[i+1]\n" + reset;
+  plots.made.push_back(plots.dir / (stem + ".png"));
+}
+
 // Evaluations during training (eval.every_steps): per metric, one line per group, the mean over
 // its seeds at each step.
 void plot_evaluations_during_training(Store& store, const Report& r, Plots& plots) {
-  const std::filesystem::path& dir = plots.dir;
-  std::string& script = plots.script;
-  std::vector<std::filesystem::path>& made = plots.made;
   std::map<std::string, std::vector<std::map<int64_t, std::vector<double>>>> by_metric;  // name -> group -> step -> values
   for (size_t gi = 0; gi < r.groups.size(); ++gi)
     for (size_t i : r.groups[gi].cells) {
@@ -386,23 +407,8 @@ void plot_evaluations_during_training(Store& store, const Report& r, Plots& plot
   for (auto& [name, groups] : by_metric) {
     std::string stem = name;
     std::replace(stem.begin(), stem.end(), '.', '-');
-    std::ostringstream data;
-    std::string titles;
-    size_t blocks = 0;
-    for (size_t gi = 0; gi < groups.size(); ++gi) {
-      if (groups[gi].empty()) continue;
-      data << (blocks++ ? "\n\n" : "");
-      for (auto& [step, v] : groups[gi]) data << step << " " << number(summarize(v).mean) << "\n";
-      titles += (titles.empty() ? "" : ",") + quoted(r.groups[gi].label);
-    }
-    write_file_atomically(dir / (stem + ".dat"), data.str());
-    script += "set output " + quoted((dir / (stem + ".png")).string()) + "\nset title " +
-              quoted(name.substr(5) + " during training, mean over seeds") +
-              "\nset xlabel \"optimizer step\"\nset ylabel " + quoted(name.substr(name.rfind('.') + 1)) + "\n"
-              "array t[" + std::to_string(blocks) + "] = [" + titles + "]\n"
-              "plot for [i=0:" + std::to_string(blocks - 1) + "] " + quoted((dir / (stem + ".dat")).string()) +
-              " index i using 1:2 with linespoints lw 1.5 title t[i+1]\n";
-    made.push_back(dir / (stem + ".png"));
+    plot_group_lines(r, plots, stem, groups, name.substr(5) + " during training, mean over seeds", "optimizer step",
+                     name.substr(name.rfind('.') + 1));
   }
 }
 
@@ -451,24 +457,8 @@ void plot_scores_by_length(const Report& r, Plots& plots) {
   for (auto& [curve, groups] : by_curve) {
     std::string stem = "length-" + curve;
     std::replace(stem.begin(), stem.end(), '.', '-');
-    std::ostringstream data;
-    std::string titles;
-    size_t blocks = 0;
-    for (size_t gi = 0; gi < groups.size(); ++gi) {
-      if (groups[gi].empty()) continue;
-      data << (blocks++ ? "\n\n" : "");
-      for (auto& [length, v] : groups[gi]) data << number(length) << " " << number(summarize(v).mean) << "\n";
-      titles += (titles.empty() ? "" : ",") + quoted(r.groups[gi].label);
-    }
-    write_file_atomically(plots.dir / (stem + ".dat"), data.str());
-    plots.script += "set output " + quoted((plots.dir / (stem + ".png")).string()) + "\nset title " +
-                    quoted(curve + " by length, mean over seeds") +
-                    "\nset xlabel \"length (tokens)\"\nset ylabel " + quoted(curve.substr(curve.find('.') + 1)) +
-                    "\nset logscale x 2\nset yrange [0:*]\n"
-                    "array t[" + std::to_string(blocks) + "] = [" + titles + "]\n"
-                    "plot for [i=0:" + std::to_string(blocks - 1) + "] " + quoted((plots.dir / (stem + ".dat")).string()) +
-                    " index i using 1:2 with linespoints lw 1.5 title t[i+1]\nunset logscale x\nset yrange [*:*]\n";
-    plots.made.push_back(plots.dir / (stem + ".png"));
+    plot_group_lines(r, plots, stem, groups, curve + " by length, mean over seeds", "length (tokens)", curve.substr(curve.find('.') + 1),
+                     "set logscale x 2\nset yrange [0:*]\n", "unset logscale x\nset yrange [*:*]\n");
   }
 }
 
