@@ -5,6 +5,10 @@
 // `haystack`), else the evaluation's examples ([[evaluate]] data). `without_needle` asks the
 // same questions of haystacks without the fact: a control near zero. Besides accuracy, char_match
 // grades each reply (the share of the answer's characters in place), which moves first.
+// variant = "nolima" asks as NoLiMa (Modarressi et al., 2025) does: the needle says that a
+// character lives next to a landmark, the question asks who has been to the landmark's city, so
+// no content word of the question is in the needle and finding it takes the one-hop association
+// (stated in needle.csv), not a string match.
 #include <longalign/batching.hpp>
 #include <longalign/plugin.hpp>
 
@@ -21,6 +25,23 @@ namespace {
 
 using longalign::Error;
 
+// NoLiMa-style associations: a landmark and the city it is in, no word shared between them.
+struct Association {
+  const char* landmark;
+  const char* city;
+};
+constexpr Association kAssociations[] = {
+    {"the Semper Opera House", "Dresden"}, {"the Brandenburg Gate", "Berlin"},   {"the Eiffel Tower", "Paris"},
+    {"the Colosseum", "Rome"},             {"the Sagrada Familia", "Barcelona"}, {"the Acropolis", "Athens"},
+    {"the Golden Gate Bridge", "San Francisco"}, {"the Space Needle", "Seattle"}, {"the Kremlin", "Moscow"},
+    {"the Forbidden City", "Beijing"},     {"the Taj Mahal", "Agra"},            {"Big Ben", "London"},
+    {"the Atomium", "Brussels"},           {"the Charles Bridge", "Prague"},     {"the Hofburg", "Vienna"},
+    {"the Rijksmuseum", "Amsterdam"},      {"the CN Tower", "Toronto"},          {"the Leaning Tower", "Pisa"},
+    {"the Alhambra", "Granada"},           {"Table Mountain", "Cape Town"},      {"the Burj Khalifa", "Dubai"},
+    {"the Petronas Towers", "Kuala Lumpur"}, {"Wawel Castle", "Krakow"},         {"the Shwedagon Pagoda", "Yangon"}};
+constexpr const char* kCharacters[] = {"Yuki",  "Stuart", "Katie", "Mandla", "Diego", "Priya", "Olga",   "Tomas", "Ingrid", "Kwame",
+                                       "Leila", "Mateo",  "Sione", "Hana",   "Farid", "Astrid", "Ravi", "Chiara", "Emeka", "Noor"};
+
 class Needle : public longalign::Evaluator {
  public:
   static longalign::Plugin describe() {
@@ -32,7 +53,10 @@ class Needle : public longalign::Evaluator {
         .param(longalign::Param::string("question", "What is the pass key? Answer with the number only.", "Asked after the haystack"))
         .param(longalign::Param::string("answer", "", "What a right reply contains (with a custom needle)"))
         .param(longalign::Param::integer("max_new_tokens", 16, "Longest answer generated").range(1, 4096))
-        .param(longalign::Param::integer("seed", 0, "Picks the pass keys").min(0))
+        .param(longalign::Param::integer("seed", 0, "Picks the pass keys (the characters and landmarks, for nolima)").min(0))
+        .param(longalign::Param::string("variant", "literal",
+                                        "literal (the question repeats the needle's words) or nolima (it shares none: a one-hop association)")
+                   .choices({"literal", "nolima"}))
         .param(longalign::Param::boolean("without_needle", false, "Leave the fact out (a control)"));
   }
 
@@ -43,8 +67,10 @@ class Needle : public longalign::Evaluator {
         answer_(p.get_string("answer")),
         max_new_(static_cast<uint32_t>(p.get_int("max_new_tokens"))),
         seed_(static_cast<uint64_t>(p.get_int("seed"))),
-        without_(p.get_bool("without_needle")) {
+        without_(p.get_bool("without_needle")),
+        nolima_(p.get_string("variant") == "nolima") {
     if (!needle_.empty() && answer_.empty()) throw Error(LA_ERR_INVALID_ARGUMENT, "answer: a custom needle needs the answer it gives");
+    if (!needle_.empty() && nolima_) throw Error(LA_ERR_INVALID_ARGUMENT, "variant: nolima makes its own needles; leave needle empty");
     longalign::Value l = p.at("lengths"), d = p.at("depths"), h = p.at("haystack");
     for (size_t i = 0; i < l.size(); ++i) lengths_.push_back(static_cast<uint32_t>(l[i].as_int()));
     for (size_t i = 0; i < d.size(); ++i) {
@@ -80,7 +106,7 @@ class Needle : public longalign::Evaluator {
     struct Case {
       uint32_t length;
       double depth;
-      std::string answer;
+      std::string answer, association;
     };
     std::vector<Case> cases;
     std::vector<std::vector<uint32_t>> prompts;
@@ -91,9 +117,16 @@ class Needle : public longalign::Evaluator {
       for (double depth : depths_) {
         std::string key = std::to_string(10000 + rng.below(90000));
         std::string fact = needle_.empty() ? "The pass key is " + key + ". Remember it. " + key + " is the pass key." : needle_;
-        const std::string answer = needle_.empty() ? key : answer_;
+        std::string answer = needle_.empty() ? key : answer_, question = question_, association;
+        if (nolima_) {
+          const Association& a = kAssociations[rng.below(std::size(kAssociations))];
+          answer = kCharacters[rng.below(std::size(kCharacters))];
+          fact = "Actually, " + answer + " lives next to " + a.landmark + ".";
+          question = "Which character has been to " + std::string(a.city) + "? Answer with the name only.";
+          association = a.landmark + std::string(" is in ") + a.city;
+        }
         // The haystack's share of the prompt, from the text's bytes per token.
-        const double overhead = static_cast<double>(host_.chat_prompt({{"user", fact + "\n\n" + question_}}).size());
+        const double overhead = static_cast<double>(host_.chat_prompt({{"user", fact + "\n\n" + question}}).size());
         const size_t chars = static_cast<size_t>(std::max(0.0, (static_cast<double>(length) - overhead) * bytes_per_token));
         std::string text;
         while (text.size() < chars) text += hay.substr(0, chars - text.size());
@@ -102,8 +135,8 @@ class Needle : public longalign::Evaluator {
         size_t at = static_cast<size_t>(depth * static_cast<double>(text.size()));
         while (at > 0 && at < text.size() && text[at - 1] != '\n' && text[at - 1] != ' ') --at;  // at a word's start
         if (!without_) text.insert(at, (at > 0 && text[at - 1] != '\n' ? "\n" : "") + fact + "\n");
-        prompts.push_back(host_.chat_prompt({{"user", text + "\n\n" + question_}}));
-        cases.push_back({length, depth, answer});
+        prompts.push_back(host_.chat_prompt({{"user", text + "\n\n" + question}}));
+        cases.push_back({length, depth, answer, association});
       }
     }
     std::vector<la_generate_request> requests;
@@ -115,7 +148,7 @@ class Needle : public longalign::Evaluator {
       double right = 0, chars = 0, n = 0;
     };
     std::map<uint32_t, Tally> by_length;
-    std::string csv = "length,depth,prompt_tokens,correct,char_match,reply\n";
+    std::string csv = "length,depth,prompt_tokens,correct,char_match,reply,association\n";
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
       const bool ok = replies[i].text.find(c.answer) != std::string::npos;
@@ -132,7 +165,7 @@ class Needle : public longalign::Evaluator {
       char partial_text[16];
       std::snprintf(partial_text, sizeof partial_text, "%.3f", partial);
       csv += std::to_string(c.length) + "," + depth + "," + std::to_string(prompts[i].size()) + "," + (ok ? "1" : "0") + "," +
-             partial_text + "," + reply + "\n";
+             partial_text + "," + reply + "," + c.association + "\n";
     }
     const double n = static_cast<double>(cases.size());
     sink.metric("accuracy", right / n);
@@ -149,7 +182,7 @@ class Needle : public longalign::Evaluator {
   std::string needle_, question_, answer_, haystack_;
   uint32_t max_new_;
   uint64_t seed_;
-  bool without_;
+  bool without_, nolima_;
   std::vector<uint32_t> lengths_;
   std::vector<double> depths_;
 };

@@ -1,9 +1,14 @@
 // Scoring against a model service whose every answer is known. task-accuracy: exact, contains
 // and numeric matches, the graded char_match, per task and length bucket, and remove_document
-// asking the question alone. needle: accuracy and char_match of replies read from the prompt.
+// asking the question alone. needle: accuracy and char_match of replies read from the prompt,
+// and the NoLiMa variant's questions sharing no word with their needles.
 #include <gtest/gtest.h>
 
 #include <longalign/plugin.hpp>
+
+#include <algorithm>
+#include <regex>
+#include <set>
 
 #include "fixed_model.h"
 
@@ -68,6 +73,50 @@ TEST(Needle, ScoresRepliesExactlyAndGraded) {
   m = run(model, hay, without, "needle");
   EXPECT_DOUBLE_EQ(m["accuracy"], 0.0);
   EXPECT_DOUBLE_EQ(m["char_match"], 0.0);  // "I do not know." has no character of a key in place
+}
+
+TEST(Needle, TheNoLiMaVariantsQuestionSharesNoWordWithItsNeedle) {
+  const nlohmann::json params = {{"lengths", {400, 600, 800}}, {"max_new_tokens", 8}, {"variant", "nolima"}};  // 10 depths each
+  std::vector<Example> hay(1);
+  hay[0].text = std::string(2000, ' ') + "Plain words of a haystack, with no names in them at all.";
+  FixedModel model("");
+  size_t asked = 0;
+  auto words = [](const std::string& s) {  // lower-case words of 3 letters or more, but "the"
+    std::set<std::string> out;
+    const std::regex word("[A-Za-z]{3,}");
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), word); it != std::sregex_iterator(); ++it) {
+      std::string w = it->str();
+      std::transform(w.begin(), w.end(), w.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+      if (w != "the") out.insert(w);
+    }
+    return out;
+  };
+  // A reader that knows the association finds the name: the needle is the only sentence that
+  // says who lives next to what.
+  model.reply = [&](const std::string& p) {
+    std::smatch needle, question;
+    if (!std::regex_search(p, needle, std::regex("Actually, (\\w+) lives next to [^.]+\\."))) return std::string("I do not know.");
+    EXPECT_TRUE(std::regex_search(p, question, std::regex("Which character has been to [^?]+\\? Answer with the name only\\.$"))) << p;
+    std::set<std::string> shared;
+    for (auto& w : words(needle.str()))
+      if (words(question.str()).count(w)) shared.insert(w);
+    EXPECT_TRUE(shared.empty()) << needle.str() << " / " << question.str();
+    ++asked;
+    return needle[1].str();
+  };
+  auto m = run(model, hay, params, "needle");
+  EXPECT_EQ(asked, 30u);
+  EXPECT_DOUBLE_EQ(m["accuracy"], 1.0);
+  auto without = params;
+  without["without_needle"] = true;
+  m = run(model, hay, without, "needle");
+  EXPECT_DOUBLE_EQ(m["accuracy"], 0.0);
+  try {
+    run(model, hay, {{"variant", "nolima"}, {"needle", "A fact."}, {"answer", "fact"}}, "needle");
+    ADD_FAILURE() << "a custom needle with nolima";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("variant: nolima makes its own needles; leave needle empty"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
