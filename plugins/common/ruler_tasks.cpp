@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "corpus.h"
@@ -93,36 +94,50 @@ std::vector<std::string> words_of(const std::string& text) {
   return words;
 }
 
+std::string lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
 // A family's case for a haystack of `units` units.
 using Render = std::function<RulerCase(size_t units)>;
 
-void niah(const std::string& task, const NiahSpec& spec, const std::string& essay, Rng& rng, Render& render) {
+void niah(const std::string& task, const NiahSpec& spec, const std::vector<std::string>& essay_words, Rng& rng, Render& render) {
   const std::string value_type = spec.values;
   std::vector<std::string> keys;
   while (keys.size() < spec.n_keys) {
     std::string k = draw(spec.keys, rng);
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   }
-  std::vector<std::pair<double, std::string>> needles;
-  std::vector<std::string> answers;
-  nlohmann::json placed = nlohmann::json::array();
+  struct Needle {
+    double depth;
+    size_t key;
+    std::string value;
+  };
+  std::vector<Needle> drawn;
   std::set<std::string> used_values;
   for (size_t k = 0; k < keys.size(); ++k)
     for (size_t v = 0; v < spec.n_values; ++v) {
       std::string value;
       do value = draw(value_type, rng);
       while (!used_values.insert(value).second);
-      const double depth = rng.uniform();
-      needles.push_back({depth, "One of the special magic " + value_type + " for " + keys[k] + " is: " + value + "."});
-      placed.push_back({{"key", keys[k]}, {"value", value}, {"depth", depth}});
-      if (k < spec.n_queries) answers.push_back(value);
+      drawn.push_back({rng.uniform(), k, value});
     }
+  // In the order they stand in the text, which is the order of the answers.
+  std::stable_sort(drawn.begin(), drawn.end(), [](const Needle& a, const Needle& b) { return a.depth < b.depth; });
+  std::vector<std::pair<double, std::string>> needles;
+  std::vector<std::string> answers;
+  nlohmann::json placed = nlohmann::json::array();
+  for (auto& n : drawn) {
+    needles.push_back({n.depth, "One of the special magic " + value_type + " for " + keys[n.key] + " is: " + n.value + "."});
+    placed.push_back({{"key", keys[n.key]}, {"value", n.value}, {"depth", n.depth}});
+    if (n.key < spec.n_queries) answers.push_back(n.value);
+  }
   const std::vector<std::string> queried(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(spec.n_queries));
   const std::string haystack = spec.haystack;
   const uint64_t distractor_seed = rng.next();
-  const std::vector<std::string> essay_words = haystack == "essay" ? words_of(essay) : std::vector<std::string>{};
   RulerCase c{task, "", answers, true, {{"needles", placed}, {"query", queried}, {"haystack", haystack}}};
-  render = [=](size_t n) {
+  render = [=, &essay_words](size_t n) {
     std::vector<std::string> units;
     std::function<size_t(size_t)> adjust;
     if (haystack == "noise") {
@@ -182,23 +197,25 @@ void variable_tracking(Rng& rng, Render& render) {
   };
 }
 
-// Common words: 10 words `common` times each among n words `uncommon` times each, shuffled.
+// Common words: 10 words `common` times each among n words `uncommon` times each, shuffled; the
+// answers in the order they first appear.
 void common_words(Rng& rng, size_t common, size_t uncommon, Render& render) {
   const uint64_t seed = rng.next();
-  const size_t pool = 160 + 343000;  // fixed, so the first words drawn are the same for every n
-  Rng first(seed);
-  const std::vector<std::string> top = distinct_words(first, 10, pool);
-  RulerCase c{"cwe", "", top, true, {{"common_frequency", common}, {"uncommon_frequency", uncommon}}};
+  RulerCase c{"cwe", "", {}, true, {{"common_frequency", common}, {"uncommon_frequency", uncommon}}};
   render = [=](size_t n) {
     Rng r(seed);
-    const std::vector<std::string> words = distinct_words(r, 10 + n, pool);
+    const std::vector<std::string> words = list_words(r, 10 + n);
     std::vector<std::string> list;
     for (size_t i = 0; i < words.size(); ++i)
       for (size_t k = 0; k < (i < 10 ? common : uncommon); ++k) list.push_back(words[i]);
     shuffle(list, r);
     std::string context;
-    for (size_t i = 0; i < list.size(); ++i) context += (i ? " " : "") + std::to_string(i + 1) + ". " + list[i];
     RulerCase out = c;
+    const std::set<std::string> top(words.begin(), words.begin() + 10);
+    for (size_t i = 0; i < list.size(); ++i) {
+      context += (i ? " " : "") + std::to_string(i + 1) + ". " + list[i];
+      if (top.count(list[i]) && std::find(out.answers.begin(), out.answers.end(), list[i]) == out.answers.end()) out.answers.push_back(list[i]);
+    }
     out.prompt = "Below is a numbered list of words. In these words, some appear more often than others. Memorize the ones "
                  "that appear most often.\n" + context + "\nQuestion: What are the 10 most common words in the above list?";
     out.details["uncommon_words"] = n;
@@ -214,7 +231,7 @@ void frequent_words(Rng& rng, Render& render) {
   const std::vector<std::string> top = coded_words(first, 3, 6);
   RulerCase c{"fwe", "", top, true, {}};
   render = [=](size_t n) {
-    const double zeta2 = M_PI * M_PI / 6;
+    const double zeta2 = 1.6449340668482264;  // the sum of 1 / rank^2: pi^2 / 6
     std::vector<size_t> counts;  // by rank; every rank from the 4th on at most the 4th's
     for (size_t rank = 1;; ++rank) {
       const size_t k = static_cast<size_t>(static_cast<double>(n) / (zeta2 * static_cast<double>(rank * rank)));
@@ -241,30 +258,42 @@ void frequent_words(Rng& rng, Render& render) {
   };
 }
 
-// QA over a document set: which of several documents (corpus-tasks' excerpts) holds a word.
+// Whole-word occurrences of `word` in `text`, case-insensitive, as a reader (and the scorer)
+// would take them.
+size_t occurrences(const std::string& text, const std::string& word) {
+  const std::string t = lower(text), w = lower(word);
+  auto word_char = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; };
+  size_t n = 0;
+  for (size_t at = t.find(w); at != std::string::npos; at = t.find(w, at + 1))
+    n += (at == 0 || !word_char(t[at - 1])) && (at + w.size() == t.size() || !word_char(t[at + w.size()]));
+  return n;
+}
+
+// QA over a document set: which of several documents (corpus-tasks' excerpts) holds a word that
+// occurs once in them all, in any case; another draw of the excerpts where there is none.
 void document_qa(Corpus& documents, Rng& rng, Render& render) {
   const uint64_t seed = rng.next();
   RulerCase c{"qa", "", {}, false, {}};
   render = [=, &documents](size_t chars) {
-    Rng r(seed);
-    TaskContext ctx(documents, r, chars, 4);
-    Task t = ctx.make("which-document", 0);
-    const std::string instruction = "Answer the question based on the given documents. Only give me the answer and do not output any other words.";
-    RulerCase out = c;
-    out.prompt = instruction + "\n\nThe following are given documents.\n\n" + ctx.render() + "\n\n" + instruction +
-                 "\n\nQuestion: " + t.question;
-    out.answers = {t.answer};
-    out.details = t.details;
-    out.details["asked"] = t.type;
-    out.details["documents"] = ctx.titles();
-    out.details["chars"] = chars;
-    return out;
+    for (uint64_t attempt = 0; attempt < 16; ++attempt) {
+      Rng r(seed + attempt * 0x9E3779B97F4A7C15ull);
+      TaskContext ctx(documents, r, chars, 4);
+      Task t = ctx.make("which-document", 0);
+      const std::string text = ctx.render();
+      if (t.type != "which-document" || occurrences(text, t.details["word"].get<std::string>()) != 1) continue;
+      const std::string instruction =
+          "Answer the question based on the given documents. Only give me the answer and do not output any other words.";
+      RulerCase out = c;
+      out.prompt = instruction + "\n\nThe following are given documents.\n\n" + text + "\n\n" + instruction + "\n\nQuestion: " + t.question;
+      out.answers = {t.answer};
+      out.details = t.details;
+      out.details["documents"] = ctx.titles();
+      out.details["chars"] = chars;
+      return out;
+    }
+    throw RulerLengthTooShort(LA_ERR_INVALID_ARGUMENT, "no word of " + std::to_string(chars) +
+                                                           " characters of the documents names one of them alone");
   };
-}
-
-std::string lower(std::string s) {
-  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
 }
 
 }  // namespace
@@ -285,9 +314,21 @@ const std::vector<std::string>& RulerTasks::families() {
   return names;
 }
 
+std::vector<std::string> RulerTasks::essay_words(const std::string& essay) {
+  std::string kept;  // without lines that read as a task's needles or assignments
+  for (size_t at = 0; at < essay.size();) {
+    size_t nl = essay.find('\n', at);
+    if (nl == std::string::npos) nl = essay.size();
+    const std::string line = essay.substr(at, nl - at);
+    if (lower(line).find("special magic") == std::string::npos && line.find("VAR ") == std::string::npos) kept += line + "\n";
+    at = nl + 1;
+  }
+  return words_of(kept);
+}
+
 std::string RulerTasks::missing_input(const std::string& task, const RulerInputs& inputs) {
   if (std::find(families().begin(), families().end(), task) == families().end()) return "no such task";
-  if (auto it = kNiah.find(task); it != kNiah.end() && std::string(it->second.haystack) == "essay" && words_of(inputs.essay).size() < 16)
+  if (auto it = kNiah.find(task); it != kNiah.end() && std::string(it->second.haystack) == "essay" && essay_words(inputs.essay).size() < 16)
     return "its haystack is text: name files in haystack";
   if (task == "qa" && !inputs.documents) return "it asks about documents: name them in sources";
   return "";
@@ -301,11 +342,13 @@ uint32_t RulerTasks::tokens_to_generate(const std::string& task) {
   return 128;
 }
 
+RulerTasks::RulerTasks(RulerInputs inputs) : inputs_(std::move(inputs)), essay_words_(essay_words(inputs_.essay)) {}
+
 RulerCase RulerTasks::make(const std::string& task, size_t length, Rng& rng, const std::function<size_t(const std::string&)>& measure) const {
   if (std::string why = missing_input(task, inputs_); !why.empty()) throw Error(LA_ERR_INVALID_ARGUMENT, "task '" + task + "': " + why);
   Render render;
   size_t lowest = 0;
-  if (auto it = kNiah.find(task); it != kNiah.end()) niah(task, it->second, inputs_.essay, rng, render);
+  if (auto it = kNiah.find(task); it != kNiah.end()) niah(task, it->second, essay_words_, rng, render);
   else if (task == "vt") variable_tracking(rng, render);
   else if (task == "fwe") frequent_words(rng, render), lowest = 16;
   else if (task == "qa") document_qa(*inputs_.documents, rng, render), lowest = 64;
@@ -315,24 +358,38 @@ RulerCase RulerTasks::make(const std::string& task, size_t length, Rng& rng, con
     const bool roomy = measure(render(10).prompt) <= length;
     common_words(rng, roomy ? 30 : 2, roomy ? 3 : 1, render);
   }
-  RulerCase best = render(lowest);
-  if (const size_t m = measure(best.prompt); m > length)
-    throw RulerLengthTooShort(LA_ERR_INVALID_ARGUMENT, "task '" + task + "': length " + std::to_string(length) +
-                                             " is too short; its shortest prompt measures " + std::to_string(m));
-  // The longest haystack that fits: doubling, then bisection.
-  size_t lo = lowest, hi = std::max<size_t>(2 * lowest, 16);
-  while (hi < (size_t{1} << 26)) {
-    RulerCase c = render(hi);
-    if (measure(c.prompt) > length) break;
-    lo = hi, best = std::move(c), hi *= 2;
+  // A case for n units where it can be made and fits.
+  std::optional<RulerCase> best;
+  std::string why;
+  auto fits = [&](size_t n) {
+    try {
+      RulerCase c = render(n);
+      if (const size_t m = measure(c.prompt); m > length) {
+        why = "its shortest prompt measures " + std::to_string(m) + ", above " + std::to_string(length);
+        return false;
+      }
+      best = std::move(c);
+      return true;
+    } catch (const RulerLengthTooShort& e) {  // qa: nothing to ask in so little text
+      why = e.what();
+      return false;
+    }
+  };
+  // The shortest haystack that can be made (qa may need more than its least), then the longest
+  // that fits: doubling, then bisection.
+  size_t lo = lowest;
+  while (!fits(lo)) {
+    if (!why.empty() && why.rfind("its shortest", 0) == 0) throw RulerLengthTooShort(LA_ERR_INVALID_ARGUMENT, "task '" + task + "': " + why);
+    lo = std::max<size_t>(2 * lo, 16);
+    if (lo > length * 64) throw RulerLengthTooShort(LA_ERR_INVALID_ARGUMENT, "task '" + task + "': " + why);
   }
+  size_t hi = std::max<size_t>(2 * lo, 16);
+  while (hi < (size_t{1} << 26) && fits(hi)) lo = hi, hi *= 2;
   while (hi - lo > 1) {
     const size_t mid = lo + (hi - lo) / 2;
-    RulerCase c = render(mid);
-    if (measure(c.prompt) <= length) lo = mid, best = std::move(c);
-    else hi = mid;
+    (fits(mid) ? lo : hi) = mid;
   }
-  return best;
+  return *best;
 }
 
 }  // namespace longalign::plugins

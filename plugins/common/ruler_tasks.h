@@ -47,20 +47,25 @@ class RulerTasks {
   static const std::vector<std::string>& families();
   // Why `task` cannot be made from these inputs ("" when it can); throws nothing.
   static std::string missing_input(const std::string& task, const RulerInputs& inputs);
+  // The words of text for the essay haystacks, without lines that read as needles or
+  // assignments (an essay made of these tasks' own examples would otherwise answer for them).
+  static std::vector<std::string> essay_words(const std::string& essay);
   // The reply length RULER allows the family, in tokens.
   static uint32_t tokens_to_generate(const std::string& task);
 
-  explicit RulerTasks(RulerInputs inputs) : inputs_(std::move(inputs)) {}
+  explicit RulerTasks(RulerInputs inputs);
 
   // A case of `task` whose prompt measures at most `length` by `measure` (the caller's unit:
   // tokens or characters), the haystack as long as fits. Keys, values, depths and words are drawn
-  // from rng first, so the haystack's search changes none of them. Throws RulerLengthTooShort
-  // when even the shortest haystack does not fit, longalign::Error when the inputs lack what the
-  // family needs.
+  // from rng first, so the haystack's search changes none of them (qa excepted: its documents and
+  // word come with the text's length). Throws RulerLengthTooShort ("task 'T': its shortest prompt
+  // measures M, above L") when even the shortest haystack does not fit, longalign::Error when the
+  // inputs lack what the family needs.
   RulerCase make(const std::string& task, size_t length, Rng& rng, const std::function<size_t(const std::string&)>& measure) const;
 
  private:
   RulerInputs inputs_;
+  std::vector<std::string> essay_words_;
 };
 
 }  // namespace longalign::plugins

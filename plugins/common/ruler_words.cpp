@@ -1,5 +1,6 @@
 #include "ruler_words.h"
 
+#include <algorithm>
 #include <array>
 #include <set>
 
@@ -35,31 +36,26 @@ std::string ruler_key(Rng& rng) {
   return std::string(kAdjectives[rng.below(kAdjectives.size())]) + "-" + kNouns[rng.below(kNouns.size())];
 }
 
-std::string vocabulary_word(size_t i) {
-  if (i < kAdjectives.size()) return kAdjectives[i];
-  i -= kAdjectives.size();
-  if (i < kNouns.size()) return kNouns[i];
-  i -= kNouns.size();
-  // Three syllables of consonant + vowel (70^3 = 343,000), then four, and so on: never a repeat.
+std::vector<std::string> list_words(Rng& rng, size_t n) {
+  std::vector<std::string> words(kAdjectives.begin(), kAdjectives.end());
+  words.insert(words.end(), kNouns.begin(), kNouns.end());
+  shuffle(words, rng);
+  const std::vector<std::string> english = words;
+  if (n <= words.size()) return std::vector<std::string>(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(n));
+  // Syllables of consonant + vowel, three to a word (70^3 = 343,000), then four, and so on.
   const size_t syllables = 14 * 5;
-  std::string w;
-  size_t count = 3, span = syllables * syllables * syllables;
-  while (i >= span) i -= span, ++count, span *= syllables;
-  for (size_t k = 0; k < count; ++k, i /= syllables) {
-    w += kConsonants[(i % syllables) / 5];
-    w += kVowels[(i % syllables) % 5];
+  for (size_t i = 0; words.size() < n; ++i) {
+    size_t k = i, count = 3, span = syllables * syllables * syllables;
+    while (k >= span) k -= span, ++count, span *= syllables;
+    std::string w;
+    for (size_t s = 0; s < count; ++s, k /= syllables) {
+      w += kConsonants[(k % syllables) / 5];
+      w += kVowels[(k % syllables) % 5];
+    }
+    if (std::none_of(english.begin(), english.end(), [&](const std::string& e) { return w.find(e) != std::string::npos; }))
+      words.push_back(std::move(w));
   }
-  return w;
-}
-
-std::vector<std::string> distinct_words(Rng& rng, size_t n, size_t pool) {
-  std::set<size_t> taken;
-  std::vector<std::string> out;
-  while (out.size() < n) {
-    const size_t i = rng.below(pool);
-    if (taken.insert(i).second) out.push_back(vocabulary_word(i));
-  }
-  return out;
+  return words;
 }
 
 std::vector<std::string> coded_words(Rng& rng, size_t n, size_t length) {

@@ -13,12 +13,11 @@ namespace longalign::plugins {
 // An "adjective-noun" key, e.g. "quiet-harbor" (6,400 of them).
 std::string ruler_key(Rng& rng);
 
-// Word `i` of an unbounded vocabulary of distinct lower-case words: English adjectives and nouns
-// first, then pronounceable made-up words ("bamoki"), so a list can be as long as a length asks.
-std::string vocabulary_word(size_t i);
-
-// n distinct vocabulary words, drawn from the first `pool` (>= n) without replacement.
-std::vector<std::string> distinct_words(Rng& rng, size_t n, size_t pool);
+// n distinct lower-case words for a word list: the 160 English adjectives and nouns in an order
+// drawn from rng, then made-up pronounceable words ("bamoki") in a fixed order, none of them an
+// English word of the list or containing one (replies are scored by substring). The first words
+// do not depend on n.
+std::vector<std::string> list_words(Rng& rng, size_t n);
 
 // n distinct random lower-case strings of `length` letters (fwe's coded words).
 std::vector<std::string> coded_words(Rng& rng, size_t n, size_t length);

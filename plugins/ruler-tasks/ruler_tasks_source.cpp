@@ -1,8 +1,10 @@
 // ruler-tasks: RULER's task families (ruler_tasks.h) as training data, so a sweep can ask whether
 // training on one family transfers to another (train on some, evaluate all with `ruler`). Each
 // example is the family's prompt, its length in characters drawn log-uniformly from [min_chars,
-// max_chars], and its answers joined by ", " as the reply; the metadata holds the answers, how
-// RULER scores them and what the case is made of. Deterministic for a seed.
+// max_chars], and its answers joined by ", " as the reply, in the order a reader meets them (the
+// needles' and the chain's order in the text, the common words' first appearance, the frequent
+// words' rank); the metadata holds the answers, how RULER scores them and what the case is made
+// of. Deterministic for a seed.
 #include <longalign/batching.hpp>
 #include <longalign/plugin.hpp>
 
@@ -20,6 +22,8 @@ namespace {
 
 using longalign::Error;
 using longalign::plugins::RulerTasks;
+
+size_t characters(const std::string& prompt) { return prompt.size(); }
 
 class RulerTasksSource : public longalign::DataSource {
  public:
@@ -67,6 +71,15 @@ class RulerTasksSource : public longalign::DataSource {
     if (tasks_.empty())
       for (auto& f : RulerTasks::families())
         if (RulerTasks::missing_input(f, inputs).empty()) tasks_.push_back(f);
+    maker_ = std::make_unique<RulerTasks>(inputs);
+    for (auto& task : tasks_) {  // the shortest prompts must fit, or the stream would fail midway
+      longalign::Rng probe(0);
+      try {
+        maker_->make(task, min_chars_, probe, characters);
+      } catch (const longalign::plugins::RulerLengthTooShort& e) {
+        throw Error(LA_ERR_INVALID_ARGUMENT, "min_chars = " + std::to_string(min_chars_) + ": too short: " + e.what() + " characters");
+      }
+    }
   }
 
   void open(uint64_t seed) override {
@@ -81,8 +94,13 @@ class RulerTasksSource : public longalign::DataSource {
     ++made_;
     const std::string task = tasks_[rng_.below(tasks_.size())];
     const size_t chars = longalign::plugins::log_uniform_length(rng_, min_chars_, max_chars_);
-    const RulerTasks maker({essay_, corpus_.get()});
-    longalign::plugins::RulerCase c = maker.make(task, chars, rng_, [](const std::string& prompt) { return prompt.size(); });
+    longalign::plugins::RulerCase c;
+    try {
+      c = maker_->make(task, chars, rng_, characters);
+    } catch (const longalign::plugins::RulerLengthTooShort& e) {  // a draw with longer keys than the probe's
+      throw Error(LA_ERR_INVALID_ARGUMENT, "min_chars = " + std::to_string(min_chars_) + ": too short for some of the cases: " +
+                                               e.what() + " characters");
+    }
     std::string answer;
     for (auto& a : c.answers) answer += (answer.empty() ? "" : ", ") + a;
     out.messages = {{"user", c.prompt}, {"assistant", answer}};
@@ -114,6 +132,7 @@ class RulerTasksSource : public longalign::DataSource {
   std::vector<std::string> files_;
   std::unique_ptr<longalign::plugins::Corpus> corpus_;
   std::vector<std::string> tasks_;
+  std::unique_ptr<RulerTasks> maker_;
   longalign::Rng rng_{0};
   int64_t made_ = 0;
 };

@@ -107,20 +107,24 @@ class Ruler : public longalign::Evaluator {
       const auto& families = RulerTasks::families();
       const auto family = static_cast<uint64_t>(std::find(families.begin(), families.end(), task) - families.begin());
       longalign::Rng rng(seed_ * 0x9E3779B97F4A7C15ull + family);
-      for (uint32_t length : lengths) {
+      for (size_t li = 0; li < lengths.size(); ++li) {
+        const uint32_t length = lengths[li];
+        const std::string where = lengths_.empty() ? "default length " + std::to_string(length)
+                                                   : "lengths[" + std::to_string(li) + "] = " + std::to_string(length);
         if (length > context + context / 2)
-          throw Error(LA_ERR_INVALID_ARGUMENT, "length " + std::to_string(length) + " is far past the model's context (" + std::to_string(context) + ")");
+          throw Error(LA_ERR_INVALID_ARGUMENT, where + ": far past the model's context (" + std::to_string(context) + ")");
         if (lengths_.empty() && length < 2 * budget) continue;  // a default length too short for this task's reply
         if (length <= budget)
-          throw Error(LA_ERR_INVALID_ARGUMENT, "length " + std::to_string(length) + " leaves no room for the prompt beside task '" +
-                                                   task + "''s reply budget of " + std::to_string(budget) + " tokens (max_new_tokens)");
+          throw Error(LA_ERR_INVALID_ARGUMENT, where + ": no room for a prompt beside task '" + task + "''s reply budget of " +
+                                                   std::to_string(budget) + " tokens (max_new_tokens)");
         for (size_t s = 0; s < samples_; ++s) {
           std::optional<RulerCase> c;
           try {
             c = maker.make(task, length - budget, rng, [&](const std::string& prompt) { return host_.chat_prompt({{"user", prompt}}).size(); });
-          } catch (const longalign::plugins::RulerLengthTooShort&) {
-            if (!lengths_.empty()) throw;
-            break;  // a default length too short for this task's prompt
+          } catch (const longalign::plugins::RulerLengthTooShort& e) {
+            if (lengths_.empty()) break;  // a default length too short for this task's prompt
+            throw Error(LA_ERR_INVALID_ARGUMENT, where + ": too short: " + e.what() + " tokens (the length less the reply budget of " +
+                                                     std::to_string(budget) + ", max_new_tokens)");
           }
           std::vector<uint32_t> ids = host_.chat_prompt({{"user", c->prompt}});
           cases.push_back({std::move(*c), length, ids.size()});

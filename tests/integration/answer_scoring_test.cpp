@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "fixed_model.h"
 
@@ -93,10 +94,12 @@ TEST(Needle, TheNoLiMaVariantsQuestionSharesNoWordWithItsNeedle) {
   };
   // A reader that knows the association finds the name: the needle is the only sentence that
   // says who lives next to what.
+  std::vector<std::string> associations;  // as each prompt states them: "LANDMARK is in CITY"
   model.reply = [&](const std::string& p) {
     std::smatch needle, question;
-    if (!std::regex_search(p, needle, std::regex("Actually, (\\w+) lives next to [^.]+\\."))) return std::string("I do not know.");
-    EXPECT_TRUE(std::regex_search(p, question, std::regex("Which character has been to [^?]+\\? Answer with the name only\\.$"))) << p;
+    if (!std::regex_search(p, needle, std::regex("Actually, (\\w+) lives next to ([^.]+)\\."))) return std::string("I do not know.");
+    EXPECT_TRUE(std::regex_search(p, question, std::regex("Which character has been to ([^?]+)\\? Answer with the name only\\.$"))) << p;
+    associations.push_back(needle[2].str() + " is in " + question[1].str());
     std::set<std::string> shared;
     for (auto& w : words(needle.str()))
       if (words(question.str()).count(w)) shared.insert(w);
@@ -104,9 +107,19 @@ TEST(Needle, TheNoLiMaVariantsQuestionSharesNoWordWithItsNeedle) {
     ++asked;
     return needle[1].str();
   };
-  auto m = run(model, hay, params, "needle");
+  std::map<std::string, std::string> files;
+  auto m = run(model, hay, params, "needle", &files);
   EXPECT_EQ(asked, 30u);
   EXPECT_DOUBLE_EQ(m["accuracy"], 1.0);
+  // needle.csv states each case's association, the landmark of its needle in the city it asks about.
+  std::istringstream csv(files["needle.csv"]);
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "length,depth,prompt_tokens,correct,char_match,reply,association");
+  for (size_t i = 0; std::getline(csv, line); ++i) {
+    ASSERT_LT(i, associations.size());
+    EXPECT_EQ(line.substr(line.rfind(',') + 1), associations[i]);
+  }
   auto without = params;
   without["without_needle"] = true;
   m = run(model, hay, without, "needle");

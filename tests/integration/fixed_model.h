@@ -60,13 +60,17 @@ struct FixedModel {
   }
 };
 
-// Every metric, keyed NAME{tag=value}... in the tags' order.
+// Every metric, keyed NAME{tag=value}... in the tags' order; the artifacts into `files` (name ->
+// content) where given.
 inline std::map<std::string, double> run(FixedModel& model, const std::vector<Example>& examples,
-                                         const nlohmann::json& params, const char* evaluator = "task-accuracy") {
+                                         const nlohmann::json& params, const char* evaluator = "task-accuracy",
+                                         std::map<std::string, std::string>* files = nullptr) {
   EvaluatorInstance ev(PluginLibrary::load(test::kBundled / (std::string(evaluator) + ".so")), params, &model.table);
   std::vector<EvalMetric> metrics;
   std::vector<EvalArtifact> artifacts;
   ev.evaluate(metrics, artifacts, examples);
+  if (files)
+    for (auto& a : artifacts) (*files)[a.name] = a.data;
   std::map<std::string, double> out;
   for (auto& m : metrics) {
     std::string key = m.name;

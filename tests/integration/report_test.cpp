@@ -9,6 +9,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "store/store.h"
 #include "test_dirs.h"
@@ -96,6 +97,25 @@ params = { tasks = ["niah_single_1", "vt"], lengths = [384, 512], samples = 2, m
   for (const char* column : {"needle.accuracy.effective_length", "ruler.score.vt.effective_length"}) {
     EXPECT_NE(std::find(j["columns"].begin(), j["columns"].end(), column), j["columns"].end()) << column;
     EXPECT_EQ(std::find(j["table_columns"].begin(), j["table_columns"].end(), column), j["table_columns"].end()) << column;
+  }
+
+  // The rule on values set here: 0.8 then 0.7 keeps 85% of 0.8 (effective 192), 0.8 then 0.6
+  // does not (96); the group's mean is 144.
+  {
+    const std::string first = j["groups"][0]["cells"][0]["cell_id"], second = j["groups"][0]["cells"][1]["cell_id"];
+    for (auto [cell, at96, at192] : {std::tuple{first, 0.8, 0.7}, std::tuple{second, 0.8, 0.6}})
+      for (auto [tags, value] : {std::pair{R"({"length":"96"})", at96}, std::pair{R"({"length":"192"})", at192}}) {
+        auto u = store.db().prepare("UPDATE eval_results SET value = ?1 WHERE cell_id = ?2 AND metric = 'accuracy' AND tags_json = ?3");
+        u.bind(1, value);
+        u.bind(2, cell);
+        u.bind(3, std::string(tags));
+        u.step();
+      }
+    auto set = dir.longalign({"report", db, "--format", "json", "--no-plots", "--out", (dir.path / "set").string()});
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+    const auto s = nlohmann::json::parse(set.out)["groups"][0]["columns"]["needle.accuracy.effective_length"];
+    EXPECT_DOUBLE_EQ(s["mean"].get<double>(), 144);
+    EXPECT_NEAR(s["std"].get<double>(), 96 / std::sqrt(2.0), 1e-9);
   }
 
   // Paired with the first group: each seed's difference, then their mean.

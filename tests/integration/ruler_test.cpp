@@ -26,27 +26,31 @@ std::vector<std::string> all_matches(const std::string& text, const std::regex& 
   return out;
 }
 
-// The n words seen most often, most frequent first.
-std::vector<std::string> most_frequent(const std::vector<std::string>& words, size_t n) {
-  std::map<std::string, size_t> count;
-  for (auto& w : words) ++count[w];
+// The n words seen most often, most frequent first, or (in_text_order) in the order they first
+// appear.
+std::vector<std::string> most_frequent(const std::vector<std::string>& words, size_t n, bool in_text_order = false) {
+  std::map<std::string, size_t> count, first;
+  for (size_t i = 0; i < words.size(); ++i) ++count[words[i]], first.emplace(words[i], i);
   std::vector<std::pair<size_t, std::string>> ranked;
   for (auto& [w, c] : count) ranked.push_back({c, w});
   std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  if (ranked.size() > n) ranked.resize(n);
+  if (in_text_order) std::sort(ranked.begin(), ranked.end(), [&](auto& a, auto& b) { return first[a.second] < first[b.second]; });
   std::vector<std::string> out;
-  for (size_t i = 0; i < n && i < ranked.size(); ++i) out.push_back(ranked[i].second);
+  for (auto& [c, w] : ranked) out.push_back(w);
   return out;
 }
 
 // What a careful reader answers, from the prompt alone.
 std::vector<std::string> read_answers(const std::string& prompt) {
   std::smatch m;
-  if (prompt.rfind("Some special magic", 0) == 0) {
+  if (prompt.rfind("Some special magic", 0) == 0) {  // the queried keys' values, in the text's order
     std::regex_search(prompt, m, std::regex("special magic \\w+ for (.+) mentioned in the provided text\\?$"));
+    const std::vector<std::string> keys = all_matches(m[1].str(), std::regex("([^ ,]+)(, | and |$)"));
     std::vector<std::string> values;
-    for (auto& key : all_matches(m[1].str(), std::regex("([^ ,]+)(, | and |$)")))
-      for (auto& v : all_matches(prompt, std::regex("for " + key + " is: ([^ ]+)\\.")))  // keys are [a-z0-9-]
-        values.push_back(v);
+    const std::regex needle("for ([a-z0-9-]+) is: ([^ ]+)\\.");
+    for (auto it = std::sregex_iterator(prompt.begin(), prompt.end(), needle); it != std::sregex_iterator(); ++it)
+      if (std::find(keys.begin(), keys.end(), (*it)[1].str()) != keys.end()) values.push_back((*it)[2].str());
     return values;
   }
   if (prompt.rfind("Memorize and track", 0) == 0) {
@@ -68,7 +72,7 @@ std::vector<std::string> read_answers(const std::string& prompt) {
     return holding;
   }
   const std::string body = prompt.substr(prompt.find('\n') + 1, prompt.rfind("\nQuestion:") - prompt.find('\n') - 1);
-  if (prompt.rfind("Below is a numbered list", 0) == 0) return most_frequent(all_matches(body, std::regex("\\d+\\. ([a-z]+)")), 10);
+  if (prompt.rfind("Below is a numbered list", 0) == 0) return most_frequent(all_matches(body, std::regex("\\d+\\. ([a-z]+)")), 10, true);
   if (prompt.rfind("Read the following coded text", 0) == 0) return most_frequent(all_matches(body, std::regex("([a-z]+)")), 3);
   // qa: the documents run from the list's heading to the instruction repeated after them.
   const size_t from = prompt.find("The following are given documents.");
@@ -130,10 +134,8 @@ TEST(RulerTasks, EveryFamilysAnswersAreWhatAReaderOfThePromptFinds) {
   for (auto& e : examples) {
     ++per_family[e.task];
     const nlohmann::json meta = nlohmann::json::parse(e.metadata_json);
-    std::vector<std::string> stated = meta["answers"], read = read_answers(e.messages[0].content);
-    std::sort(stated.begin(), stated.end());
-    std::sort(read.begin(), read.end());
-    EXPECT_EQ(read, stated) << e.task << ":\n" << e.messages[0].content;
+    const std::vector<std::string> stated = meta["answers"], read = read_answers(e.messages[0].content);
+    EXPECT_EQ(read, stated) << e.task << ":\n" << e.messages[0].content;  // in the order a reader meets them
     EXPECT_EQ(e.messages[1].content, joined(meta["answers"]));
     EXPECT_LE(e.messages[0].content.size(), 6000u);
     EXPECT_EQ(meta["scoring"], e.task == "qa" ? "string_match_part" : "string_match_all");
@@ -162,8 +164,27 @@ TEST(RulerTasks, RefusesWhatItCannotMake) {
   EXPECT_NE(error_of({{"tasks", {"niah_single_9"}}}).find("tasks[0]: task 'niah_single_9': no such task (niah_single_1, "), std::string::npos);
   EXPECT_NE(error_of({{"tasks", {"vt", "niah_single_2"}}}).find("tasks[1]: task 'niah_single_2': its haystack is text"), std::string::npos);
   EXPECT_NE(error_of({{"tasks", {"qa"}}}).find("tasks[0]: task 'qa': it asks about documents: name them in sources"), std::string::npos);
-  EXPECT_NE(error_of({{"tasks", {"vt"}}, {"min_chars", 50}, {"max_chars", 50}}).find("task 'vt': length 50 is too short; its shortest prompt measures"),
+  EXPECT_NE(error_of({{"tasks", {"vt"}}, {"min_chars", 50}, {"max_chars", 50}})
+                .find("min_chars = 50: too short: task 'vt': its shortest prompt measures "),
             std::string::npos);
+}
+
+// cwe takes RULER's 30 and 3 repeats where 10 uncommon words fit beside them, else 2 and 1.
+TEST(RulerTasks, CommonWordsTakeRulersFrequenciesWhereTheyFit) {
+  for (auto [chars, common] : {std::pair{5000, 30}, std::pair{1000, 2}}) {
+    DataSourceInstance src(PluginLibrary::load(test::kBundled / "ruler-tasks.so"),
+                           {{"tasks", {"cwe"}}, {"min_chars", chars}, {"max_chars", chars}, {"count", 3}});
+    for (auto& e : read_all(src, 1)) {
+      const auto meta = nlohmann::json::parse(e.metadata_json);
+      EXPECT_EQ(meta["common_frequency"], common) << chars;
+      const std::string& prompt = e.messages[0].content;
+      const std::vector<std::string> answers = meta["answers"];
+      EXPECT_EQ(read_answers(prompt), answers);
+      const std::vector<std::string> listed = all_matches(prompt, std::regex("\\d+\\. ([a-z]+)"));
+      EXPECT_EQ(std::count(listed.begin(), listed.end(), answers[0]), common) << answers[0];
+      EXPECT_LE(prompt.size(), static_cast<size_t>(chars));
+    }
+  }
 }
 
 TEST(Ruler, AReaderOfThePromptScoresOneAndAReaderOfAnotherNearZero) {
@@ -236,6 +257,14 @@ TEST(Ruler, TheEssayHaystackIsTheEvaluationsExamplesWhereNoFileIsNamed) {
     ADD_FAILURE() << "an essay task without text";
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("task 'niah_single_2': its haystack is text"), std::string::npos) << e.what();
+  }
+  try {
+    run(model, data, {{"lengths", {1000, 300}}, {"tasks", {"niah_single_2"}}}, "ruler");
+    ADD_FAILURE() << "a length too short for the task";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("lengths[1] = 300: too short: task 'niah_single_2': its shortest prompt measures "),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -1,5 +1,6 @@
-// A model's effective context length, the idea of RULER and NoLiMa: the longest evaluated length
-// at which it keeps most of what it scores at the shortest. Lengths are read shortest first and
+// A model's effective context length as NoLiMa defines it: the longest evaluated length at which
+// it keeps most of what it scores at the shortest (RULER's threshold is instead a fixed score,
+// Llama-2-7B's at 4K). Lengths are read shortest first and
 // the first whose score falls below `share` (85%) of the shortest's ends the run: a curve that
 // dips and recovers is effective only up to the dip. A curve that scores 0 at its shortest
 // length has nothing to keep, and an empty one nothing to read: both give 0.

@@ -75,9 +75,10 @@ std::optional<double> length_of(const nlohmann::json& tag) {
 }
 
 // Where a tagged evaluation row belongs on a score-by-length curve: "ENTRY.METRIC" for tags
-// {length}, "ENTRY.METRIC.TASK" for {task, length}; nullopt for any other breakdown.
+// {length}, "ENTRY.METRIC.TASK" for {task, length}; nullopt for any other breakdown and for
+// counts and time.
 std::optional<std::pair<std::string, double>> curve_point(const std::string& column, const nlohmann::json& tags) {
-  if (!tags.is_object() || !tags.contains("length")) return std::nullopt;
+  if (!tags.is_object() || !tags.contains("length") || bookkeeping(column.substr(column.rfind('.') + 1))) return std::nullopt;
   const auto length = length_of(tags["length"]);
   if (!length) return std::nullopt;
   if (tags.size() == 1) return std::make_pair(column, *length);
