@@ -136,10 +136,12 @@ TEST_P(Ablations, RunScaledDownAndTheirReportMatchesTheDb) {
 }
 
 
-// Each sweep at a few dozen examples, one needle length and depth, 2 seeds.
+// Each sweep at a few dozen examples, one needle length and depth, one RULER case per task, 2
+// seeds.
 const std::vector<std::pair<std::string, std::string>> kSmallEvaluations = {
     {"count = 70", "count = 6"},
     {"lengths = [256, 512, 1024], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [256], depths = [0.5]"},
+    {"lengths = [768, 1024, 1536], samples = 4", "lengths = [768], samples = 1"},
 };
 
 INSTANTIATE_TEST_SUITE_P(
@@ -148,27 +150,27 @@ INSTANTIATE_TEST_SUITE_P(
         Ablation{"data-amount",
                  {{"count = 6000,", "count = 60,"}, {"[0, 3000, 6000]", "[0, 30, 60]"}, {"count = 4000", "count = 40"},
                   {"count = 64", "count = 6"}, {"eval.heldout = 48", "eval.heldout = 8"}, {"chunk_chars = 1000 }, count = 32", "chunk_chars = 1000 }, count = 4"},
-                  kSmallEvaluations[0], kSmallEvaluations[1]},
+                  kSmallEvaluations[0], kSmallEvaluations[1], kSmallEvaluations[2]},
                  3,
-                 {"long-tasks.char_match", "long-tasks.accuracy", "needle.char_match", "short-tasks.char_match", "licenses.nll_per_token",
+                 {"long-tasks.char_match", "long-tasks.accuracy", "needle.char_match", "ruler.score", "short-tasks.char_match", "licenses.nll_per_token",
                   "heldout.loss", "heldout.sequence_loss", "train.target_tokens_per_s"}},
         Ablation{"data-diversity",
                  {{"count = 3000,", "count = 30,"}, {"count = 4000", "count = 40"}, {"count = 32", "count = 6"},
-                  {"count = 64", "count = 6"}, {"eval.heldout = 48", "eval.heldout = 8"}, kSmallEvaluations[0], kSmallEvaluations[1]},
+                  {"count = 64", "count = 6"}, {"eval.heldout = 48", "eval.heldout = 8"}, kSmallEvaluations[0], kSmallEvaluations[1], kSmallEvaluations[2]},
                  2,
-                 {"long-tasks.char_match", "kv-lookup.char_match", "needle.char_match", "short-tasks.char_match", "heldout.loss"}},
+                 {"long-tasks.char_match", "kv-lookup.char_match", "needle.char_match", "ruler.score", "short-tasks.char_match", "heldout.loss"}},
         Ablation{"training-methods",
                  {{"count = 3000,", "count = 30,"}, {"count = 4000", "count = 40"}, {"count = 64", "count = 6"},
                   {"eval.heldout = 48", "eval.heldout = 8"}, {"chunk_chars = 1000 }, count = 32", "chunk_chars = 1000 }, count = 4"},
-                  kSmallEvaluations[0], kSmallEvaluations[1]},
+                  kSmallEvaluations[0], kSmallEvaluations[1], kSmallEvaluations[2]},
                  4,
-                 {"long-tasks.char_match", "needle.char_match", "short-tasks.char_match", "licenses.nll_per_token",
+                 {"long-tasks.char_match", "needle.char_match", "ruler.score", "short-tasks.char_match", "licenses.nll_per_token",
                   "heldout.sequence_loss", "train.target_tokens_per_s", "train.hours"}},
         Ablation{"loss-weighting",
                  {{"count = 3000,", "count = 30,"},  // the long tasks and the chats
                   {"count = 48, items = 8", "count = 6, items = 8"}, {"eval.heldout = 64", "eval.heldout = 8"},
-                  kSmallEvaluations[0], kSmallEvaluations[1]},
-                 4, {"long-tasks.char_match", "short-tasks.char_match", "heldout.loss", "heldout.sequence_loss"}, 3}),
+                  kSmallEvaluations[0], kSmallEvaluations[1], kSmallEvaluations[2]},
+                 4, {"long-tasks.char_match", "short-tasks.char_match", "ruler.score", "heldout.loss", "heldout.sequence_loss"}, 3}),
     [](const testing::TestParamInfo<Ablation>& info) {
       std::string name = info.param.sweep;
       std::replace(name.begin(), name.end(), '-', '_');
