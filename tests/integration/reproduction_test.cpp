@@ -180,24 +180,26 @@ INSTANTIATE_TEST_SUITE_P(
 // A committed study planned by this build has the cell ids its results file holds, every one
 // done: what a cell is (its config's JSON form, which the id hashes) has not changed under it.
 // The ablations are planned from base models that are not committed (results/base*.sqlite are
-// made by experiments/base*.toml), so the study that needs none stands for them.
+// made by experiments/base*.toml), so the studies that need none stand for them.
 TEST(Reproduction, TheCommittedStudysCellsAreFoundDoneByThisBuild) {
-  test::ScratchDir dir("committed-ids");
-  const std::filesystem::path db = dir.path / "recipe.sqlite";
-  std::filesystem::copy_file(kSource + "/results/recipe.sqlite", db);  // opening it must not touch the tree
-  auto r = dir.longalign({"plan", kSource + "/experiments/recipe.toml", "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json plan = nlohmann::json::parse(r.out);
-  Store store(db.string(), OpenMode::kExisting);
-  size_t cells = 0;
-  for (const auto& cell : plan.at("cells")) {
-    const std::string id = cell.at("id");
-    auto run = store.run(id);
-    ASSERT_TRUE(run) << "cell " << id << " (" << cell.at("grid").dump() << ") is not in results/recipe.sqlite: its id changed";
-    EXPECT_EQ(run->status, "done") << id;
-    ++cells;
+  for (auto [study, expected] : {std::pair{"recipe", 8u}, std::pair{"ruler-transfer", 4u}}) {
+    test::ScratchDir dir(std::string("committed-ids-") + study);
+    const std::filesystem::path db = dir.path / (std::string(study) + ".sqlite");
+    std::filesystem::copy_file(kSource + "/results/" + study + ".sqlite", db);  // opening it must not touch the tree
+    auto r = dir.longalign({"plan", kSource + "/experiments/" + study + ".toml", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json plan = nlohmann::json::parse(r.out);
+    Store store(db.string(), OpenMode::kExisting);
+    size_t cells = 0;
+    for (const auto& cell : plan.at("cells")) {
+      const std::string id = cell.at("id");
+      auto run = store.run(id);
+      ASSERT_TRUE(run) << "cell " << id << " (" << cell.at("grid").dump() << ") is not in results/" << study << ".sqlite: its id changed";
+      EXPECT_EQ(run->status, "done") << id;
+      ++cells;
+    }
+    EXPECT_EQ(cells, expected) << study;
   }
-  EXPECT_EQ(cells, 8u);
 }
 
 // The README's results tables sit between `<!-- report DB ARGS... -->` and `<!-- report:end -->`:
