@@ -326,11 +326,13 @@ std::vector<std::string> RulerTasks::essay_words(const std::string& essay) {
   return words_of(kept);
 }
 
-std::string RulerTasks::missing_input(const std::string& task, const RulerInputs& inputs) {
-  if (std::find(families().begin(), families().end(), task) == families().end()) return "no such task";
-  if (auto it = kNiah.find(task); it != kNiah.end() && std::string(it->second.haystack) == "essay" && essay_words(inputs.essay).size() < 16)
+bool RulerTasks::is_family(const std::string& task) { return std::find(families().begin(), families().end(), task) != families().end(); }
+
+std::string RulerTasks::missing_input(const std::string& task) const {
+  if (!is_family(task)) return "no such task";
+  if (auto it = kNiah.find(task); it != kNiah.end() && std::string(it->second.haystack) == "essay" && essay_words_.size() < 16)
     return "its haystack is text: name files in haystack";
-  if (task == "qa" && !inputs.documents) return "it asks about documents: name them in sources";
+  if (task == "qa" && !documents_) return "it asks about documents: name them in sources";
   return "";
 }
 
@@ -342,16 +344,16 @@ uint32_t RulerTasks::tokens_to_generate(const std::string& task) {
   return 128;
 }
 
-RulerTasks::RulerTasks(RulerInputs inputs) : inputs_(std::move(inputs)), essay_words_(essay_words(inputs_.essay)) {}
+RulerTasks::RulerTasks(const RulerInputs& inputs) : documents_(inputs.documents), essay_words_(essay_words(inputs.essay)) {}
 
 RulerCase RulerTasks::make(const std::string& task, size_t length, Rng& rng, const std::function<size_t(const std::string&)>& measure) const {
-  if (std::string why = missing_input(task, inputs_); !why.empty()) throw Error(LA_ERR_INVALID_ARGUMENT, "task '" + task + "': " + why);
+  if (std::string why = missing_input(task); !why.empty()) throw Error(LA_ERR_INVALID_ARGUMENT, "task '" + task + "': " + why);
   Render render;
   size_t lowest = 0;
   if (auto it = kNiah.find(task); it != kNiah.end()) niah(task, it->second, essay_words_, rng, render);
   else if (task == "vt") variable_tracking(rng, render);
   else if (task == "fwe") frequent_words(rng, render), lowest = 16;
-  else if (task == "qa") document_qa(*inputs_.documents, rng, render), lowest = 64;
+  else if (task == "qa") document_qa(*documents_, rng, render), lowest = 64;
   else {  // cwe: RULER's frequencies where 10 of their words fit, else 2 and 1
     Rng probe = rng;
     common_words(probe, 30, 3, render);

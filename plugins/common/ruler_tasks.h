@@ -45,15 +45,17 @@ class RulerTasks {
  public:
   // The families, in RULER's order (qa last: ours asks which document holds a word).
   static const std::vector<std::string>& families();
-  // Why `task` cannot be made from these inputs ("" when it can); throws nothing.
-  static std::string missing_input(const std::string& task, const RulerInputs& inputs);
+  static bool is_family(const std::string& task);
   // The words of text for the essay haystacks, without lines that read as needles or
   // assignments (an essay made of these tasks' own examples would otherwise answer for them).
   static std::vector<std::string> essay_words(const std::string& essay);
   // The reply length RULER allows the family, in tokens.
   static uint32_t tokens_to_generate(const std::string& task);
 
-  explicit RulerTasks(RulerInputs inputs);
+  explicit RulerTasks(const RulerInputs& inputs);
+
+  // Why `task` cannot be made from these inputs ("" when it can); throws nothing.
+  std::string missing_input(const std::string& task) const;
 
   // A case of `task` whose prompt measures at most `length` by `measure` (the caller's unit:
   // tokens or characters), the haystack as long as fits. Keys, values, depths and words are drawn
@@ -64,7 +66,7 @@ class RulerTasks {
   RulerCase make(const std::string& task, size_t length, Rng& rng, const std::function<size_t(const std::string&)>& measure) const;
 
  private:
-  RulerInputs inputs_;
+  Corpus* documents_;
   std::vector<std::string> essay_words_;
 };
 

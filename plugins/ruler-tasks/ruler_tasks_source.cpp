@@ -48,19 +48,20 @@ class RulerTasksSource : public longalign::DataSource {
       throw Error(LA_ERR_INVALID_ARGUMENT, "min_chars (" + std::to_string(min_chars_) + ") is above max_chars (" +
                                                std::to_string(max_chars_) + ")");
     longalign::Value h = p.at("haystack"), t = p.at("tasks");
+    std::string essay;
     for (size_t i = 0; i < h.size(); ++i) {
       try {
-        essay_ += longalign::plugins::read_text_file(h[i].as_string(), 256 << 20) + "\n";
+        essay += longalign::plugins::read_text_file(h[i].as_string(), 256 << 20) + "\n";
         files_.push_back(h[i].as_string());
       } catch (const std::exception& e) {
         throw Error(LA_ERR_INVALID_ARGUMENT, "haystack[" + std::to_string(i) + "]: " + e.what());
       }
     }
     if (p.at("sources").size() > 0) corpus_ = std::make_unique<longalign::plugins::Corpus>(p);
-    const longalign::plugins::RulerInputs inputs{essay_, corpus_.get()};
+    maker_ = std::make_unique<RulerTasks>(longalign::plugins::RulerInputs{essay, corpus_.get()});
     for (size_t i = 0; i < t.size(); ++i) {
       const std::string task = t[i].as_string();
-      if (std::string why = RulerTasks::missing_input(task, inputs); !why.empty()) {
+      if (std::string why = maker_->missing_input(task); !why.empty()) {
         std::string all;
         for (auto& f : RulerTasks::families()) all += (all.empty() ? "" : ", ") + f;
         throw Error(LA_ERR_INVALID_ARGUMENT, "tasks[" + std::to_string(i) + "]: task '" + task + "': " + why +
@@ -70,8 +71,7 @@ class RulerTasksSource : public longalign::DataSource {
     }
     if (tasks_.empty())
       for (auto& f : RulerTasks::families())
-        if (RulerTasks::missing_input(f, inputs).empty()) tasks_.push_back(f);
-    maker_ = std::make_unique<RulerTasks>(inputs);
+        if (maker_->missing_input(f).empty()) tasks_.push_back(f);
     for (auto& task : tasks_) {  // the shortest prompts must fit, or the stream would fail midway
       longalign::Rng probe(0);
       try {
@@ -128,7 +128,6 @@ class RulerTasksSource : public longalign::DataSource {
  private:
   int64_t count_;
   size_t min_chars_, max_chars_;
-  std::string essay_;
   std::vector<std::string> files_;
   std::unique_ptr<longalign::plugins::Corpus> corpus_;
   std::vector<std::string> tasks_;

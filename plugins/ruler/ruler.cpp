@@ -55,7 +55,7 @@ class Ruler : public longalign::Evaluator {
     }
     for (size_t i = 0; i < t.size(); ++i) {
       const std::string task = t[i].as_string();
-      if (RulerTasks::missing_input(task, {}) == "no such task") {
+      if (!RulerTasks::is_family(task)) {
         std::string all;
         for (auto& f : RulerTasks::families()) all += (all.empty() ? "" : ", ") + f;
         throw Error(LA_ERR_INVALID_ARGUMENT, "tasks[" + std::to_string(i) + "]: unknown task '" + task + "' (" + all + ")");
@@ -80,12 +80,13 @@ class Ruler : public longalign::Evaluator {
           if (m.role == "user") inputs.essay += m.content + "\n";
         if (e.messages.empty()) inputs.essay += e.text + "\n";
       }
+    const RulerTasks maker(inputs);
     std::vector<std::string> tasks = tasks_;
     if (tasks.empty())
       for (auto& f : RulerTasks::families())
-        if (RulerTasks::missing_input(f, inputs).empty()) tasks.push_back(f);
+        if (maker.missing_input(f).empty()) tasks.push_back(f);
     for (auto& task : tasks)
-      if (std::string why = RulerTasks::missing_input(task, inputs); !why.empty())
+      if (std::string why = maker.missing_input(task); !why.empty())
         throw Error(LA_ERR_INVALID_ARGUMENT, "task '" + task + "': " + why +
                                                  (why.find("haystack") == std::string::npos ? "" : ", or give the evaluation examples ([[evaluate]] data)"));
     const uint32_t context = host_.context_size();
@@ -100,7 +101,6 @@ class Ruler : public longalign::Evaluator {
     std::vector<Case> cases;
     std::vector<std::vector<uint32_t>> prompts;
     std::vector<uint32_t> budgets;
-    const RulerTasks maker(inputs);
     for (auto& task : tasks) {
       const uint32_t budget = max_new_ ? max_new_ : RulerTasks::tokens_to_generate(task);
       // One generator per task, so adding a task changes no other task's cases.
