@@ -64,6 +64,24 @@ TEST(SizedArray, ReadsAnOlderLayoutAtItsOwnStrideAndZeroesWhatItLacks) {
   }
 }
 
+TEST(SizedArray, RefusesAnUnsetStructSizeWhereTheStrideIsAmbiguous) {
+  // Built against this header without setting struct_size: element 1 starts at 88, not at the
+  // first layout's 80, where a reader taking 0 as the first layout would find its name pointer.
+  std::vector<la_param_spec> specs(2);
+  specs[0].name = "a";
+  specs[1].name = "b";
+  try {
+    SizedArray<const la_param_spec>(specs.data(), 2, "parameter specs");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("element 0 leaves struct_size at 0"), std::string::npos) << e.what();
+  }
+  SizedArray<const la_param_spec> one(specs.data(), 1, "parameter specs");  // one element has no stride to get wrong
+  EXPECT_STREQ(one.get(0).name, "a");
+  std::vector<la_score_request> req(2);  // a struct with one layout so far: 0 still means it
+  EXPECT_EQ(SizedArray<const la_score_request>(req.data(), 2, "score requests").stride(), sizeof(la_score_request));
+}
+
 TEST(SizedArray, WritesANewerLayoutLeavingItsExtraFieldAlone) {
   std::vector<la_score_result_next> out(4);
   for (auto& r : out) {

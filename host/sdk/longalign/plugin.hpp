@@ -100,7 +100,8 @@ constexpr size_t first_layout_size<la_param_spec>() { return offsetof(la_param_s
 // struct_size its elements carry (one value for the whole array), never the reader's sizeof. A
 // writer built against an older header made smaller elements, a newer one larger; either way
 // element i starts at i * stride. Elements that all say 0 (a C plugin that never set the field,
-// which hosts before this one accepted) are taken as the first layout. get() copies the fields
+// which hosts before this one accepted) are taken as the first layout while that is the only one
+// (or there is one element); for a struct that grew, the stride is then unknown and refused. get() copies the fields
 // both layouts have and zeroes the rest (check struct_size before using a field added after the
 // first layout); set() writes the fields both have and sets struct_size to what it wrote. An
 // out-parameter is an array of one.
@@ -118,6 +119,11 @@ class SizedArray {
     if (n == 0) return;
     if (!data) throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": no array for " + std::to_string(n) + " elements");
     const uint32_t declared = size_at(0);
+    // An unset struct_size leaves the stride unknown once the struct has grown: taking the first
+    // layout would read a newer writer's second element from inside its first.
+    if (!declared && n > 1 && min_size != sizeof(Value))
+      throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": element 0 leaves struct_size at 0, and these elements " +
+                                               "have had more than one layout; set struct_size = sizeof in each element");
     stride_ = declared ? declared : static_cast<uint32_t>(min_size);
     if (stride_ < min_size)
       throw Error(LA_ERR_INVALID_ARGUMENT, std::string(what) + ": elements of " + std::to_string(stride_) +
