@@ -79,15 +79,23 @@ class Ablations : public testing::TestWithParam<Ablation> {};
 TEST_P(Ablations, RunScaledDownAndTheirReportMatchesTheDb) {
   const Ablation& a = GetParam();
   test::ScratchDir dir("ablation-" + a.sweep);
-  // A base of its own: experiments/base.toml for one epoch.
-  const auto base = dir.path / "base.sqlite";
+  // A base of its own: experiments/base.toml for one epoch, and base-long.toml on it for one
+  // where the sweep starts from both.
+  std::string sweep = read_file(kSource + "/experiments/" + a.sweep + ".toml");
+  const auto base = dir.path / "base.sqlite", base_long = dir.path / "base-long.sqlite";
   auto r = dir.longalign({"run", kSource + "/experiments/base.toml", "--db", base.string(), "--set", "config.train.epochs=1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-
   auto edits = a.edits;
   edits.insert(edits.begin(), {{"seeds = [0, 1, 2]", a.seeds == 3 ? "seeds = [0, 1, 2]" : "seeds = [0, 1]"},
                                {"\"../results/base-long.sqlite\"", "\"" + base.string() + "\""}});
-  std::string sweep = scaled(read_file(kSource + "/experiments/" + a.sweep + ".toml"), edits);
+  if (sweep.find("\"../results/base.sqlite\"") != std::string::npos) {
+    r = dir.longalign({"run", kSource + "/experiments/base-long.toml", "--db", base_long.string(), "--set", "config.train.epochs=1",
+                       "--set", "config.model.init_from=\"" + base.string() + "\""});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    edits[1] = {"\"../results/base-long.sqlite\"", "\"" + base_long.string() + "\""};
+    edits.insert(edits.begin() + 2, {"\"../results/base.sqlite\"", "\"" + base.string() + "\""});
+  }
+  sweep = scaled(sweep, edits);
   // Paths relative to experiments/, from the scratch dir.
   for (size_t at = 0; (at = sweep.find("\"../", at)) != std::string::npos;) sweep.replace(at, 4, "\"" + kSource + "/");
   std::ofstream(dir.path / "s.toml") << sweep;
@@ -144,16 +152,29 @@ const std::vector<std::pair<std::string, std::string>> kSmallEvaluations = {
     {"lengths = [768, 1024, 1536], samples = 4", "lengths = [768], samples = 1"},
 };
 
+// The recipe's 5 epochs as one, its evaluation during training every 4 steps.
+const std::pair<std::string, std::string> kRecipe[] = {{"train.epochs = 5", "train.epochs = 1"},
+                                                       {"eval.every_steps = 1000", "eval.every_steps = 4"}};
+const std::pair<std::string, std::string> kNeedleFrom128 = {
+    "lengths = [128, 256, 512, 1024, 1536], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [128, 1536], depths = [0.5]"};
+
 INSTANTIATE_TEST_SUITE_P(
     Experiments, Ablations,
     testing::Values(
         Ablation{"data-amount",
-                 {{"count = 6000,", "count = 60,"}, {"[0, 3000, 6000]", "[0, 30, 60]"}, {"count = 4000", "count = 40"},
+                 {{"count = 12000,", "count = 60,"}, {"[0, 6000, 12000]", "[0, 30, 60]"}, {"count = 4000", "count = 40"},
                   {"count = 64", "count = 6"}, {"eval.heldout = 48", "eval.heldout = 8"}, {"chunk_chars = 1000 }, count = 32", "chunk_chars = 1000 }, count = 4"},
-                  kSmallEvaluations[0], kSmallEvaluations[1], kSmallEvaluations[2]},
+                  kRecipe[0], kRecipe[1], kNeedleFrom128, kSmallEvaluations[2]},
                  3,
-                 {"long-tasks.char_match", "long-tasks.accuracy", "needle.char_match", "ruler.score", "short-tasks.char_match", "licenses.nll_per_token",
-                  "heldout.loss", "heldout.sequence_loss", "train.target_tokens_per_s"}},
+                 {"long-tasks.accuracy", "long-tasks.char_match", "needle.accuracy", "needle.char_match", "ruler.score", "short-tasks.char_match",
+                  "licenses.nll_per_token", "heldout.loss", "heldout.sequence_loss", "train.target_tokens_per_s"}},
+        Ablation{"context-extension",
+                 {{"count = 6000,", "count = 60,"}, {"count = 4000", "count = 40"}, {"count = 64", "count = 6"},
+                  {"eval.heldout = 48", "eval.heldout = 8"}, kRecipe[0], kRecipe[1],
+                  {"lengths = [256, 512, 768, 1024, 1536, 2048], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [256, 2048], depths = [0.5]"},
+                  {"lengths = [768, 1024, 2048], samples = 4", "lengths = [768], samples = 1"}},
+                 2,
+                 {"long-tasks.accuracy", "needle.accuracy", "needle.char_match", "ruler.score", "heldout.loss"}},
         Ablation{"data-diversity",
                  {{"count = 3000,", "count = 30,"}, {"count = 4000", "count = 40"}, {"count = 32", "count = 6"},
                   {"count = 64", "count = 6"}, {"eval.heldout = 48", "eval.heldout = 8"}, kSmallEvaluations[0], kSmallEvaluations[1], kSmallEvaluations[2]},
