@@ -156,7 +156,7 @@ const std::vector<std::pair<std::string, std::string>> kSmallEvaluations = {
 const std::pair<std::string, std::string> kRecipe[] = {{"train.epochs = 5", "train.epochs = 1"},
                                                        {"eval.every_steps = 1000", "eval.every_steps = 4"}};
 const std::pair<std::string, std::string> kNeedleFrom128 = {
-    "lengths = [128, 256, 512, 1024, 1536], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [128, 1536], depths = [0.5]"};
+    "lengths = [128, 256, 512, 1024, 1280], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [128, 1280], depths = [0.5]"};
 
 INSTANTIATE_TEST_SUITE_P(
     Experiments, Ablations,
@@ -171,8 +171,8 @@ INSTANTIATE_TEST_SUITE_P(
         Ablation{"context-extension",
                  {{"count = 6000,", "count = 60,"}, {"count = 4000", "count = 40"}, {"count = 64", "count = 6"},
                   {"eval.heldout = 48", "eval.heldout = 8"}, kRecipe[0], kRecipe[1],
-                  {"lengths = [256, 512, 768, 1024, 1536, 2048], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [256, 2048], depths = [0.5]"},
-                  {"lengths = [768, 1024, 2048], samples = 4", "lengths = [768], samples = 1"}},
+                  {"lengths = [256, 512, 768, 1024, 1280], depths = [0.0, 0.25, 0.5, 0.75, 1.0]", "lengths = [256, 1280], depths = [0.5]"},
+                  kSmallEvaluations[2]},
                  2,
                  {"long-tasks.accuracy", "needle.accuracy", "needle.char_match", "ruler.score", "heldout.loss"}},
         Ablation{"data-diversity",
