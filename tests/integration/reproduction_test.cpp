@@ -85,16 +85,16 @@ TEST_P(Ablations, RunScaledDownAndTheirReportMatchesTheDb) {
   const auto base = dir.path / "base.sqlite", base_long = dir.path / "base-long.sqlite";
   auto r = dir.longalign({"run", kSource + "/experiments/base.toml", "--db", base.string(), "--set", "config.train.epochs=1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto edits = a.edits;
-  edits.insert(edits.begin(), {{"seeds = [0, 1, 2]", a.seeds == 3 ? "seeds = [0, 1, 2]" : "seeds = [0, 1]"},
-                               {"\"../results/base-long.sqlite\"", "\"" + base.string() + "\""}});
-  if (sweep.find("\"../results/base.sqlite\"") != std::string::npos) {
+  const bool starts_from_both = sweep.find("\"../results/base.sqlite\"") != std::string::npos;
+  if (starts_from_both) {
     r = dir.longalign({"run", kSource + "/experiments/base-long.toml", "--db", base_long.string(), "--set", "config.train.epochs=1",
                        "--set", "config.model.init_from=\"" + base.string() + "\""});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    edits[1] = {"\"../results/base-long.sqlite\"", "\"" + base_long.string() + "\""};
-    edits.insert(edits.begin() + 2, {"\"../results/base.sqlite\"", "\"" + base.string() + "\""});
   }
+  auto edits = a.edits;
+  edits.insert(edits.begin(), {{"seeds = [0, 1, 2]", a.seeds == 3 ? "seeds = [0, 1, 2]" : "seeds = [0, 1]"},
+                               {"\"../results/base-long.sqlite\"", "\"" + (starts_from_both ? base_long : base).string() + "\""}});
+  if (starts_from_both) edits.insert(edits.begin(), {"\"../results/base.sqlite\"", "\"" + base.string() + "\""});
   sweep = scaled(sweep, edits);
   // Paths relative to experiments/, from the scratch dir.
   for (size_t at = 0; (at = sweep.find("\"../", at)) != std::string::npos;) sweep.replace(at, 4, "\"" + kSource + "/");
